@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs and a fresh machine may lack. Go itself comes with the machine
+# (go.mod says which release); everything else is built from the Go module proxy by the Makefile.
+set -euo pipefail
+missing=()
+for tool in git make gcc tar; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]/gcc/build-essential}"
+fi
+command -v go >/dev/null || { echo "Go is not installed; install Go $(sed -n 's/^go //p' go.mod) or newer" >&2; exit 1; }
+go version

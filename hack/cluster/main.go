@@ -1,0 +1,91 @@
+// Command cluster starts and stops the local control plane for people (`make cluster-up`,
+// `make cluster-down`, `make demo`). Tests start their own through package localcluster.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+)
+
+const usage = `usage: go run ./hack/cluster up|down|kubeconfig|bindir
+
+  up          start the local control plane in the background (state in $KUBECTL_NETPOL_CLUSTER_DIR,
+              default $KUBECTL_NETPOL_CACHE/cluster,
+              where the cache defaults to ~/.cache/kubectl-netpol) and print its kubeconfig path
+  down        stop it and delete its state
+  kubeconfig  print the kubeconfig path
+  bindir      print the folder with kubectl and the other control-plane binaries (builds them if needed)
+`
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, verb string) error {
+	dir := stateDir()
+	kubeconfig := filepath.Join(dir, "admin.kubeconfig")
+	switch verb {
+	case "up":
+		if localcluster.DetachedRunning(dir) {
+			fmt.Fprintln(os.Stderr, "the local control plane is already running")
+			fmt.Println(kubeconfig)
+			return nil
+		}
+		if _, err := localcluster.StopDetached(dir); err != nil { // leftovers of a half-dead one
+			return err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		c, err := localcluster.Start(ctx, localcluster.Options{Dir: dir, Detach: true, Log: os.Stderr})
+		if err != nil {
+			return err
+		}
+		fmt.Println(c.Kubeconfig)
+	case "down":
+		n, err := localcluster.StopDetached(dir)
+		if err != nil {
+			return err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "stopped %d components; removed %s\n", n, dir)
+	case "kubeconfig":
+		if !localcluster.DetachedRunning(dir) {
+			return fmt.Errorf("the local control plane is not running; start it with 'make cluster-up'")
+		}
+		fmt.Println(kubeconfig)
+	case "bindir":
+		bin, err := localcluster.EnsureBinaries(ctx, os.Stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Println(bin)
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	return nil
+}
+
+func stateDir() string {
+	if dir := os.Getenv("KUBECTL_NETPOL_CLUSTER_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join(localcluster.CacheDir(), "cluster")
+}

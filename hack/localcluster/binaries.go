@@ -1,0 +1,65 @@
+package localcluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Components are the executables the local control plane runs, all built by hack/testbin.sh
+// from one pinned Kubernetes release (and kwok from its own release).
+var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"}
+
+// EnsureBinaries returns the folder holding the control-plane binaries, building them first if the
+// cache does not have them yet (minutes on a cold machine; progress goes to log).
+// KUBECTL_NETPOL_TESTBIN names a ready folder and skips the build.
+func EnsureBinaries(ctx context.Context, log io.Writer) (string, error) {
+	if dir := os.Getenv("KUBECTL_NETPOL_TESTBIN"); dir != "" {
+		return dir, checkBinaries(dir)
+	}
+	script := filepath.Join(RepoRoot(), "hack", "testbin.sh")
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "bash", script)
+	cmd.Stdout = &out
+	cmd.Stderr = log
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building the control plane with %s: %w", script, err)
+	}
+	dir := strings.TrimSpace(out.String())
+	return dir, checkBinaries(dir)
+}
+
+func checkBinaries(dir string) error {
+	for _, name := range Components {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("control-plane binary missing: %w (run 'make testbin')", err)
+		}
+	}
+	return nil
+}
+
+// RepoRoot is the source tree this package was compiled from.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// CacheDir is where built binaries and the people's control plane live, outside any clone:
+// $KUBECTL_NETPOL_CACHE, else the user cache folder (~/.cache/kubectl-netpol). hack/testbin.sh
+// follows the same rule.
+func CacheDir() string {
+	if dir := os.Getenv("KUBECTL_NETPOL_CACHE"); dir != "" {
+		return dir
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "kubectl-netpol")
+}

@@ -1,0 +1,10 @@
+//go:build unix && !linux
+
+package localcluster
+
+import "syscall"
+
+// sysProcAttr: outside Linux there is no parent-death signal; a new session still detaches.
+func sysProcAttr(detach bool) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setsid: detach}
+}

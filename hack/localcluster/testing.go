@@ -1,0 +1,45 @@
+package localcluster
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// shared is the control plane of the running test binary, started by RunTests.
+var shared *Cluster
+
+// RunTests is a TestMain body: it starts one control plane for the package's tests, runs them,
+// and stops it. Under `go test -short` it starts nothing, and ForTest skips the integration tests.
+// A control plane that fails to start fails the package: it is never a silent skip.
+//
+//	func TestMain(m *testing.M) { os.Exit(localcluster.RunTests(m)) }
+func RunTests(m *testing.M) int {
+	flag.Parse() // testing.Short needs the flags parsed
+	if testing.Short() {
+		return m.Run()
+	}
+	c, err := Start(context.Background(), Options{Log: os.Stderr})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: the local control plane did not start: %v\n", err)
+		return 1
+	}
+	shared = c
+	code := m.Run()
+	c.Stop()
+	return code
+}
+
+// ForTest returns the package's control plane, or skips the test under -short.
+func ForTest(t testing.TB) *Cluster {
+	t.Helper()
+	if shared == nil {
+		if testing.Short() {
+			t.Skip("integration tier skipped under -short: it needs the local control plane (run without -short, or 'make test')")
+		}
+		t.Fatal("no local control plane: call localcluster.RunTests from TestMain")
+	}
+	return shared
+}

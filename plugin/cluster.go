@@ -1,0 +1,121 @@
+package plugin
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+)
+
+// clusterAccess turns the kubeconfig flags into clients. Every command that needs the API gets its
+// clients from Connect, which first asks the server for its version: a cheap request that proves
+// the server answers and our credentials work, so a dead cluster fails with one clear line
+// (server, context, kubeconfig) within --request-timeout rather than deep inside a command.
+type clusterAccess struct {
+	factory cmdutil.Factory
+	flags   *genericclioptions.ConfigFlags
+}
+
+// Cluster is a verified connection to the API server.
+type Cluster struct {
+	Client        kubernetes.Interface
+	RESTConfig    *rest.Config
+	ServerVersion *version.Info
+	Where         string // "https://host:port (context "c", kubeconfig path)", for messages
+}
+
+// Connect builds the clients and checks that the server answers.
+func (a *clusterAccess) Connect() (*Cluster, error) {
+	where := a.describeTarget()
+	// Without any kubeconfig, client-go falls back to http://localhost:8080, and the user would
+	// read about a refused connection to a server they never named.
+	if raw, err := a.flags.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 && ptrValue(a.flags.APIServer) == "" {
+		return nil, &clusterError{msg: "no cluster configured: no kubeconfig was found " + where + "; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"}
+	}
+	cfg, err := a.factory.ToRESTConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, &clusterError{msg: "no cluster configured: no kubeconfig was found " + where + "; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"}
+		}
+		return nil, &clusterError{msg: fmt.Sprintf("cannot load the kubeconfig %s: %v", where, err)}
+	}
+	where = cfg.Host + " " + where
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client for %s: %w", where, err)
+	}
+	// Discovery takes no context: --request-timeout (in cfg) bounds it.
+	info, err := client.Discovery().ServerVersion()
+	if err != nil {
+		return nil, describeConnectError(err, where)
+	}
+	return &Cluster{Client: client, RESTConfig: cfg, ServerVersion: info, Where: where}, nil
+}
+
+// describeTarget names the context and kubeconfig the flags point at, for error messages.
+func (a *clusterAccess) describeTarget() string {
+	loader := a.flags.ToRawKubeConfigLoader()
+	files := loader.ConfigAccess().GetLoadingPrecedence()
+	if explicit := loader.ConfigAccess().GetExplicitFile(); explicit != "" {
+		files = []string{explicit}
+	}
+	context := ""
+	if a.flags.Context != nil && *a.flags.Context != "" {
+		context = *a.flags.Context
+	} else if raw, err := loader.RawConfig(); err == nil {
+		context = raw.CurrentContext
+	}
+	if context == "" {
+		context = "(none)"
+	}
+	return fmt.Sprintf("(context %q, kubeconfig %s)", context, strings.Join(files, ":"))
+}
+
+// describeConnectError turns a failed first request into one line that says what to do.
+func describeConnectError(err error, where string) error {
+	var status apierrors.APIStatus
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return &clusterError{msg: fmt.Sprintf("the API server at %s rejected our credentials (401 Unauthorized); refresh them, e.g. log in again, or pick another --context", where)}
+	case apierrors.IsForbidden(err):
+		return &clusterError{msg: fmt.Sprintf("the API server at %s forbids reading /version: %v", where, err)}
+	case errors.As(err, &status):
+		return fmt.Errorf("the API server at %s answered: %w", where, err)
+	case isTimeout(err):
+		return &clusterError{msg: fmt.Sprintf("cannot reach the Kubernetes API server at %s: no answer within --request-timeout; check that the cluster is running and reachable, or raise --request-timeout", where)}
+	default:
+		return &clusterError{msg: fmt.Sprintf("cannot reach the Kubernetes API server at %s: %s; check that the cluster is running, or choose another with --context or --kubeconfig", where, rootCause(err))}
+	}
+}
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// rootCause drops the "Get https://…/version" wrapping that url.Error adds: the server is
+// already named in the message.
+func rootCause(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}
+
+func ptrValue(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,82 @@
+// Package plugin holds the cobra commands of kubectl-netpol. Each command has an options struct
+// with Complete / Validate / Run, as in kubernetes/sample-cli-plugin, and receives its IOStreams and
+// kubeconfig flags from the root so that every command can be run from a test.
+package plugin
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/util/templates"
+	"k8s.io/utils/ptr"
+)
+
+// CompletionHelperName is the executable kubectl >= 1.26 runs to complete `kubectl netpol …`.
+const CompletionHelperName = "kubectl_complete-netpol"
+
+// defaultRequestTimeout bounds every API request unless --request-timeout says otherwise, so that
+// an unreachable cluster fails in seconds instead of hanging (kubectl's own default is no limit).
+const defaultRequestTimeout = "5s"
+
+var rootLong = templates.LongDesc(`
+	Learn and debug Kubernetes NetworkPolicy.
+
+	kubectl netpol sets up guided labs, explains which connections a cluster's
+	policies allow, probes what the network really does, and diagnoses the usual
+	mistakes (namespace labels, DNS egress, a CNI that does not enforce policy).`)
+
+// NewRootCmd builds the `kubectl netpol` command tree writing to streams.
+func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	configFlags := genericclioptions.NewConfigFlags(true)
+	configFlags.Timeout = ptr.To(defaultRequestTimeout)
+
+	root := &cobra.Command{
+		Use:   "kubectl-netpol",
+		Short: "Learn and debug Kubernetes NetworkPolicy",
+		Long:  rootLong,
+		Annotations: map[string]string{
+			cobra.CommandDisplayNameAnnotation: "kubectl netpol",
+		},
+		SilenceUsage:  true,
+		SilenceErrors: true, // Main prints the one error line itself
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	configFlags.AddFlags(root.PersistentFlags())
+
+	f := cmdutil.NewFactory(cmdutil.NewMatchVersionFlags(configFlags))
+	cluster := &clusterAccess{factory: f, flags: configFlags}
+
+	root.AddCommand(newVersionCmd(streams, cluster))
+	root.AddCommand(newCompletionCmd(streams))
+	return root
+}
+
+// noArgs is cobra.NoArgs with our usage error type, so that the exit code says "bad usage".
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q; run '%s --help' for the commands", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return nil
+}
+
+// Main runs the plugin with args (without the program name) and returns the process exit code.
+func Main(streams genericiooptions.IOStreams, args []string) int {
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(streams.ErrOut, "error: %s\n", err)
+	return exitCode(err)
+}
