@@ -2,10 +2,10 @@ package plugin
 
 import (
 	"context"
-	"net"
-	"net/url"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"

@@ -36,7 +36,10 @@ func newCompletionCmd(streams genericiooptions.IOStreams) *cobra.Command {
 			if len(args) != 1 {
 				return usageErrorf("completion needs exactly one shell: bash, zsh, fish or powershell")
 			}
-			return cobra.OnlyValidArgs(cmd, args)
+			if err := cobra.OnlyValidArgs(cmd, args); err != nil {
+				return usageErrorf("%v", err)
+			}
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root := cmd.Root()

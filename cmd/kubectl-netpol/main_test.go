@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+)
+
+// These tests use the plugin the way users do: the built binary on PATH, called by the real
+// kubectl (built with the control plane) against the local control plane.
+
+func TestMain(m *testing.M) {
+	code := localcluster.RunTests(m)
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+type kubectlEnv struct {
+	t   *testing.T
+	env []string
+}
+
+var (
+	buildOnce  sync.Once
+	builtBin   string
+	buildError error
+)
+
+// pluginBinary builds the plugin once for the package's tests.
+func pluginBinary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kubectl-netpol-bin-")
+		if err != nil {
+			buildError = err
+			return
+		}
+		builtBin = filepath.Join(dir, "kubectl-netpol")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildError = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildError != nil {
+		t.Fatal(buildError)
+	}
+	return builtBin
+}
+
+// newKubectlEnv puts the plugin in a fresh PATH folder next to the completion helper.
+func newKubectlEnv(t *testing.T, helper string) *kubectlEnv {
+	c := localcluster.ForTest(t)
+	bin := t.TempDir()
+	if err := os.Symlink(pluginBinary(t), filepath.Join(bin, "kubectl-netpol")); err != nil {
+		t.Fatal(err)
+	}
+	switch helper {
+	case "script": // what the release archives ship
+		data, err := os.ReadFile(filepath.Join(localcluster.RepoRoot(), "hack", "kubectl_complete-netpol"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, "kubectl_complete-netpol"), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	case "link": // what `make build` makes
+		if err := os.Symlink(pluginBinary(t), filepath.Join(bin, "kubectl_complete-netpol")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &kubectlEnv{t: t, env: []string{
+		"PATH=" + bin + string(os.PathListSeparator) + c.BinDir + string(os.PathListSeparator) + "/usr/bin:/bin",
+		"KUBECONFIG=" + c.Kubeconfig,
+		"HOME=" + t.TempDir(),
+	}}
+}
+
+func (k *kubectlEnv) kubectl(args ...string) (stdout, stderr string, code int) {
+	k.t.Helper()
+	cmd := exec.Command("kubectl", args...)
+	cmd.Env = k.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		k.t.Fatalf("kubectl %v: %v", args, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func TestKubectlFindsAndRunsThePlugin(t *testing.T) {
+	k := newKubectlEnv(t, "script")
+
+	out, errOut, code := k.kubectl("plugin", "list", "--name-only")
+	if code != 0 || !strings.Contains(out, "kubectl-netpol\n") {
+		t.Fatalf("kubectl plugin list: exit %d\n%s%s", code, out, errOut)
+	}
+
+	out, errOut, code = k.kubectl("netpol", "version", "-o", "json")
+	if code != 0 {
+		t.Fatalf("kubectl netpol version: exit %d\n%s", code, errOut)
+	}
+	var v struct {
+		ServerVersion struct{ GitVersion string } `json:"serverVersion"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("version -o json: %v\n%s", err, out)
+	}
+	kubeVersion, err := os.ReadFile(filepath.Join(localcluster.RepoRoot(), "hack", "KUBE_VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.ServerVersion.GitVersion != strings.TrimSpace(string(kubeVersion)) {
+		t.Errorf("server version %q, want the local control plane's %s", v.ServerVersion.GitVersion, kubeVersion)
+	}
+
+	out, _, code = k.kubectl("netpol")
+	if code != 0 || !strings.Contains(out, "kubectl netpol [command]") {
+		t.Errorf("kubectl netpol without a command should print help naming 'kubectl netpol', got exit %d:\n%s", code, out)
+	}
+}
+
+// kubectl >= 1.26 completes plugin arguments through kubectl_complete-netpol: both the shipped
+// script and a link to the binary must answer.
+func TestKubectlCompletesThePlugin(t *testing.T) {
+	for _, helper := range []string{"script", "link"} {
+		t.Run(helper, func(t *testing.T) {
+			k := newKubectlEnv(t, helper)
+			out, errOut, code := k.kubectl("__complete", "netpol", "")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, errOut)
+			}
+			for _, want := range []string{"version", "completion"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("completions %q lack %q", out, want)
+				}
+			}
+			out, _, _ = k.kubectl("__complete", "netpol", "version", "-o", "")
+			if !strings.Contains(out, "json") || !strings.Contains(out, "yaml") {
+				t.Errorf("-o completions %q lack json and yaml", out)
+			}
+		})
+	}
+}
+
+// kubectl passes the plugin's exit code and message through.
+func TestKubectlPassesThroughErrors(t *testing.T) {
+	k := newKubectlEnv(t, "")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "https://" + l.Addr().String()
+	l.Close()
+	_, errOut, code := k.kubectl("netpol", "version", "--server", dead, "--insecure-skip-tls-verify")
+	if code != 3 || !strings.HasPrefix(errOut, "error: cannot reach the Kubernetes API server at "+dead) {
+		t.Errorf("exit %d, stderr %q; want 3 and the unreachable server named", code, errOut)
+	}
+}
