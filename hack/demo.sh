@@ -6,13 +6,21 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 KUBECONFIG=$(go run ./hack/cluster kubeconfig)
 bindir=$(go run ./hack/cluster bindir 2>/dev/null)
-export KUBECONFIG PATH="$root/bin:$bindir:$PATH"
+# kubectl warns about every PATH entry that does not exist; keep only those that do.
+path="$root/bin:$bindir"
+IFS=: read -ra entries <<<"$PATH"
+for entry in "${entries[@]}"; do
+  [ -d "$entry" ] && path+=":$entry"
+done
+export KUBECONFIG PATH="$path"
 
+# Commands in bold on a terminal, plain when piped or when NO_COLOR is set.
+bold=$'\033[1m' plain=$'\033[0m'
+if [ ! -t 1 ] || [ -n "${NO_COLOR:-}" ]; then bold="" plain=""; fi
 step() {
-  printf '\n\033[1m$ %s\033[0m\n' "$*"
+  printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"
   "$@"
 }
-[ -n "${NO_COLOR:-}" ] && step() { printf '\n$ %s\n' "$*"; "$@"; }
 
 step kubectl plugin list --name-only
 step kubectl netpol version
