@@ -1,0 +1,69 @@
+package labs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// FieldManager is the server-side apply field manager of everything the labs write.
+const FieldManager = "kubectl-netpol"
+
+// The kinds lab manifests may hold, and their resources. A fixed table, not discovery: the
+// catalog is ours, and a unit test keeps it in step with the manifests.
+var resources = map[string]schema.GroupVersionResource{
+	"Namespace":     {Version: "v1", Resource: "namespaces"},
+	"Pod":           {Version: "v1", Resource: "pods"},
+	"Service":       {Version: "v1", Resource: "services"},
+	"ConfigMap":     {Version: "v1", Resource: "configmaps"},
+	"NetworkPolicy": {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
+}
+
+func resourceOf(o *unstructured.Unstructured) (schema.GroupVersionResource, error) {
+	gvr, ok := resources[o.GetKind()]
+	if !ok {
+		return gvr, fmt.Errorf("labs cannot hold a %s (%s)", o.GetKind(), o.GetName())
+	}
+	return gvr, nil
+}
+
+// describe names an object the way kubectl does: networkpolicy/allow-dns -n web.
+func describe(o *unstructured.Unstructured) string {
+	s := strings.ToLower(o.GetKind()) + "/" + o.GetName()
+	if ns := o.GetNamespace(); ns != "" {
+		s += " -n " + ns
+	}
+	return s
+}
+
+// ForbiddenError says which verb on which resource RBAC refused, and what to do about it.
+type ForbiddenError struct {
+	Verb, Resource, Namespace string
+	Err                       error
+}
+
+func (e *ForbiddenError) Error() string {
+	where := "cluster-wide"
+	if e.Namespace != "" {
+		where = "in namespace " + e.Namespace
+	}
+	return fmt.Sprintf("RBAC forbids %s on %s %s; ask a cluster admin for that permission, or use a context that has it (--context)", e.Verb, e.Resource, where)
+}
+
+func (e *ForbiddenError) Unwrap() error { return e.Err }
+
+// asForbidden turns an API Forbidden error into a ForbiddenError for verb on gvr.
+func asForbidden(err error, verb string, gvr schema.GroupVersionResource, namespace string) error {
+	if !apierrors.IsForbidden(err) {
+		return err
+	}
+	var fe *ForbiddenError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &ForbiddenError{Verb: verb, Resource: gvr.GroupResource().String(), Namespace: namespace, Err: err}
+}
