@@ -152,6 +152,9 @@ func namespacedResources(d discovery.DiscoveryInterface) ([]schema.GroupVersionR
 			if strings.Contains(r.Name, "/") || !hasVerbs(r.Verbs, "list", "delete") {
 				continue
 			}
+			if gvr := gv.WithResource(r.Name); automatic[gvr.GroupResource().String()] {
+				continue // never counted; listing v1 Endpoints would only print a deprecation warning
+			}
 			out = append(out, gv.WithResource(r.Name))
 		}
 	}

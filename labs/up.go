@@ -28,6 +28,16 @@ import (
 type Clients struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Watch, when set, serves the long-running watches; it should have no client-side request
+	// timeout (a per-request timeout would cut every watch short). Kube serves them otherwise.
+	Watch kubernetes.Interface
+}
+
+func (c Clients) watchClient() kubernetes.Interface {
+	if c.Watch != nil {
+		return c.Watch
+	}
+	return c.Kube
 }
 
 // UpOptions tune Up.
@@ -145,7 +155,7 @@ func Up(ctx context.Context, c Clients, r *Rendered, opts UpOptions) (*UpResult,
 			pods = append(pods, o)
 		}
 	}
-	return result, waitPodsReady(ctx, c.Kube, r, pods, opts.Progress)
+	return result, waitPodsReady(ctx, c.watchClient(), r, pods, opts.Progress)
 }
 
 // checkAccess asks the API server (SelfSubjectAccessReview) whether we may create and patch
@@ -169,20 +179,45 @@ func checkAccess(ctx context.Context, kube kubernetes.Interface, objs []*unstruc
 			checks = append(checks, a)
 		}
 	}
+	// Cluster-scoped first (namespaces): Up creates them first, and a user who may not create
+	// namespaces learns that before anything else.
+	sort.SliceStable(checks, func(i, j int) bool { return checks[i].ns == "" && checks[j].ns != "" })
+	type check struct {
+		access
+		verb string
+	}
+	var all []check
 	for _, a := range checks {
+		// get for the ownership check, create and patch for server-side apply.
 		for _, verb := range []string{"get", "create", "patch"} {
+			all = append(all, check{a, verb})
+		}
+	}
+	denied := make([]bool, len(all))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, c := range all {
+		g.Go(func() error {
 			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 				ResourceAttributes: &authorizationv1.ResourceAttributes{
-					Namespace: a.ns, Verb: verb, Group: a.gvr.Group, Version: a.gvr.Version, Resource: a.gvr.Resource,
+					Namespace: c.ns, Verb: c.verb, Group: c.gvr.Group, Version: c.gvr.Version, Resource: c.gvr.Resource,
 				},
 			}}
-			res, err := kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			res, err := kube.AuthorizationV1().SelfSubjectAccessReviews().Create(gctx, review, metav1.CreateOptions{})
 			if err != nil {
-				return fmt.Errorf("checking RBAC for %s %s: %w", verb, a.gvr.Resource, err)
+				return fmt.Errorf("checking RBAC for %s %s: %w", c.verb, c.gvr.Resource, err)
 			}
-			if !res.Status.Allowed {
-				return &ForbiddenError{Verb: verb, Resource: a.gvr.GroupResource().String(), Namespace: a.ns}
-			}
+			denied[i] = !res.Status.Allowed
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// Report the first refusal in the order Up would meet it: namespaces come first.
+	for i, c := range all {
+		if denied[i] {
+			return &ForbiddenError{Verb: c.verb, Resource: c.gvr.GroupResource().String(), Namespace: c.ns}
 		}
 	}
 	return nil

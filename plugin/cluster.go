@@ -40,16 +40,19 @@ func (a *clusterAccess) Connect() (*Cluster, error) {
 	// Without any kubeconfig, client-go falls back to http://localhost:8080, and the user would
 	// read about a refused connection to a server they never named.
 	if raw, err := a.flags.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 && ptrValue(a.flags.APIServer) == "" {
-		return nil, &clusterError{msg: "no cluster configured: no kubeconfig was found " + where + "; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"}
+		return nil, a.noConfigError()
 	}
 	cfg, err := a.factory.ToRESTConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, &clusterError{msg: "no cluster configured: no kubeconfig was found " + where + "; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"}
+			return nil, a.noConfigError()
 		}
 		return nil, &clusterError{msg: fmt.Sprintf("cannot load the kubeconfig %s: %v", where, err)}
 	}
 	where = cfg.Host + " " + where
+	// client-go's default of 5 requests a second would make a lab take seconds of throttling;
+	// kubectl itself raises it too.
+	cfg.QPS, cfg.Burst = 50, 100
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client for %s: %w", where, err)
@@ -62,13 +65,23 @@ func (a *clusterAccess) Connect() (*Cluster, error) {
 	return &Cluster{Client: client, RESTConfig: cfg, ServerVersion: info, Where: where}, nil
 }
 
+func (a *clusterAccess) noConfigError() error {
+	return &clusterError{msg: fmt.Sprintf("no cluster configured: no kubeconfig found at %s; pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config", strings.Join(a.kubeconfigFiles(), ":"))}
+}
+
+// kubeconfigFiles are the kubeconfig files the flags and environment point at.
+func (a *clusterAccess) kubeconfigFiles() []string {
+	access := a.flags.ToRawKubeConfigLoader().ConfigAccess()
+	if explicit := access.GetExplicitFile(); explicit != "" {
+		return []string{explicit}
+	}
+	return access.GetLoadingPrecedence()
+}
+
 // describeTarget names the context and kubeconfig the flags point at, for error messages.
 func (a *clusterAccess) describeTarget() string {
 	loader := a.flags.ToRawKubeConfigLoader()
-	files := loader.ConfigAccess().GetLoadingPrecedence()
-	if explicit := loader.ConfigAccess().GetExplicitFile(); explicit != "" {
-		files = []string{explicit}
-	}
+	files := a.kubeconfigFiles()
 	context := ""
 	if a.flags.Context != nil && *a.flags.Context != "" {
 		context = *a.flags.Context

@@ -3,6 +3,8 @@ package plugin
 import (
 	"errors"
 	"fmt"
+
+	"github.com/kubectl-netpol/kubectl-netpol/labs"
 )
 
 // Exit codes. They are part of the user contract and listed in README.md.
@@ -31,8 +33,9 @@ func (e *clusterError) Error() string { return e.msg }
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *clusterError
+	var unknownLab *labs.UnknownLabError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &unknownLab):
 		return ExitUsage
 	case errors.As(err, &ce):
 		return ExitUnreachable

@@ -4,7 +4,11 @@
 package plugin
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -56,6 +60,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	f := cmdutil.NewFactory(cmdutil.NewMatchVersionFlags(configFlags))
 	cluster := &clusterAccess{factory: f, flags: configFlags}
 
+	root.AddCommand(newLabCmd(streams, cluster))
 	root.AddCommand(newVersionCmd(streams, cluster))
 	root.AddCommand(newCompletionCmd(streams))
 	return root
@@ -71,9 +76,12 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // Main runs the plugin with args (without the program name) and returns the process exit code.
 func Main(streams genericiooptions.IOStreams, args []string) int {
+	// Ctrl-C cancels the command's context: long commands stop cleanly and say what is left.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}

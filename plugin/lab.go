@@ -1,0 +1,526 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-netpol/kubectl-netpol/labs"
+)
+
+var labLong = templates.LongDesc(`
+	Guided NetworkPolicy labs from CKA/CKAD study material.
+
+	'lab up' creates a lab's namespaces, pods and services (and with --solution its
+	policies); you read the task with 'lab show', write policies, and 'lab check'
+	grades them. 'lab down' deletes exactly what 'lab up' created: every object it
+	creates carries the labels app.kubernetes.io/managed-by=kubectl-netpol and
+	netpol.lab/name=LAB, and nothing without them is ever changed or deleted.`)
+
+var labExample = templates.Examples(`
+	# See the labs, then read one
+	kubectl netpol lab list
+	kubectl netpol lab show three-tier --hints
+
+	# Set it up, with the solution applied, and look at it
+	kubectl netpol lab up three-tier --solution
+	kubectl netpol lab status three-tier
+
+	# Run it beside existing namespaces of the same names, pulling images from a mirror
+	kubectl netpol lab up three-tier --namespace-suffix=-2 --image-registry=mirror.example.com
+
+	# Remove it
+	kubectl netpol lab down three-tier`)
+
+func newLabCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "lab",
+		Short:   "Guided NetworkPolicy labs: list, show, up, status, down",
+		Long:    labLong,
+		Example: labExample,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newLabListCmd(streams), newLabShowCmd(streams), newLabUpCmd(streams, cluster),
+		newLabStatusCmd(streams, cluster), newLabDownCmd(streams, cluster))
+	return cmd
+}
+
+// completeLabNames offers the catalog's names for the LAB argument.
+func completeLabNames(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	all, err := labs.Catalog()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var names []string
+	for _, l := range all {
+		names = append(names, l.Name+"\t"+l.Title)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+func exactlyOneLab(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErrorf("%s needs the name of one lab; 'kubectl netpol lab list' shows them", cmd.CommandPath())
+	}
+	return nil
+}
+
+// renderFlags are the flags that decide how a lab is rendered, shared by show and up.
+type renderFlags struct {
+	suffix   string
+	registry string
+	images   map[string]string
+}
+
+func (f *renderFlags) add(cmd *cobra.Command, withImages bool) {
+	cmd.Flags().StringVar(&f.suffix, "namespace-suffix", "", "Append this to every namespace of the lab (e.g. -2), to run it beside namespaces of the same names")
+	if withImages {
+		cmd.Flags().StringVar(&f.registry, "image-registry", "", "Pull the lab's images from this registry (a mirror) instead of Docker Hub")
+		cmd.Flags().StringToStringVar(&f.images, "image", nil, "Use this image for a role, e.g. --image client=my.registry/tools:1.0 (roles: client, server)")
+	}
+}
+
+func (f *renderFlags) render(name string) (*labs.Rendered, error) {
+	l, err := labs.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.Render(labs.Options{NamespaceSuffix: f.suffix, ImageRegistry: f.registry, Images: f.images})
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return r, nil
+}
+
+// --- lab list
+
+type LabListOptions struct {
+	genericiooptions.IOStreams
+	Output string
+}
+
+func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &LabListOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the labs",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	return cmd
+}
+
+type labSummary struct {
+	Name    string   `json:"name"`
+	Title   string   `json:"title"`
+	Level   string   `json:"level"`
+	Topics  []string `json:"topics"`
+	Summary string   `json:"goal"`
+}
+
+func (o *LabListOptions) Run() error {
+	all, err := labs.Catalog()
+	if err != nil {
+		return err
+	}
+	var rows []labSummary
+	for _, l := range all {
+		rows = append(rows, labSummary{Name: l.Name, Title: l.Title, Level: l.Level, Topics: l.Topics, Summary: l.Summary})
+	}
+	if o.Output != outputTable {
+		return printStructured(o.Out, o.Output, rows)
+	}
+	w := newTable(o.Out)
+	fmt.Fprintln(w, "NAME\tLEVEL\tTOPICS\tGOAL")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, r.Level, strings.Join(r.Topics, ", "), r.Summary)
+	}
+	return w.Flush()
+}
+
+// --- lab show
+
+type LabShowOptions struct {
+	genericiooptions.IOStreams
+	render   renderFlags
+	Hints    bool
+	Solution bool
+	Output   string
+}
+
+func newLabShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &LabShowOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:   "show LAB",
+		Short: "Print a lab's task, steps and goal (--hints, --solution)",
+		Example: templates.Examples(`
+			kubectl netpol lab show dns-egress --hints
+			# The solution, straight into the cluster
+			kubectl netpol lab show dns-egress --solution | kubectl apply -f -`),
+		Args:              exactlyOneLab,
+		ValidArgsFunction: completeLabNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+				return err
+			}
+			if o.Solution && o.Output != outputTable {
+				return usageErrorf("--solution prints the policies as YAML; it does not combine with -o")
+			}
+			return o.Run(args[0])
+		},
+	}
+	o.render.add(cmd, false)
+	cmd.Flags().BoolVar(&o.Hints, "hints", false, "Print the hints too")
+	cmd.Flags().BoolVar(&o.Solution, "solution", false, "Print only the solution policies, ready for 'kubectl apply -f -'")
+	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	return cmd
+}
+
+func (o *LabShowOptions) Run(name string) error {
+	r, err := o.render.render(name)
+	if err != nil {
+		return err
+	}
+	if o.Solution {
+		_, err := io.WriteString(o.Out, r.SolutionYAML)
+		return err
+	}
+	if o.Output != outputTable {
+		shown := struct {
+			labSummary
+			Namespaces []string          `json:"namespaces"`
+			Task       string            `json:"task"`
+			Steps      []string          `json:"steps"`
+			Hints      []string          `json:"hints,omitempty"`
+			GoalTable  []labs.Connection `json:"goalTable"`
+		}{labSummary{r.Name, r.Title, r.Level, r.Topics, r.Summary}, r.Namespaces, r.Task, r.Steps, nil, r.Goal}
+		if o.Hints {
+			shown.Hints = r.Hints
+		}
+		return printStructured(o.Out, o.Output, shown)
+	}
+	printLabText(o.Out, r, o.Hints)
+	return nil
+}
+
+func printLabText(out io.Writer, r *labs.Rendered, hints bool) {
+	fmt.Fprintf(out, "%s: %s\n", r.Name, r.Title)
+	fmt.Fprintf(out, "Level: %s   Topics: %s   Namespaces: %s\n", r.Level, strings.Join(r.Topics, ", "), strings.Join(r.Namespaces, ", "))
+	fmt.Fprintf(out, "Exam domain: Services & Networking (CKA: define and enforce network policies; CKAD: NetworkPolicies)\n\n")
+	fmt.Fprintf(out, "Task\n%s\n", indent(strings.TrimSpace(r.Task), "  "))
+	fmt.Fprintln(out, "\nSteps")
+	for i, s := range r.Steps {
+		fmt.Fprintf(out, "  %d. %s\n", i+1, s)
+	}
+	if hints {
+		fmt.Fprintln(out, "\nHints")
+		for _, h := range r.Hints {
+			fmt.Fprintf(out, "  - %s\n", h)
+		}
+	}
+	fmt.Fprintln(out, "\nGoal")
+	w := newTable(out)
+	fmt.Fprintln(w, "  FROM\tTO\tPORT\tEXPECTED")
+	for _, c := range r.Goal {
+		verdict := "allowed"
+		if !c.Allowed {
+			verdict = "blocked"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%d/%s\t%s\n", c.From, c.To, c.Port, c.Protocol, verdict)
+	}
+	_ = w.Flush()
+	if !hints {
+		fmt.Fprintf(out, "\nStuck? kubectl netpol lab show %s --hints\n", r.Name)
+	}
+}
+
+// --- lab up
+
+type LabUpOptions struct {
+	genericiooptions.IOStreams
+	cluster  *clusterAccess
+	render   renderFlags
+	Solution bool
+	Timeout  time.Duration
+}
+
+func newLabUpCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	o := &LabUpOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:               "up LAB",
+		Short:             "Create a lab's namespaces, pods and services, and wait until they are Ready",
+		Args:              exactlyOneLab,
+		ValidArgsFunction: completeLabNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Timeout <= 0 {
+				return usageErrorf("--timeout must be positive")
+			}
+			return o.Run(cmd.Context(), args[0])
+		},
+	}
+	o.render.add(cmd, true)
+	cmd.Flags().BoolVar(&o.Solution, "solution", false, "Apply the solution policies as well")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "How long to wait for the lab's pods to become Ready")
+	return cmd
+}
+
+func (o *LabUpOptions) Run(ctx context.Context, name string) error {
+	r, err := o.render.render(name)
+	if err != nil {
+		return err
+	}
+	clients, err := o.cluster.labClients()
+	if err != nil {
+		return err
+	}
+	p := newProgress(o.ErrOut)
+	p.Update(fmt.Sprintf("setting up lab %s", r.Name))
+	started := time.Now()
+	res, err := labs.Up(ctx, clients, r, labs.UpOptions{
+		Solution: o.Solution,
+		Timeout:  o.Timeout,
+		Progress: func(ready, total int) { p.Update(fmt.Sprintf("%d/%d pods ready", ready, total)) },
+	})
+	p.Stop()
+	if res != nil {
+		for _, obj := range res.Objects {
+			fmt.Fprintf(o.Out, "%s %s\n", obj.Object, obj.Change)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted: what was created carries the lab's labels; remove it with 'kubectl netpol lab down %s'", r.Name)
+		}
+		return err
+	}
+	fmt.Fprintf(o.Out, "\nLab %s is up (%.1fs).\n\n", r.Name, time.Since(started).Seconds())
+	printLabText(o.Out, r, false)
+	fmt.Fprintf(o.Out, "\nNext: write your policies, then 'kubectl netpol lab check %s'. 'kubectl netpol lab down %s' removes the lab.\n", r.Name, r.Name)
+	return nil
+}
+
+// --- lab status
+
+type LabStatusOptions struct {
+	genericiooptions.IOStreams
+	cluster *clusterAccess
+	Output  string
+}
+
+func newLabStatusCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	o := &LabStatusOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:               "status [LAB]",
+		Short:             "Show which labs are up, their objects and readiness",
+		ValidArgsFunction: completeLabNames,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("status takes at most one lab name")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 1 {
+				if _, err := labs.Get(args[0]); err != nil {
+					return err
+				}
+				name = args[0]
+			}
+			return o.Run(cmd.Context(), name)
+		},
+	}
+	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	return cmd
+}
+
+func (o *LabStatusOptions) Run(ctx context.Context, name string) error {
+	clients, err := o.cluster.labClients()
+	if err != nil {
+		return err
+	}
+	sts, err := labs.Status(ctx, clients, name)
+	if err != nil {
+		return err
+	}
+	if o.Output != outputTable {
+		if sts == nil {
+			sts = []labs.LabStatus{}
+		}
+		return printStructured(o.Out, o.Output, sts)
+	}
+	if len(sts) == 0 {
+		if name != "" {
+			fmt.Fprintf(o.Out, "Lab %s is not up. Start it with 'kubectl netpol lab up %s'.\n", name, name)
+		} else {
+			fmt.Fprintln(o.Out, "No lab is up. 'kubectl netpol lab list' shows the labs.")
+		}
+		return nil
+	}
+	w := newTable(o.Out)
+	fmt.Fprintln(w, "LAB\tNAMESPACES\tPODS READY\tSERVICES\tLAB POLICIES\tYOUR POLICIES\tSTATUS")
+	for _, s := range sts {
+		state := "ready"
+		switch {
+		case s.Terminating:
+			state = "terminating"
+		case s.ReadyPods() < len(s.Pods):
+			state = "starting"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", s.Lab, strings.Join(s.Namespaces, ","), s.ReadyPods(), len(s.Pods), len(s.Services), len(s.Policies), len(s.OtherPolicies), state)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if name == "" {
+		return nil
+	}
+	s := sts[0]
+	fmt.Fprintln(o.Out)
+	w = newTable(o.Out)
+	fmt.Fprintln(w, "POD\tREADY\tPHASE\tIP\tNOTE")
+	for _, p := range s.Pods {
+		fmt.Fprintf(w, "%s\t%t\t%s\t%s\t%s\n", p.Name, p.Ready, p.Phase, p.IP, p.Why)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "\nServices: %s\n", orNone(s.Services))
+	fmt.Fprintf(o.Out, "Lab policies: %s\n", orNone(s.Policies))
+	fmt.Fprintf(o.Out, "Your policies: %s\n", orNone(s.OtherPolicies))
+	return nil
+}
+
+// --- lab down
+
+type LabDownOptions struct {
+	genericiooptions.IOStreams
+	cluster *clusterAccess
+	Timeout time.Duration
+}
+
+func newLabDownCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	o := &LabDownOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:               "down LAB",
+		Short:             "Delete what 'lab up' created, and wait until it is gone",
+		Args:              exactlyOneLab,
+		ValidArgsFunction: completeLabNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := labs.Get(args[0]); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context(), args[0])
+		},
+	}
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "How long to wait for the lab's namespaces to terminate")
+	return cmd
+}
+
+func (o *LabDownOptions) Run(ctx context.Context, name string) error {
+	clients, err := o.cluster.labClients()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p := newProgress(o.ErrOut)
+	p.Update("deleting lab " + name)
+	res, err := labs.Down(ctx, clients, name, p.Update)
+	p.Stop()
+	if res != nil {
+		for _, d := range res.Deleted {
+			fmt.Fprintf(o.Out, "%s deleted\n", d)
+		}
+		for ns, foreign := range res.Kept {
+			fmt.Fprintf(o.Out, "namespace/%s kept: it holds objects kubectl-netpol did not create (%s); the lab's objects in it were deleted. "+
+				"Delete the namespace yourself if those can go: kubectl delete namespace %s\n", ns, strings.Join(foreign, ", "), ns)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if len(res.Deleted) == 0 && len(res.Kept) == 0 {
+		fmt.Fprintf(o.Out, "Lab %s is not up; nothing to delete.\n", name)
+	}
+	return nil
+}
+
+// --- shared helpers
+
+// labClients connects and returns the clients the lab lifecycle needs. Watches get a client
+// without the request timeout, which would otherwise cut them off every few seconds.
+func (a *clusterAccess) labClients() (labs.Clients, error) {
+	c, err := a.Connect()
+	if err != nil {
+		return labs.Clients{}, err
+	}
+	dyn, err := dynamic.NewForConfig(c.RESTConfig)
+	if err != nil {
+		return labs.Clients{}, err
+	}
+	watchCfg := rest.CopyConfig(c.RESTConfig)
+	watchCfg.Timeout = 0
+	watch, err := kubernetes.NewForConfig(watchCfg)
+	if err != nil {
+		return labs.Clients{}, err
+	}
+	return labs.Clients{Kube: c.Client, Dynamic: dyn, Watch: watch}, nil
+}
+
+func newTable(out io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+}
+
+func printStructured(out io.Writer, format string, v any) error {
+	var data []byte
+	var err error
+	if format == outputJSON {
+		data, err = json.MarshalIndent(v, "", "  ")
+		data = append(data, '\n')
+	} else {
+		data, err = yaml.Marshal(v)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	return err
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+func orNone(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ", ")
+}

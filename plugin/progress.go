@@ -1,0 +1,53 @@
+package plugin
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/briandowns/spinner"
+	"golang.org/x/term"
+)
+
+// progress shows what a long command is doing, on stderr, only when stderr is a terminal (a
+// spinner in a log file or a pipe is noise). Results never go here: they go to stdout.
+type progress struct {
+	mu      sync.Mutex
+	spinner *spinner.Spinner
+}
+
+func newProgress(errOut io.Writer) *progress {
+	f, ok := errOut.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &progress{}
+	}
+	s := spinner.New(spinner.CharSets[14], 100*time.Millisecond, spinner.WithWriterFile(f))
+	if os.Getenv("NO_COLOR") == "" {
+		_ = s.Color("cyan")
+	}
+	s.Start()
+	return &progress{spinner: s}
+}
+
+// Update replaces the text beside the spinner.
+func (p *progress) Update(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.spinner == nil {
+		return
+	}
+	p.spinner.Lock()
+	p.spinner.Suffix = " " + msg
+	p.spinner.Unlock()
+}
+
+// Stop removes the spinner; the command then prints its result lines itself.
+func (p *progress) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.spinner != nil {
+		p.spinner.Stop()
+		p.spinner = nil
+	}
+}
