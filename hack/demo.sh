@@ -24,10 +24,14 @@ step() {
 
 step kubectl plugin list --name-only
 step kubectl netpol version
-step kubectl get nodes -o wide
+step kubectl netpol lab list
+step kubectl netpol lab up three-tier --solution
+step kubectl netpol lab status three-tier
+step kubectl get networkpolicy -n web
 cat <<EOM
 
-The local control plane keeps running. Use it from this shell with:
+The lab and the local control plane keep running. Remove the lab with
+'kubectl netpol lab down three-tier'. Use the cluster from this shell with:
   export KUBECONFIG=$KUBECONFIG PATH="$root/bin:$bindir:\$PATH"
 Stop it with: make cluster-down
 EOM

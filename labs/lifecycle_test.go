@@ -152,39 +152,45 @@ func TestUpStatusUpAgainDown(t *testing.T) {
 func TestUpRefusesForeignNamespaceAndSuffixWorks(t *testing.T) {
 	c := clientsFor(t, localcluster.ForTest(t).RESTConfig)
 	ctx := context.Background()
-	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "frontend", Labels: map[string]string{"team": "web"}}}
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: map[string]string{"team": "web"}}}
 	if _, err := c.Kube.CoreV1().Namespaces().Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Kube.CoreV1().Namespaces().Delete(ctx, "frontend", metav1.DeleteOptions{})
+	defer c.Kube.CoreV1().Namespaces().Delete(ctx, "web", metav1.DeleteOptions{})
+	rvBefore := mustRV(t, c, "web")
 
-	_, err := Up(ctx, c, render(t, "namespace-labels", Options{}), UpOptions{Timeout: time.Minute})
+	_, err := Up(ctx, c, render(t, "three-tier", Options{}), UpOptions{Timeout: time.Minute})
 	var conflict *ConflictError
-	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "namespace/frontend") || !strings.Contains(err.Error(), "--namespace-suffix") {
-		t.Fatalf("got %v, want a conflict naming namespace/frontend and offering --namespace-suffix", err)
+	if !errors.As(err, &conflict) || !strings.Contains(err.Error(), "namespace/web") || !strings.Contains(err.Error(), "--namespace-suffix") {
+		t.Fatalf("got %v, want a conflict naming namespace/web and offering --namespace-suffix", err)
 	}
-	if left := labelled(t, c, "namespace-labels"); len(left) != 0 {
+	if left := labelled(t, c, "three-tier"); len(left) != 0 {
 		t.Errorf("refused lab up still created %v", left)
 	}
-	got, err := c.Kube.CoreV1().Namespaces().Get(ctx, "frontend", metav1.GetOptions{})
-	if err != nil || got.Labels["team"] != "web" || got.Labels[ManagedByLabel] != "" || got.ResourceVersion != mustRV(t, c, "frontend") {
+	got, err := c.Kube.CoreV1().Namespaces().Get(ctx, "web", metav1.GetOptions{})
+	if err != nil || got.Labels["team"] != "web" || got.Labels[ManagedByLabel] != "" || got.ResourceVersion != rvBefore {
 		t.Errorf("foreign namespace changed: %+v, %v", got.Labels, err)
 	}
 
-	r := render(t, "namespace-labels", Options{NamespaceSuffix: "-2"})
-	if _, err := Up(ctx, c, r, UpOptions{Timeout: time.Minute}); err != nil {
+	r := render(t, "three-tier", Options{NamespaceSuffix: "-2"})
+	if _, err := Up(ctx, c, r, UpOptions{Solution: true, Timeout: time.Minute}); err != nil {
 		t.Fatalf("lab up with a suffix: %v", err)
 	}
-	if _, err := c.Kube.CoreV1().Pods("backend-2").Get(ctx, "api", metav1.GetOptions{}); err != nil {
-		t.Errorf("suffixed lab has no backend-2/api: %v", err)
+	if _, err := c.Kube.CoreV1().Pods("web-2").Get(ctx, "web", metav1.GetOptions{}); err != nil {
+		t.Errorf("suffixed lab has no web-2/web: %v", err)
 	}
-	if !strings.Contains(r.Task, "backend-2") || strings.Contains(r.Task, "backend ") {
+	pol, err := c.Kube.NetworkingV1().NetworkPolicies("web-2").Get(ctx, "web-from-was", metav1.GetOptions{})
+	if err != nil || pol.Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "was-2" {
+		t.Errorf("solution not rendered for the new names: %+v, %v", pol, err)
+	}
+	if !strings.Contains(r.Task, "web-2") || strings.Contains(r.Task, "(namespace web,") {
 		t.Errorf("task not rendered for the new names: %q", r.Task)
 	}
-	if _, err := Down(ctx, c, "namespace-labels", nil); err != nil {
+	if _, err := Down(ctx, c, "three-tier", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Kube.CoreV1().Namespaces().Get(ctx, "frontend", metav1.GetOptions{}); err != nil {
+	got, err = c.Kube.CoreV1().Namespaces().Get(ctx, "web", metav1.GetOptions{})
+	if err != nil || got.ResourceVersion != rvBefore {
 		t.Errorf("lab down touched the foreign namespace: %v", err)
 	}
 }
@@ -288,5 +294,23 @@ func TestEveryLabPassesServerSideDryRun(t *testing.T) {
 		for _, ns := range r.Namespaces {
 			_ = c.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 		}
+	}
+}
+
+// Images that cannot be pulled: lab up stops at once and names the image and the fix. The
+// local control plane's fake kubelet cannot pull from the reserved domain unreachable.invalid.
+func TestUpFailsFastOnImagePullBackOff(t *testing.T) {
+	c := clientsFor(t, localcluster.ForTest(t).RESTConfig)
+	r := render(t, "dns-egress", Options{ImageRegistry: "unreachable.invalid"})
+	start := time.Now()
+	_, err := Up(context.Background(), c, r, UpOptions{Timeout: 2 * time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "cannot pull image unreachable.invalid/library/busybox:1.36.1") || !strings.Contains(err.Error(), "--image-registry") {
+		t.Fatalf("got %v, want the image named and --image-registry offered", err)
+	}
+	if waited := time.Since(start); waited > time.Minute {
+		t.Errorf("waited %s: an image that cannot be pulled should end lab up before its timeout", waited)
+	}
+	if _, err := Down(context.Background(), c, "dns-egress", nil); err != nil {
+		t.Fatal(err)
 	}
 }

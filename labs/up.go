@@ -340,6 +340,10 @@ func waitPodsReady(ctx context.Context, kube kubernetes.Interface, r *Rendered, 
 					if !ok || !want[pod.Namespace+"/"+pod.Name] {
 						return false, nil
 					}
+					// An image that cannot be pulled will not become pullable by waiting: say so now.
+					if why := whyNotReady(pod); strings.Contains(why, "cannot pull image") && pulledInVain(pod) {
+						return false, fmt.Errorf("pod %s/%s %s", pod.Namespace, pod.Name, why)
+					}
 					mu.Lock()
 					defer mu.Unlock()
 					before := readyCount()
@@ -365,6 +369,9 @@ func waitPodsReady(ctx context.Context, kube kubernetes.Interface, r *Rendered, 
 	err := g.Wait()
 	if err == nil {
 		return nil
+	}
+	if strings.Contains(err.Error(), "cannot pull image") {
+		return err
 	}
 	if errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled {
 		return ctx.Err()
@@ -418,6 +425,17 @@ func whyNotReady(p *corev1.Pod) string {
 		}
 	}
 	return fmt.Sprintf("phase %s, not Ready yet", p.Status.Phase)
+}
+
+// pulledInVain reports an image error that retrying will not fix: the kubelet has already
+// backed off (ImagePullBackOff), or the name is invalid.
+func pulledInVain(p *corev1.Pod) bool {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && (w.Reason == "ImagePullBackOff" || w.Reason == "InvalidImageName") {
+			return true
+		}
+	}
+	return false
 }
 
 // imageRoleOf maps a lab container name to its image role (containers are named after it).
