@@ -168,6 +168,9 @@ func (c *Cluster) start(ctx context.Context, detach bool) error {
 	if c.RESTConfig, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig); err != nil {
 		return err
 	}
+	// As the plugin does: client-go's default 5 requests a second would make tests wait on
+	// client-side throttling rather than on the cluster.
+	c.RESTConfig.QPS, c.RESTConfig.Burst = 50, 100
 	client, err := kubernetes.NewForConfig(c.RESTConfig)
 	if err != nil {
 		return err
