@@ -123,7 +123,7 @@ func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "List the labs",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run()
@@ -131,6 +131,11 @@ func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	}
 	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
 	return cmd
+}
+
+// Validate checks the output format.
+func (o *LabListOptions) Validate() error {
+	return validateOutput(o.Output, outputTable, outputJSON, outputYAML)
 }
 
 type labSummary struct {
@@ -169,6 +174,7 @@ type LabShowOptions struct {
 	Hints    bool
 	Solution bool
 	Output   string
+	lab      *labs.Rendered
 }
 
 func newLabShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -183,13 +189,13 @@ func newLabShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		Args:              exactlyOneLab,
 		ValidArgsFunction: completeLabNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			if o.Solution && o.Output != outputTable {
-				return usageErrorf("--solution prints the policies as YAML; it does not combine with -o")
+			if err := o.Complete(args[0]); err != nil {
+				return err
 			}
-			return o.Run(args[0])
+			return o.Run()
 		},
 	}
 	o.render.add(cmd, false)
@@ -199,11 +205,25 @@ func newLabShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-func (o *LabShowOptions) Run(name string) error {
-	r, err := o.render.render(name)
-	if err != nil {
+// Validate checks the flags before anything is rendered.
+func (o *LabShowOptions) Validate() error {
+	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
 		return err
 	}
+	if o.Solution && o.Output != outputTable {
+		return usageErrorf("--solution prints the policies as YAML; it does not combine with -o")
+	}
+	return nil
+}
+
+// Complete renders the lab for the flags.
+func (o *LabShowOptions) Complete(name string) (err error) {
+	o.lab, err = o.render.render(name)
+	return err
+}
+
+func (o *LabShowOptions) Run() error {
+	r := o.lab
 	if o.Solution {
 		_, err := io.WriteString(o.Out, r.SolutionYAML)
 		return err
@@ -265,6 +285,8 @@ type LabUpOptions struct {
 	render   renderFlags
 	Solution bool
 	Timeout  time.Duration
+	lab      *labs.Rendered
+	clients  labs.Clients
 }
 
 func newLabUpCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -275,10 +297,13 @@ func newLabUpCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 		Args:              exactlyOneLab,
 		ValidArgsFunction: completeLabNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Timeout <= 0 {
-				return usageErrorf("--timeout must be positive")
+			if err := o.Validate(); err != nil {
+				return err
 			}
-			return o.Run(cmd.Context(), args[0])
+			if err := o.Complete(args[0]); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
 	o.render.add(cmd, true)
@@ -287,15 +312,20 @@ func newLabUpCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 	return cmd
 }
 
-func (o *LabUpOptions) Run(ctx context.Context, name string) error {
-	r, err := o.render.render(name)
-	if err != nil {
+// Validate checks the flags.
+func (o *LabUpOptions) Validate() error { return validateTimeout(o.Timeout) }
+
+// Complete renders the lab and connects to the cluster.
+func (o *LabUpOptions) Complete(name string) (err error) {
+	if o.lab, err = o.render.render(name); err != nil {
 		return err
 	}
-	clients, err := o.cluster.labClients()
-	if err != nil {
-		return err
-	}
+	o.clients, err = o.cluster.labClients()
+	return err
+}
+
+func (o *LabUpOptions) Run(ctx context.Context) error {
+	r, clients := o.lab, o.clients
 	p := newProgress(o.ErrOut)
 	p.Update(fmt.Sprintf("setting up lab %s", r.Name))
 	started := time.Now()
@@ -328,6 +358,8 @@ type LabStatusOptions struct {
 	genericiooptions.IOStreams
 	cluster *clusterAccess
 	Output  string
+	lab     string // empty: every lab
+	clients labs.Clients
 }
 
 func newLabStatusCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -343,29 +375,39 @@ func newLabStatusCmd(streams genericiooptions.IOStreams, cluster *clusterAccess)
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			name := ""
-			if len(args) == 1 {
-				if _, err := labs.Get(args[0]); err != nil {
-					return err
-				}
-				name = args[0]
+			if err := o.Complete(args); err != nil {
+				return err
 			}
-			return o.Run(cmd.Context(), name)
+			return o.Run(cmd.Context())
 		},
 	}
 	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
 	return cmd
 }
 
-func (o *LabStatusOptions) Run(ctx context.Context, name string) error {
-	clients, err := o.cluster.labClients()
-	if err != nil {
-		return err
+// Validate checks the output format.
+func (o *LabStatusOptions) Validate() error {
+	return validateOutput(o.Output, outputTable, outputJSON, outputYAML)
+}
+
+// Complete checks the lab name, if any, and connects to the cluster.
+func (o *LabStatusOptions) Complete(args []string) (err error) {
+	if len(args) == 1 {
+		if _, err := labs.Get(args[0]); err != nil {
+			return err
+		}
+		o.lab = args[0]
 	}
-	sts, err := labs.Status(ctx, clients, name)
+	o.clients, err = o.cluster.labClients()
+	return err
+}
+
+func (o *LabStatusOptions) Run(ctx context.Context) error {
+	name := o.lab
+	sts, err := labs.Status(ctx, o.clients, name)
 	if err != nil {
 		return err
 	}
@@ -423,6 +465,8 @@ type LabDownOptions struct {
 	genericiooptions.IOStreams
 	cluster *clusterAccess
 	Timeout time.Duration
+	lab     string
+	clients labs.Clients
 }
 
 func newLabDownCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -433,21 +477,34 @@ func newLabDownCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 		Args:              exactlyOneLab,
 		ValidArgsFunction: completeLabNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := labs.Get(args[0]); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.Run(cmd.Context(), args[0])
+			if err := o.Complete(args[0]); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "How long to wait for the lab's namespaces to terminate")
 	return cmd
 }
 
-func (o *LabDownOptions) Run(ctx context.Context, name string) error {
-	clients, err := o.cluster.labClients()
-	if err != nil {
+// Validate checks the flags.
+func (o *LabDownOptions) Validate() error { return validateTimeout(o.Timeout) }
+
+// Complete checks the lab name and connects to the cluster.
+func (o *LabDownOptions) Complete(name string) (err error) {
+	if _, err := labs.Get(name); err != nil {
 		return err
 	}
+	o.lab = name
+	o.clients, err = o.cluster.labClients()
+	return err
+}
+
+func (o *LabDownOptions) Run(ctx context.Context) error {
+	name, clients := o.lab, o.clients
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	p := newProgress(o.ErrOut)
@@ -492,6 +549,13 @@ func (a *clusterAccess) labClients() (labs.Clients, error) {
 		return labs.Clients{}, err
 	}
 	return labs.Clients{Kube: c.Client, Dynamic: dyn, Watch: watch}, nil
+}
+
+func validateTimeout(d time.Duration) error {
+	if d <= 0 {
+		return usageErrorf("--timeout must be positive, e.g. --timeout=3m")
+	}
+	return nil
 }
 
 func newTable(out io.Writer) *tabwriter.Writer {

@@ -48,6 +48,14 @@ func TestUsageErrors(t *testing.T) {
 		{"version", "extra"},
 		{"completion"},
 		{"completion", "tcsh"},
+		{"lab", "show"},
+		{"lab", "up", "three-tier", "--timeout=0"},
+		{"lab", "down", "three-tier", "--timeout=-1s"},
+		{"lab", "show", "three-tier", "-o", "xml"},
+		{"lab", "show", "three-tier", "--solution", "-o", "json"},
+		{"lab", "status", "three-tier", "dns-egress"},
+		{"lab", "up", "three-tier", "--namespace-suffix=_X"},
+		{"lab", "up", "three-tier", "--image", "database=x"},
 	} {
 		r := run(t, args...)
 		if r.code != ExitUsage {
