@@ -1,0 +1,88 @@
+package labs
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+)
+
+// The cluster DNS as goal tables mean it: pods labelled k8s-app=kube-dns in kube-system,
+// serving 53 over UDP and TCP. Added to a lab's snapshot when the snapshot has none.
+var kubeDNSPod = policy.Pod{
+	Namespace: "kube-system", Name: KubeDNS, Labels: map[string]string{"k8s-app": "kube-dns"},
+	Ports: []policy.Port{{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP}, {Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP}},
+}
+
+// GoalResult is one goal row and the evaluator's verdict on it.
+type GoalResult struct {
+	Connection
+	Got     bool
+	Reasons []string
+}
+
+// Met reports whether the evaluator's verdict is the goal's.
+func (g GoalResult) Met() bool { return g.Got == g.Allowed }
+
+// EvaluateGoal evaluates every goal row against the lab's objects (setup, plus the solution when
+// withSolution) as the policy evaluator sees them.
+func (r *Rendered) EvaluateGoal(withSolution bool) ([]GoalResult, error) {
+	objs := append([]*unstructured.Unstructured{}, r.Setup...)
+	if withSolution {
+		objs = append(objs, r.Solution...)
+	}
+	snap, err := policy.FromObjects(objs)
+	if err != nil {
+		return nil, err
+	}
+	return evaluateGoal(snap, r.Goal)
+}
+
+func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error) {
+	haveKubeSystem := false
+	for _, ns := range snap.Namespaces {
+		haveKubeSystem = haveKubeSystem || ns.Name == "kube-system"
+	}
+	if !haveKubeSystem {
+		snap.Namespaces = append(snap.Namespaces, policy.Namespace{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}})
+	}
+	snap.Pods = append(snap.Pods, kubeDNSPod)
+	ev, err := policy.New(snap)
+	if err != nil {
+		return nil, err
+	}
+	pods := map[string]*policy.Pod{}
+	for i := range snap.Pods {
+		pods[snap.Pods[i].ID()] = &snap.Pods[i]
+	}
+	endpoint := func(s string) (policy.Endpoint, error) {
+		if s == KubeDNS {
+			return policy.Endpoint{Pod: pods["kube-system/"+KubeDNS]}, nil
+		}
+		if p, ok := pods[s]; ok {
+			return policy.Endpoint{Pod: p}, nil
+		}
+		if ip, err := netip.ParseAddr(s); err == nil {
+			return policy.Endpoint{IP: ip}, nil
+		}
+		return policy.Endpoint{}, fmt.Errorf("goal endpoint %q is neither a pod of the lab, an IP address, nor %s", s, KubeDNS)
+	}
+	var out []GoalResult
+	for _, g := range goal {
+		from, err := endpoint(g.From)
+		if err != nil {
+			return nil, err
+		}
+		to, err := endpoint(g.To)
+		if err != nil {
+			return nil, err
+		}
+		v := ev.Evaluate(policy.Connection{From: from, To: to, Port: int32(g.Port), Protocol: corev1.Protocol(strings.ToUpper(g.Protocol))})
+		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(v.Egress.Reasons, v.Ingress.Reasons...)})
+	}
+	return out, nil
+}
