@@ -225,8 +225,7 @@ func (o *LabShowOptions) Complete(name string) (err error) {
 func (o *LabShowOptions) Run() error {
 	r := o.lab
 	if o.Solution {
-		_, err := io.WriteString(o.Out, r.SolutionYAML)
-		return err
+		return printSolution(o.Out, r)
 	}
 	if o.Output != outputTable {
 		shown := struct {
@@ -265,16 +264,41 @@ func printLabText(out io.Writer, r *labs.Rendered, hints bool) {
 	w := newTable(out)
 	fmt.Fprintln(w, "  FROM\tTO\tPORT\tEXPECTED")
 	for _, c := range r.Goal {
-		verdict := "allowed"
-		if !c.Allowed {
-			verdict = "blocked"
-		}
-		fmt.Fprintf(w, "  %s\t%s\t%d/%s\t%s\n", c.From, c.To, c.Port, c.Protocol, verdict)
+		fmt.Fprintf(w, "  %s\t%s\t%d/%s\t%s\n", c.From, c.To, c.Port, c.Protocol, verdict(c.Allowed))
 	}
 	_ = w.Flush()
 	if !hints {
 		fmt.Fprintf(out, "\nStuck? kubectl netpol lab show %s --hints\n", r.Name)
 	}
+}
+
+// printSolution prints the solution policies for 'kubectl apply -f -', headed by a comment
+// table of what the policy evaluator computes for them on each goal row.
+func printSolution(out io.Writer, r *labs.Rendered) error {
+	results, err := r.EvaluateGoal(true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "# Solution of lab %s. What these policies give, by kubectl-netpol's evaluator:\n", r.Name)
+	var buf strings.Builder
+	w := newTable(&buf)
+	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tEVALUATED")
+	for _, g := range results {
+		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\n", g.From, g.To, g.Port, g.Protocol, verdict(g.Allowed), verdict(g.Got))
+	}
+	_ = w.Flush()
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		fmt.Fprintf(out, "#   %s\n", strings.TrimRight(line, " "))
+	}
+	_, err = io.WriteString(out, r.SolutionYAML)
+	return err
+}
+
+func verdict(allowed bool) string {
+	if allowed {
+		return "allowed"
+	}
+	return "blocked"
 }
 
 // --- lab up

@@ -171,3 +171,45 @@ func TestKubectlPassesThroughErrors(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 3 and the unreachable server named", code, errOut)
 	}
 }
+
+// A learner's session through kubectl: set a lab up, apply the printed solution with
+// kubectl apply, see it counted as the learner's policies, and take the lab down; the
+// learner's policies keep their namespace.
+func TestKubectlLabSession(t *testing.T) {
+	k := newKubectlEnv(t, "")
+	if out, errOut, code := k.kubectl("netpol", "lab", "up", "dns-egress"); code != 0 || !strings.Contains(out, "Lab dns-egress is up") {
+		t.Fatalf("lab up: exit %d\n%s%s", code, out, errOut)
+	}
+	solution, _, code := k.kubectl("netpol", "lab", "show", "dns-egress", "--solution")
+	if code != 0 {
+		t.Fatalf("lab show --solution: exit %d", code)
+	}
+	apply := exec.Command("kubectl", "apply", "-f", "-")
+	apply.Env = k.env
+	apply.Stdin = strings.NewReader(solution)
+	if out, err := apply.CombinedOutput(); err != nil || !strings.Contains(string(out), "networkpolicy.networking.k8s.io/allow-dns created") {
+		t.Fatalf("kubectl apply of the solution: %v\n%s", err, out)
+	}
+	out, _, _ := k.kubectl("netpol", "lab", "status", "dns-egress", "-o", "json")
+	var sts []struct {
+		Policies      []string `json:"policies"`
+		OtherPolicies []string `json:"otherPolicies"`
+	}
+	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
+		t.Fatalf("lab status -o json: %v\n%s", err, out)
+	}
+	if strings.Join(sts[0].OtherPolicies, ",") != "shop/allow-dns,shop/storefront-to-catalog" || strings.Join(sts[0].Policies, ",") != "shop/default-deny-egress" {
+		t.Errorf("status: lab policies %v, learner's %v", sts[0].Policies, sts[0].OtherPolicies)
+	}
+	out, errOut, code := k.kubectl("netpol", "lab", "down", "dns-egress")
+	if code != 0 || !strings.Contains(out, "namespace/shop kept") || !strings.Contains(out, "networkpolicy/allow-dns") {
+		t.Errorf("lab down: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, _ = k.kubectl("get", "networkpolicy", "-n", "shop", "-o", "name")
+	if strings.TrimSpace(out) != "networkpolicy.networking.k8s.io/allow-dns\nnetworkpolicy.networking.k8s.io/storefront-to-catalog" {
+		t.Errorf("after lab down, policies in shop: %q; want exactly the learner's two", out)
+	}
+	if _, errOut, code := k.kubectl("delete", "namespace", "shop"); code != 0 {
+		t.Errorf("cleanup: %s", errOut)
+	}
+}
