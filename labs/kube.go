@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -58,7 +59,9 @@ func (e *ForbiddenError) Unwrap() error { return e.Err }
 
 // asForbidden turns an API Forbidden error into a ForbiddenError for verb on gvr.
 func asForbidden(err error, verb string, gvr schema.GroupVersionResource, namespace string) error {
-	if !apierrors.IsForbidden(err) {
+	// Writing into a namespace that is being deleted is also a 403, but RBAC has nothing to do
+	// with it.
+	if !apierrors.IsForbidden(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 		return err
 	}
 	var fe *ForbiddenError

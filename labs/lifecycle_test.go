@@ -314,3 +314,26 @@ func TestUpFailsFastOnImagePullBackOff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// lab up right after lab down: the lab's namespaces are still terminating, and up waits for
+// them rather than failing (or blaming RBAC for the 403 a terminating namespace gives).
+func TestUpRightAfterDown(t *testing.T) {
+	c := clientsFor(t, localcluster.ForTest(t).RESTConfig)
+	ctx := context.Background()
+	r := render(t, "allow-only-port", Options{})
+	if _, err := Up(ctx, c, r, UpOptions{Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	// Delete the namespaces without waiting, as an interrupted lab down would leave them.
+	for _, ns := range r.Namespaces {
+		if err := c.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Up(ctx, c, r, UpOptions{Timeout: time.Minute}); err != nil {
+		t.Fatalf("lab up while the namespaces terminate: %v", err)
+	}
+	if _, err := Down(ctx, c, "allow-only-port", nil); err != nil {
+		t.Fatal(err)
+	}
+}
