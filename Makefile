@@ -8,10 +8,11 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X github.com/kubectl-netpol/kubectl-netpol/plugin.buildVersion=$(VERSION) \
            -X github.com/kubectl-netpol/kubectl-netpol/plugin.buildCommit=$(COMMIT)
 BIN     := bin/kubectl-netpol
-# The local control plane (see hack/cluster): its kubeconfig once `make cluster-up` ran.
-CLUSTER := $(GO) run ./hack/cluster
+# The local control plane's own tool (hack/cluster), built like the plugin so that both share
+# compiled packages.
+CLUSTER := bin/local-cluster
 
-.PHONY: help build install test test-short vet fmt-check testbin cluster-up cluster-down demo dist clean
+.PHONY: help build install test test-short vet fmt-check testbin cluster-tool cluster-up cluster-down demo dist clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -40,11 +41,14 @@ fmt-check: ## fail when gofmt would change a file
 testbin: ## build the control-plane binaries into ~/.cache/kubectl-netpol (once; about 10 minutes cold)
 	@bash hack/testbin.sh >/dev/null
 
-cluster-up: testbin ## start the local control plane in the background
+cluster-tool:
+	@CGO_ENABLED=0 $(GO) build -trimpath -o $(CLUSTER) ./hack/cluster
+
+cluster-up: testbin cluster-tool ## start the local control plane in the background
 	@$(CLUSTER) up >/dev/null
 	@echo "export KUBECONFIG=$$($(CLUSTER) kubeconfig)"
 
-cluster-down: ## stop the local control plane and delete its state
+cluster-down: cluster-tool ## stop the local control plane and delete its state
 	@$(CLUSTER) down
 
 demo: build cluster-up ## start the local control plane and run the plugin against it through kubectl

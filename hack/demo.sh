@@ -4,8 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-KUBECONFIG=$(go run ./hack/cluster kubeconfig)
-bindir=$(go run ./hack/cluster bindir 2>/dev/null)
+KUBECONFIG=$(bin/local-cluster kubeconfig)
+bindir=$(bin/local-cluster bindir 2>/dev/null)
 # kubectl warns about every PATH entry that does not exist; keep only those that do.
 path="$root/bin:$bindir"
 IFS=: read -ra entries <<<"$PATH"

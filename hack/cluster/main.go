@@ -12,7 +12,7 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 )
 
-const usage = `usage: go run ./hack/cluster up|down|kubeconfig|bindir
+const usage = `usage: local-cluster up|down|kubeconfig|bindir   (make cluster-up builds it into bin/)
 
   up          start the local control plane in the background (state in $KUBECTL_NETPOL_CLUSTER_DIR,
               default $KUBECTL_NETPOL_CACHE/cluster,

@@ -44,10 +44,26 @@ func checkBinaries(dir string) error {
 	return nil
 }
 
-// RepoRoot is the source tree this package was compiled from.
+// RepoRoot is the kubectl-netpol source tree: the one this package was compiled from, or,
+// when built with -trimpath (which drops that path), the one around the working directory.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		return filepath.Join(filepath.Dir(file), "..", "..")
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.HasPrefix(data, []byte("module github.com/kubectl-netpol/kubectl-netpol\n")) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "."
+		}
+		dir = parent
+	}
 }
 
 // CacheDir is where built binaries and the people's control plane live, outside any clone:
