@@ -46,7 +46,24 @@ type Options struct {
 	Detach bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// HostExec makes `kubectl exec` into any pod run the command on this machine (kwok has no
+	// containers to run it in), through the real API server and kubelet API. Tests of exec
+	// probes need it; a cluster for people leaves it off, since it hands whoever may exec into
+	// pods a shell on the host.
+	HostExec bool
 }
+
+// hostExecConfig is the kwok configuration that runs every pod's exec on the host.
+const hostExecConfig = `
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata:
+  name: exec-on-host
+spec:
+  execs:
+  - local: {}
+`
 
 // Cluster is a running local control plane.
 type Cluster struct {
@@ -85,14 +102,14 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 	}()
 	started := time.Now()
-	if err := c.start(ctx, opts.Detach); err != nil {
+	if err := c.start(ctx, opts.Detach, opts.HostExec); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(log, "local control plane ready in %.1fs: KUBECONFIG=%s\n", time.Since(started).Seconds(), c.Kubeconfig)
 	return c, nil
 }
 
-func (c *Cluster) start(ctx context.Context, detach bool) error {
+func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 	ports, err := freePorts(4)
 	if err != nil {
 		return err
@@ -194,7 +211,11 @@ func (c *Cluster) start(ctx context.Context, detach bool) error {
 		return err
 	}
 	stagesPath := filepath.Join(c.Dir, "kwok-stages.yaml")
-	if err := os.WriteFile(stagesPath, kwokStages, 0o644); err != nil {
+	kwokConfig := kwokStages
+	if hostExec {
+		kwokConfig = append(append([]byte{}, kwokStages...), hostExecConfig...)
+	}
+	if err := os.WriteFile(stagesPath, kwokConfig, 0o644); err != nil {
 		return err
 	}
 	kwok, err := c.run(detach, "kwok",

@@ -3,6 +3,9 @@ package localcluster
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +148,30 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// Exec goes the way kubectl's does, through the API server to the node's kubelet API (served by
+// kwok), and the command runs on this machine: the path exec probes take. A failing command's
+// exit status comes back as an error.
+func TestExecThroughTheAPIServer(t *testing.T) {
+	c := ForTest(t)
+	kubectl := filepath.Join(c.BinDir, "kubectl")
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("run", "shell", "--image=busybox:1.36.1", "--restart=Never", "--", "sleep", "1000000"); err != nil {
+		t.Fatalf("kubectl run: %v\n%s", err, out)
+	}
+	if out, err := run("wait", "--for=condition=Ready", "pod/shell", "--timeout=60s"); err != nil {
+		t.Fatalf("kubectl wait: %v\n%s", err, out)
+	}
+	out, err := run("exec", "shell", "--", "sh", "-c", "echo hello from $0")
+	if err != nil || strings.TrimSpace(out) != "hello from sh" {
+		t.Fatalf("kubectl exec: %v, output %q", err, out)
+	}
+	if _, err := run("exec", "shell", "--", "sh", "-c", "exit 3"); err == nil {
+		t.Error("a failing command should fail the exec")
+	}
 }

@@ -13,7 +13,8 @@ var shared *Cluster
 
 // RunTests is a TestMain body: it starts one control plane for the package's tests, runs them,
 // and stops it. Under `go test -short` it starts nothing, and ForTest skips the integration tests.
-// A control plane that fails to start fails the package: it is never a silent skip.
+// A control plane that fails to start fails the package: it is never a silent skip. Exec into
+// its pods runs on this machine (Options.HostExec), for the probe tests.
 //
 //	func TestMain(m *testing.M) { os.Exit(localcluster.RunTests(m)) }
 func RunTests(m *testing.M) int {
@@ -21,7 +22,7 @@ func RunTests(m *testing.M) int {
 	if testing.Short() {
 		return m.Run()
 	}
-	c, err := Start(context.Background(), Options{Log: os.Stderr})
+	c, err := Start(context.Background(), Options{Log: os.Stderr, HostExec: true})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: the local control plane did not start: %v\n", err)
 		return 1
