@@ -338,3 +338,5 @@ spec:
 		t.Errorf("got %v, want an error naming x/bad", err)
 	}
 }
+
+func corev1Protocol(s string) corev1.Protocol { return corev1.Protocol(s) }

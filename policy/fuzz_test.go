@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"net/netip"
+	"testing"
+)
+
+// No input makes the loader panic: it returns objects or an error.
+func FuzzDecodeDocuments(f *testing.F) {
+	f.Add([]byte("kind: Pod\nmetadata: {name: a}\n"))
+	f.Add([]byte(`{"kind":"List","items":[{"kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{}}}}]}`))
+	f.Add([]byte("kind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: {spec: {template: {metadata: {labels: {a: b}}}}}}\n---\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objs, err := DecodeDocuments("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		s, err := FromObjects(objs)
+		if err != nil {
+			return
+		}
+		_, _ = New(s)
+	})
+}
+
+// No policy makes the evaluator panic: it compiles or refuses, and then answers.
+func FuzzEvaluate(f *testing.F) {
+	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: http}]}]\n"), uint16(80))
+	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: {podSelector: {matchExpressions: [{key: a, operator: Exists}]}, policyTypes: [Egress]}\n"), uint16(53))
+	f.Fuzz(func(t *testing.T, data []byte, port uint16) {
+		objs, err := DecodeDocuments("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		s, err := FromObjects(objs)
+		if err != nil {
+			return
+		}
+		m := model()
+		s.Namespaces, s.Pods = m.Namespaces, m.Pods
+		ev, err := New(s)
+		if err != nil {
+			return
+		}
+		for _, proto := range []string{"TCP", "UDP", "SCTP"} {
+			ev.Evaluate(Connection{From: Endpoint{Pod: &s.Pods[0]}, To: Endpoint{Pod: &s.Pods[4]}, Port: int32(port), Protocol: corev1Protocol(proto)})
+			ev.Evaluate(Connection{From: Endpoint{IP: netip.MustParseAddr("10.1.2.3")}, To: Endpoint{Pod: &s.Pods[0]}, Port: int32(port), Protocol: corev1Protocol(proto)})
+		}
+	})
+}
