@@ -65,25 +65,35 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 	}
 	sort.Strings(result.Deleted)
 	// Namespaces take seconds to terminate (their controller deletes what is inside first).
-	// Polling a few Gets is plain and cheap here; there is at most one per deleted namespace.
+	err = waitGone(ctx, gone, func(remaining, total int) {
+		progress(fmt.Sprintf("%d of %d deleted objects still terminating", remaining, total))
+	})
+	return result, err
+}
+
+// waitGone polls until every check reports its object gone, telling progress (when set) how
+// many remain. Polling a few Gets is plain and cheap here: there is one per deleted object.
+func waitGone(ctx context.Context, checks []func() (bool, error), progress func(remaining, total int)) error {
 	for {
 		remaining := 0
-		for _, check := range gone {
+		for _, check := range checks {
 			ok, err := check()
 			if err != nil {
-				return result, err
+				return err
 			}
 			if !ok {
 				remaining++
 			}
 		}
 		if remaining == 0 {
-			return result, nil
+			return nil
 		}
-		progress(fmt.Sprintf("%d of %d deleted objects still terminating", remaining, len(gone)))
+		if progress != nil {
+			progress(remaining, len(checks))
+		}
 		select {
 		case <-ctx.Done():
-			return result, fmt.Errorf("waiting for %d objects to go away: %w", remaining, ctx.Err())
+			return fmt.Errorf("waiting for %d objects to go away: %w", remaining, ctx.Err())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

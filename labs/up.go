@@ -99,7 +99,7 @@ func Up(ctx context.Context, c Clients, r *Rendered, opts UpOptions) (*UpResult,
 	if err := checkAccess(ctx, c.Kube, objs); err != nil {
 		return nil, err
 	}
-	if err := waitTerminatingNamespaces(ctx, c, r, opts.Progress); err != nil {
+	if err := waitTerminatingNamespaces(ctx, c, r); err != nil {
 		return nil, err
 	}
 	before, err := preflight(ctx, c, r.Name, objs)
@@ -228,40 +228,27 @@ func checkAccess(ctx context.Context, kube kubernetes.Interface, objs []*unstruc
 
 // waitTerminatingNamespaces waits for the lab's own namespaces that a recent `lab down` is
 // still deleting: nothing can be created in them until they are gone.
-func waitTerminatingNamespaces(ctx context.Context, c Clients, r *Rendered, progress func(int, int)) error {
+func waitTerminatingNamespaces(ctx context.Context, c Clients, r *Rendered) error {
+	nsGVR := resources["Namespace"]
+	var gone []func() (bool, error)
 	for _, o := range r.Setup {
 		if o.GetKind() != "Namespace" {
 			continue
 		}
-		got, err := c.Kube.CoreV1().Namespaces().Get(ctx, o.GetName(), metav1.GetOptions{})
+		got, err := c.Dynamic.Resource(nsGVR).Get(ctx, o.GetName(), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return asForbidden(err, "get", resources["Namespace"], "")
+			return asForbidden(err, "get", nsGVR, "")
 		}
-		if got.DeletionTimestamp == nil || !ownedBy(got.Labels, r.Name) {
+		if got.GetDeletionTimestamp() == nil || !ownedBy(got.GetLabels(), r.Name) {
 			continue // a live namespace; preflight decides whether it is ours
 		}
-		u := &unstructured.Unstructured{}
-		u.SetKind("Namespace")
-		u.SetName(got.Name)
-		u.SetUID(got.UID)
-		gone := goneCheck(ctx, c, u)
-		for {
-			ok, err := gone()
-			if err != nil {
-				return err
-			}
-			if ok {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("namespace %s is still terminating from an earlier 'lab down': %w", got.Name, ctx.Err())
-			case <-time.After(250 * time.Millisecond):
-			}
-		}
+		gone = append(gone, goneCheck(ctx, c, got))
+	}
+	if err := waitGone(ctx, gone, nil); err != nil {
+		return fmt.Errorf("the lab's namespaces are still terminating from an earlier 'lab down': %w", err)
 	}
 	return nil
 }
