@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"text/template"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
 // DefaultImages are the images of each role in the labs: small, multi-arch and pinned. busybox
@@ -181,24 +181,13 @@ func validSuffix(s string) bool {
 
 // decodeObjects reads every object of a multi-document YAML text.
 func decodeObjects(name, text string) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(text), 4096)
 	var objs []*unstructured.Unstructured
-	for i := 0; ; i++ {
-		var obj map[string]any
-		err := dec.Decode(&obj)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", name, i, err)
-		}
-		if obj == nil {
-			continue // an empty document
-		}
-		u := &unstructured.Unstructured{Object: obj}
+	err := policy.EachDocument(name, []byte(text), func(u *unstructured.Unstructured) error {
 		if u.GetKind() == "" || u.GetName() == "" {
-			return nil, fmt.Errorf("%s: document %d: kind and metadata.name are required", name, i)
+			return errors.New("kind and metadata.name are required")
 		}
 		objs = append(objs, u)
-	}
+		return nil
+	})
+	return objs, err
 }

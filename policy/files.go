@@ -72,25 +72,34 @@ func expand(path string) ([]string, error) {
 // DecodeDocuments decodes every document of one file into objects, flattening List kinds and
 // turning workloads into the pods their templates describe. name is used in errors.
 func DecodeDocuments(name string, data []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []*unstructured.Unstructured
+	err := EachDocument(name, data, func(o *unstructured.Unstructured) error {
+		objs, err := expandObject(o)
+		out = append(out, objs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachDocument calls fn with every non-empty document of a multi-document YAML or JSON text,
+// in order. Errors, fn's included, name the text and the document's index.
+func EachDocument(name string, data []byte, fn func(*unstructured.Unstructured) error) error {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	for i := 0; ; i++ {
 		var obj map[string]any
 		err := dec.Decode(&obj)
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return nil
+		}
+		if err == nil && obj != nil {
+			err = fn(&unstructured.Unstructured{Object: obj})
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", name, i, err)
+			return fmt.Errorf("%s: document %d: %w", name, i, err)
 		}
-		if obj == nil {
-			continue
-		}
-		objs, err := expandObject(&unstructured.Unstructured{Object: obj})
-		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", name, i, err)
-		}
-		out = append(out, objs...)
 	}
 }
 
