@@ -11,15 +11,9 @@ func FuzzDecodeDocuments(f *testing.F) {
 	f.Add([]byte(`{"kind":"List","items":[{"kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{}}}}]}`))
 	f.Add([]byte("kind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: {spec: {template: {metadata: {labels: {a: b}}}}}}\n---\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		objs, err := DecodeDocuments("fuzz.yaml", data)
-		if err != nil {
-			return
+		if s := fuzzSnapshot(data); s != nil {
+			_, _ = New(s)
 		}
-		s, err := FromObjects(objs)
-		if err != nil {
-			return
-		}
-		_, _ = New(s)
 	})
 }
 
@@ -28,12 +22,8 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: http}]}]\n"), uint16(80))
 	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: {podSelector: {matchExpressions: [{key: a, operator: Exists}]}, policyTypes: [Egress]}\n"), uint16(53))
 	f.Fuzz(func(t *testing.T, data []byte, port uint16) {
-		objs, err := DecodeDocuments("fuzz.yaml", data)
-		if err != nil {
-			return
-		}
-		s, err := FromObjects(objs)
-		if err != nil {
+		s := fuzzSnapshot(data)
+		if s == nil {
 			return
 		}
 		m := model()
@@ -47,4 +37,17 @@ func FuzzEvaluate(f *testing.F) {
 			ev.Evaluate(Connection{From: Endpoint{IP: netip.MustParseAddr("10.1.2.3")}, To: Endpoint{Pod: &s.Pods[0]}, Port: int32(port), Protocol: corev1Protocol(proto)})
 		}
 	})
+}
+
+// fuzzSnapshot loads data as a file would be loaded; nil when the loader refuses it.
+func fuzzSnapshot(data []byte) *Snapshot {
+	objs, err := DecodeDocuments("fuzz.yaml", data)
+	if err != nil {
+		return nil
+	}
+	s, err := FromObjects(objs)
+	if err != nil {
+		return nil
+	}
+	return s
 }
