@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -25,14 +26,32 @@ type Side struct {
 	Allowed  bool
 	// Selecting names the policies that select the pod for this direction.
 	Selecting []string
-	// Reasons say which rule allowed the traffic, or why nothing did.
+	// Reasons say which rule allowed the traffic, or why nothing did. They name policies and
+	// rules, never the pods, so that pods that behave the same share them.
 	Reasons []string
+	// Rules is every rule of the selecting policies, as considered: the walkthrough.
+	Rules []RuleCheck
+}
+
+// RuleCheck is one rule of a selecting policy, held against the connection.
+type RuleCheck struct {
+	Policy    string // namespace/name
+	Index     int    // the rule's index in the policy's ingress or egress list
+	Peers     string // what the rule's peers select, in words
+	PeerMatch bool
+	Ports     string // what the rule's ports admit, in words
+	PortMatch bool
 }
 
 // Evaluator answers connections for one snapshot.
 type Evaluator struct {
 	namespaces map[string]labels.Set
 	policies   []compiled
+	pods       []Pod
+	// blocks are the distinct ipBlocks of all rules; peers refer to them by index, so that
+	// pods can be told apart by which blocks hold their IPs.
+	blocks     []*ipBlock
+	blockIndex map[string]int
 }
 
 // compiled is a policy with its selectors parsed once.
@@ -54,7 +73,7 @@ type rule struct {
 type peer struct {
 	pods       labels.Selector // nil: not given
 	namespaces labels.Selector // nil: not given
-	ipBlock    *ipBlock
+	block      int             // index into Evaluator.blocks; -1: not an ipBlock peer
 }
 
 type ipBlock struct {
@@ -65,7 +84,7 @@ type ipBlock struct {
 // New compiles the snapshot's policies. A policy that cannot be read (a malformed selector or
 // CIDR) is an error: the API server would have refused it.
 func New(s *Snapshot) (*Evaluator, error) {
-	e := &Evaluator{namespaces: map[string]labels.Set{}}
+	e := &Evaluator{namespaces: map[string]labels.Set{}, pods: s.Pods, blockIndex: map[string]int{}}
 	for _, ns := range s.Namespaces {
 		set := labels.Set{}
 		for k, v := range ns.Labels {
@@ -74,7 +93,7 @@ func New(s *Snapshot) (*Evaluator, error) {
 		e.namespaces[ns.Name] = set
 	}
 	for i := range s.Policies {
-		c, err := compile(&s.Policies[i])
+		c, err := e.compile(&s.Policies[i])
 		if err != nil {
 			return nil, fmt.Errorf("networkpolicy %s/%s: %w", s.Policies[i].Namespace, s.Policies[i].Name, err)
 		}
@@ -83,7 +102,7 @@ func New(s *Snapshot) (*Evaluator, error) {
 	return e, nil
 }
 
-func compile(p *networkingv1.NetworkPolicy) (compiled, error) {
+func (e *Evaluator) compile(p *networkingv1.NetworkPolicy) (compiled, error) {
 	c := compiled{name: p.Namespace + "/" + p.Name, namespace: p.Namespace}
 	var err error
 	if c.podSelector, err = metav1.LabelSelectorAsSelector(&p.Spec.PodSelector); err != nil {
@@ -103,14 +122,14 @@ func compile(p *networkingv1.NetworkPolicy) (compiled, error) {
 		}
 	}
 	for _, r := range p.Spec.Ingress {
-		cr, err := compileRule(r.From, r.Ports)
+		cr, err := e.compileRule(r.From, r.Ports)
 		if err != nil {
 			return c, err
 		}
 		c.ingressFrom = append(c.ingressFrom, cr)
 	}
 	for _, r := range p.Spec.Egress {
-		cr, err := compileRule(r.To, r.Ports)
+		cr, err := e.compileRule(r.To, r.Ports)
 		if err != nil {
 			return c, err
 		}
@@ -119,10 +138,10 @@ func compile(p *networkingv1.NetworkPolicy) (compiled, error) {
 	return c, nil
 }
 
-func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (rule, error) {
+func (e *Evaluator) compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (rule, error) {
 	r := rule{ports: ports}
 	for _, p := range peers {
-		var cp peer
+		cp := peer{block: -1}
 		var err error
 		if p.PodSelector != nil {
 			if cp.pods, err = metav1.LabelSelectorAsSelector(p.PodSelector); err != nil {
@@ -146,14 +165,21 @@ func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Ne
 				}
 				b.except = append(b.except, pfx)
 			}
-			cp.ipBlock = b
+			key := b.String()
+			i, ok := e.blockIndex[key]
+			if !ok {
+				i = len(e.blocks)
+				e.blocks = append(e.blocks, b)
+				e.blockIndex[key] = i
+			}
+			cp.block = i
 		}
 		r.peers = append(r.peers, cp)
 	}
 	return r, nil
 }
 
-// Evaluate decides one connection.
+// Evaluate decides one connection, with the walkthrough of every rule that was considered.
 func (e *Evaluator) Evaluate(c Connection) Verdict {
 	if c.Protocol == "" {
 		c.Protocol = corev1.ProtocolTCP
@@ -169,45 +195,83 @@ func (e *Evaluator) Evaluate(c Connection) Verdict {
 // side evaluates the policies of self (the source for egress, the destination for ingress)
 // against the other end of the connection.
 func (e *Evaluator) side(c Connection, self, other Endpoint, egress bool) Side {
-	dir := "ingress"
-	if egress {
-		dir = "egress"
-	}
 	var s Side
 	if self.Pod == nil {
 		s.Allowed = true
-		s.Reasons = []string{fmt.Sprintf("%s is outside the cluster: no policy applies to its %s", self, dir)}
+		s.Reasons = []string{outsideReason(egress)}
 		return s
 	}
 	podLabels := labels.Set(self.Pod.Labels)
 	for _, p := range e.policies {
-		if p.namespace != self.Pod.Namespace || !p.podSelector.Matches(podLabels) {
-			continue
-		}
-		if (egress && !p.egress) || (!egress && !p.ingress) {
+		if p.namespace != self.Pod.Namespace || !p.podSelector.Matches(podLabels) || !p.applies(egress) {
 			continue
 		}
 		s.Isolated = true
 		s.Selecting = append(s.Selecting, p.name)
-		rules := p.ingressFrom
-		if egress {
-			rules = p.egressTo
-		}
-		for i, r := range rules {
-			if e.peersMatch(r.peers, other, p.namespace) && portsMatch(r.ports, c) {
+		for i, r := range p.rules(egress) {
+			check := RuleCheck{Policy: p.name, Index: i, Peers: r.describePeers(e, p.namespace), Ports: describePorts(r.ports),
+				PeerMatch: e.peersMatch(r.peers, other, p.namespace), PortMatch: portsMatch(r.ports, c.Port, c.Protocol, c.To.Pod)}
+			s.Rules = append(s.Rules, check)
+			if check.PeerMatch && check.PortMatch {
 				s.Allowed = true
-				s.Reasons = append(s.Reasons, fmt.Sprintf("%s allowed by %s rule %d", dir, p.name, i))
+				s.Reasons = append(s.Reasons, allowedReason(egress, p.name, i))
 			}
 		}
 	}
 	switch {
 	case !s.Isolated:
 		s.Allowed = true
-		s.Reasons = []string{fmt.Sprintf("%s of %s is not isolated: no policy selects it for %s", dir, self, dir)}
+		s.Reasons = []string{notIsolatedReason(egress)}
 	case !s.Allowed:
-		s.Reasons = []string{fmt.Sprintf("%s of %s is isolated by %v and no rule allows %s", dir, self, s.Selecting, c)}
+		s.Reasons = []string{deniedReason(egress, s.Selecting)}
 	}
 	return s
+}
+
+// The reasons' wording, shared by Evaluate and Matrix.
+
+func direction(egress bool) string {
+	if egress {
+		return "egress"
+	}
+	return "ingress"
+}
+
+func outsideReason(egress bool) string {
+	if egress {
+		return "egress: the source is outside the cluster, no policy applies to it"
+	}
+	return "ingress: the destination is outside the cluster, no policy applies to it"
+}
+
+func notIsolatedReason(egress bool) string {
+	if egress {
+		return "egress not isolated: no policy selects the source for egress"
+	}
+	return "ingress not isolated: no policy selects the destination for ingress"
+}
+
+func allowedReason(egress bool, policy string, rule int) string {
+	return fmt.Sprintf("%s allowed by %s rule %d", direction(egress), policy, rule)
+}
+
+func deniedReason(egress bool, selecting []string) string {
+	return fmt.Sprintf("%s denied: isolated by %s and no rule allows it", direction(egress), strings.Join(selecting, ", "))
+}
+
+// applies reports whether the policy isolates the direction.
+func (p *compiled) applies(egress bool) bool {
+	if egress {
+		return p.egress
+	}
+	return p.ingress
+}
+
+func (p *compiled) rules(egress bool) []rule {
+	if egress {
+		return p.egressTo
+	}
+	return p.ingressFrom
 }
 
 // peersMatch reports whether any peer selects other. No peers at all selects everything.
@@ -224,9 +288,9 @@ func (e *Evaluator) peersMatch(peers []peer, other Endpoint, policyNamespace str
 }
 
 func (e *Evaluator) peerMatches(p peer, other Endpoint, policyNamespace string) bool {
-	if p.ipBlock != nil {
+	if p.block >= 0 {
 		for _, a := range other.addrs() {
-			if p.ipBlock.contains(a) {
+			if e.blocks[p.block].contains(a) {
 				return true
 			}
 		}
@@ -239,15 +303,19 @@ func (e *Evaluator) peerMatches(p peer, other Endpoint, policyNamespace string) 
 		// podSelector alone: pods of the policy's own namespace.
 		return other.Pod.Namespace == policyNamespace && p.pods.Matches(labels.Set(other.Pod.Labels))
 	}
-	nsLabels, ok := e.namespaces[other.Pod.Namespace]
-	if !ok {
-		// A pod whose namespace the snapshot lacks: the API server sets this label always.
-		nsLabels = labels.Set{"kubernetes.io/metadata.name": other.Pod.Namespace}
-	}
-	if !p.namespaces.Matches(nsLabels) {
+	if !p.namespaces.Matches(e.namespaceLabels(other.Pod.Namespace)) {
 		return false
 	}
 	return p.pods == nil || p.pods.Matches(labels.Set(other.Pod.Labels))
+}
+
+// namespaceLabels are a namespace's labels; a namespace the snapshot lacks still has the one
+// label the API server always sets.
+func (e *Evaluator) namespaceLabels(ns string) labels.Set {
+	if l, ok := e.namespaces[ns]; ok {
+		return l
+	}
+	return labels.Set{"kubernetes.io/metadata.name": ns}
 }
 
 func (b *ipBlock) contains(a netip.Addr) bool {
@@ -263,18 +331,26 @@ func (b *ipBlock) contains(a netip.Addr) bool {
 	return true
 }
 
-// portsMatch reports whether the rule's ports admit the connection. Named ports resolve
-// against the destination pod's declared container ports (for ingress and egress alike).
-func portsMatch(ports []networkingv1.NetworkPolicyPort, c Connection) bool {
+func (b *ipBlock) String() string {
+	if len(b.except) == 0 {
+		return "ipBlock " + b.cidr.String()
+	}
+	ex := make([]string, len(b.except))
+	for i, p := range b.except {
+		ex[i] = p.String()
+	}
+	return "ipBlock " + b.cidr.String() + " except " + strings.Join(ex, ", ")
+}
+
+// portsMatch reports whether the rule's ports admit port/proto to the destination. Named ports
+// resolve against the destination pod's declared container ports (for ingress and egress alike);
+// dest is nil for an address outside the cluster.
+func portsMatch(ports []networkingv1.NetworkPolicyPort, port int32, proto corev1.Protocol, dest *Pod) bool {
 	if len(ports) == 0 {
 		return true
 	}
 	for _, p := range ports {
-		proto := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			proto = *p.Protocol
-		}
-		if proto != c.Protocol {
+		if protocolOf(p) != proto {
 			continue
 		}
 		if p.Port == nil {
@@ -285,23 +361,80 @@ func portsMatch(ports []networkingv1.NetworkPolicyPort, c Connection) bool {
 			if p.EndPort != nil {
 				hi = *p.EndPort
 			}
-			if c.Port >= lo && c.Port <= hi {
+			if port >= lo && port <= hi {
 				return true
 			}
 			continue
 		}
-		if c.To.Pod == nil {
+		if dest == nil {
 			continue // a name means nothing for an address outside the cluster
 		}
-		for _, cp := range c.To.Pod.Ports {
-			cpProto := cp.Protocol
-			if cpProto == "" {
-				cpProto = corev1.ProtocolTCP
-			}
-			if cp.Name == p.Port.StrVal && cpProto == proto && cp.Port == c.Port {
+		for _, cp := range dest.Ports {
+			if cp.Name == p.Port.StrVal && protocolOrTCP(cp.Protocol) == proto && cp.Port == port {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+func protocolOf(p networkingv1.NetworkPolicyPort) corev1.Protocol {
+	if p.Protocol == nil {
+		return corev1.ProtocolTCP
+	}
+	return *p.Protocol
+}
+
+func protocolOrTCP(p corev1.Protocol) corev1.Protocol {
+	if p == "" {
+		return corev1.ProtocolTCP
+	}
+	return p
+}
+
+// describePeers says in words what a rule's peers select.
+func (r *rule) describePeers(e *Evaluator, policyNamespace string) string {
+	if len(r.peers) == 0 {
+		return "any peer"
+	}
+	var parts []string
+	for _, p := range r.peers {
+		switch {
+		case p.block >= 0:
+			parts = append(parts, e.blocks[p.block].String())
+		case p.namespaces == nil:
+			parts = append(parts, fmt.Sprintf("pods %s in namespace %s", selectorWords(p.pods), policyNamespace))
+		case p.pods == nil:
+			parts = append(parts, fmt.Sprintf("all pods in namespaces %s", selectorWords(p.namespaces)))
+		default:
+			parts = append(parts, fmt.Sprintf("pods %s in namespaces %s", selectorWords(p.pods), selectorWords(p.namespaces)))
+		}
+	}
+	return strings.Join(parts, " OR ")
+}
+
+func selectorWords(s labels.Selector) string {
+	if s.Empty() {
+		return "(all)"
+	}
+	return "[" + s.String() + "]"
+}
+
+// describePorts says in words what a rule's ports admit.
+func describePorts(ports []networkingv1.NetworkPolicyPort) string {
+	if len(ports) == 0 {
+		return "all ports"
+	}
+	var parts []string
+	for _, p := range ports {
+		switch {
+		case p.Port == nil:
+			parts = append(parts, "all "+string(protocolOf(p))+" ports")
+		case p.EndPort != nil:
+			parts = append(parts, fmt.Sprintf("%s-%d/%s", p.Port.String(), *p.EndPort, protocolOf(p)))
+		default:
+			parts = append(parts, p.Port.String()+"/"+string(protocolOf(p)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
