@@ -61,6 +61,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	cluster := &clusterAccess{factory: f, flags: configFlags}
 
 	root.AddCommand(newLabCmd(streams, cluster))
+	root.AddCommand(newExplainCmd(streams, cluster))
 	root.AddCommand(newVersionCmd(streams, cluster))
 	root.AddCommand(newCompletionCmd(streams))
 	return root

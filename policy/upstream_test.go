@@ -495,7 +495,7 @@ spec:
 			},
 		}}},
 		// Port-range variant of the egress port test: egress from x on 81-82/TCP only.
-		{name: "should allow egress access on one named port (variant: endPort range 81-82)", steps: []upstreamStep{{
+		{name: "should allow egress access on a port range (variant of 'should allow egress access on one named port': endPort 81-82)", steps: []upstreamStep{{
 			policies: []string{`
 metadata: {name: allow-egress-81-82, namespace: x}
 spec:
@@ -883,8 +883,12 @@ func TestUpstreamNetpol(t *testing.T) {
 					got := truth(t, s, p.port, p.proto)
 					want := p.want.table()
 					if got != want {
-						t.Errorf("step %d (%s), %d/%s:\ngot\n%s\nwant\n%s\ndiffering cells (!)\n%s",
-							i+1, st.desc, p.port, p.proto, got, want, tableDiff(got, want))
+						where := fmt.Sprintf("step %d", i+1)
+						if st.desc != "" {
+							where += " (" + st.desc + ")"
+						}
+						t.Errorf("%s, %d/%s:\ngot\n%s\nwant\n%s\ndiffering cells (!)\n%s",
+							where, p.port, p.proto, got, want, tableDiff(got, want))
 					}
 				}
 			}

@@ -1,0 +1,316 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+)
+
+// A small application: three frontend replicas in web (a namespace labelled tier=web), a
+// database and an admin pod in db, and one policy that lets only namespaces labelled tier=web
+// reach the database, on its named port.
+const appYAML = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {tier: web}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: db}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: frontend-7d9f-a1, namespace: web, labels: {app: frontend}}
+  spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: frontend-7d9f-b2, namespace: web, labels: {app: frontend}}
+  spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: frontend-7d9f-c3, namespace: web, labels: {app: frontend}}
+  spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: postgres-0, namespace: db, labels: {app: postgres}}
+spec: {containers: [{name: c, image: postgres, ports: [{name: pg, containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: admin, namespace: db, labels: {app: admin}}
+spec: {containers: [{name: c, image: busybox}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: db}
+spec:
+  podSelector: {matchLabels: {app: postgres}}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {tier: web}}}]
+    ports: [{port: pg}]
+`
+
+func appFile(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(appYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// truthTable reads the table printed for one port into row -> column -> cell.
+func truthTable(t *testing.T, out, port string) map[string]map[string]string {
+	t.Helper()
+	_, after, ok := strings.Cut(out, port+":\n")
+	if !ok {
+		t.Fatalf("no table for %s in\n%s", port, out)
+	}
+	lines := strings.Split(after, "\n")
+	// Group names hold spaces ("web/frontend-7d9f-* (3 pods)"): split on runs of 3 spaces.
+	split := func(l string) []string {
+		var cells []string
+		for _, c := range strings.Split(l, "   ") {
+			if c = strings.TrimSpace(c); c != "" {
+				cells = append(cells, c)
+			}
+		}
+		return cells
+	}
+	header := split(lines[0])
+	table := map[string]map[string]string{}
+	for _, l := range lines[1:] {
+		cells := split(l)
+		if len(cells) != len(header) {
+			break
+		}
+		table[cells[0]] = map[string]string{}
+		for i, c := range cells[1:] {
+			table[cells[0]][header[i+1]] = c
+		}
+	}
+	return table
+}
+
+func TestExplainFiles(t *testing.T) {
+	dir := appFile(t)
+	r := run(t, "explain", "-f", dir)
+	if r.code != ExitOK || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Written by hand from the policy: only web's pods reach postgres, and only on 5432;
+	// nothing else is isolated. The three frontends have one row, with their count.
+	fe, pg, admin := "web/frontend-7d9f-* (3 pods)", "db/postgres-0", "db/admin"
+	want := map[string]map[string]map[string]string{
+		"5432/TCP": {
+			fe:    {fe: ".", pg: ".", admin: "."},
+			pg:    {fe: ".", pg: "X", admin: "."},
+			admin: {fe: ".", pg: "X", admin: "."},
+		},
+		"80/TCP": {
+			fe:    {fe: ".", pg: "X", admin: "."},
+			pg:    {fe: ".", pg: "X", admin: "."},
+			admin: {fe: ".", pg: "X", admin: "."},
+		},
+	}
+	for port, rows := range want {
+		got := truthTable(t, r.stdout, port)
+		for from, cols := range rows {
+			for to, cell := range cols {
+				if got[from][to] != cell {
+					t.Errorf("%s %s -> %s: %q, want %q\n%s", port, from, to, got[from][to], cell, r.stdout)
+				}
+			}
+		}
+	}
+
+	// --no-group: one row per frontend; filters narrow rows and columns.
+	r = run(t, "explain", "-f", dir, "--no-group", "--port", "5432", "--from", "web", "--to", "app=postgres")
+	got := truthTable(t, r.stdout, "5432/TCP")
+	if len(got) != 3 || got["web/frontend-7d9f-b2"][pg] != "." || len(got["web/frontend-7d9f-b2"]) != 1 {
+		t.Errorf("--no-group with filters:\n%s", r.stdout)
+	}
+}
+
+// -o json is the contract of DESIGN.md §2: every from/to/port with the verdict and reasons.
+func TestExplainJSON(t *testing.T) {
+	r := run(t, "explain", "-f", appFile(t), "-o", "json", "--port", "5432/tcp", "--to", "db/postgres-0")
+	var rep policy.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != ExitOK {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if len(rep.Ports) != 1 || rep.Ports[0] != (policy.JSONPort{Port: 5432, Protocol: "TCP"}) || len(rep.Pods) != 5 || len(rep.Results) != 5 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, res := range rep.Results {
+		want := strings.HasPrefix(res.From, "web/")
+		if res.To != "db/postgres-0" || res.Allowed != want || len(res.Reasons) != 2 {
+			t.Errorf("result %+v: want allowed=%t with a reason per side", res, want)
+		}
+		if want && res.Reasons[1] != "ingress allowed by db/db-from-web rule 0" {
+			t.Errorf("reasons %q", res.Reasons)
+		}
+	}
+}
+
+func TestExplainWhy(t *testing.T) {
+	dir := appFile(t)
+	r := run(t, "explain", "-f", dir, "--why", "db/admin", "db/postgres-0")
+	for _, want := range []string{
+		"db/admin -> db/postgres-0 on 5432/TCP: BLOCKED",
+		"db/db-from-web selects db/postgres-0",
+		"rule 0: from all pods in namespaces [tier=web]; ports pg/TCP",
+		"db/admin does not match; 5432/TCP is admitted",
+		"Verdict: BLOCKED (egress allowed, ingress blocked",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("walkthrough lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// An address outside the cluster: no namespaceSelector selects it.
+	r = run(t, "explain", "-f", dir, "--why", "203.0.113.9", "db/postgres-0", "--port", "5432", "-o", "json")
+	var reps []whyReport
+	if err := json.Unmarshal([]byte(r.stdout), &reps); err != nil || len(reps) != 1 || reps[0].Allowed || !reps[0].Egress.Allowed {
+		t.Errorf("why from outside: %v %s", err, r.stdout)
+	}
+}
+
+func TestExplainPictures(t *testing.T) {
+	dir := appFile(t)
+	r := run(t, "explain", "-f", dir, "--port", "5432", "-o", "dot")
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "digraph netpol {") || !strings.Contains(r.stdout, `subgraph "cluster_db"`) {
+		t.Fatalf("dot:\n%s", r.stdout)
+	}
+	node := func(out, name string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, `[label="`+name+`"]`) {
+				return strings.Fields(l)[0]
+			}
+		}
+		t.Fatalf("no node %s in\n%s", name, out)
+		return ""
+	}
+	fe, pg, admin := node(r.stdout, "web/frontend-7d9f-* (3 pods)"), node(r.stdout, "db/postgres-0"), node(r.stdout, "db/admin")
+	if !strings.Contains(r.stdout, fe+" -> "+pg+" ") || strings.Contains(r.stdout, admin+" -> "+pg+" ") || !strings.Contains(r.stdout, pg+" -> "+admin+" ") {
+		t.Errorf("dot edges: want frontends->postgres and postgres->admin, not admin->postgres:\n%s", r.stdout)
+	}
+	r = run(t, "explain", "-f", dir, "--port", "5432", "-o", "mermaid")
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "flowchart LR\n") || !strings.Contains(r.stdout, `-->|"5432/TCP"|`) {
+		t.Errorf("mermaid:\n%s", r.stdout)
+	}
+}
+
+// Bad input: one clear line, the right exit code, nothing on stdout.
+func TestExplainErrors(t *testing.T) {
+	dir := appFile(t)
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("kind: Pod\nmetadata: {name: a}\n---\nkind: [oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-f", bad}, ExitError, "bad.yaml"},
+		{[]string{"-f", bad}, ExitError, "document 1"},
+		{[]string{"-f", dir, "--port", "http"}, ExitUsage, "--port"},
+		{[]string{"-f", dir, "--port", "80/ICMP"}, ExitUsage, "TCP, UDP or SCTP"},
+		{[]string{"-f", dir, "--why", "db/admin"}, ExitUsage, "FROM and TO"},
+		{[]string{"-f", dir, "--why", "db/admin", "db/nope"}, ExitError, `no pod "db/nope"`},
+		{[]string{"-f", dir, "--from", "app in (a"}, ExitUsage, "label selector"},
+		{[]string{"-f", dir, "--to", "nowhere"}, ExitError, "no pod"},
+		{[]string{"-f", dir, "-o", "wide"}, ExitUsage, "unknown output format"},
+		{[]string{"-f", filepath.Join(dir, "missing.yaml")}, ExitError, "missing.yaml"},
+	} {
+		r := run(t, append([]string{"explain"}, tc.args...)...)
+		if r.code != tc.code || r.stdout != "" {
+			t.Errorf("%v: exit %d (want %d), stdout %q", tc.args, r.code, tc.code, r.stdout)
+			continue
+		}
+		if line := oneErrorLine(t, r); !strings.Contains(line, tc.want) {
+			t.Errorf("%v: %q lacks %q", tc.args, line, tc.want)
+		}
+	}
+}
+
+// Live: a lab with its solution on the local control plane, read back through List calls,
+// gives the lab's hand-written goal for every pair the cluster has (kube-dns is not there).
+func TestExplainLive(t *testing.T) {
+	c := localcluster.ForTest(t)
+	kc := "--kubeconfig=" + c.Kubeconfig
+	const suffix = "-explain"
+	if r := run(t, "lab", "up", "cross-namespace", "--solution", "--namespace-suffix="+suffix, kc); r.code != ExitOK {
+		t.Fatalf("lab up: %s", r.stderr)
+	}
+	t.Cleanup(func() { run(t, "lab", "down", "cross-namespace", "--namespace-suffix="+suffix, kc) })
+	lab, err := labs.Get("cross-namespace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := lab.Render(labs.Options{NamespaceSuffix: suffix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "explain", "-A", "-o", "json", "--port", "80", "--port", "8080", kc)
+	var rep policy.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != ExitOK {
+		t.Fatalf("exit %d, %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	verdicts := map[string]bool{}
+	for _, res := range rep.Results {
+		verdicts[fmt.Sprintf("%s %s %d/%s", res.From, res.To, res.Port, res.Protocol)] = res.Allowed
+	}
+	checked := 0
+	for _, g := range rendered.Goal {
+		got, ok := verdicts[fmt.Sprintf("%s %s %d/TCP", g.From, g.To, g.Port)]
+		if !ok {
+			continue
+		}
+		checked++
+		if got != g.Allowed {
+			t.Errorf("%s -> %s %d: explain says %t, the lab's goal %t", g.From, g.To, g.Port, got, g.Allowed)
+		}
+	}
+	if checked < 5 {
+		t.Errorf("only %d goal rows found in explain's output", checked)
+	}
+
+	// -n: only that namespace's pods, rows and columns.
+	r = run(t, "explain", "-n", "ns-b"+suffix, "--port", "80", kc)
+	table := truthTable(t, r.stdout, "80/TCP")
+	for from, cols := range table {
+		for to := range cols {
+			if !strings.HasPrefix(from, "ns-b"+suffix+"/") || !strings.HasPrefix(to, "ns-b"+suffix+"/") {
+				t.Errorf("-n ns-b shows %s -> %s", from, to)
+			}
+		}
+	}
+	if len(table) == 0 {
+		t.Errorf("-n ns-b: no rows\n%s%s", r.stdout, r.stderr)
+	}
+	if r = run(t, "explain", "-n", "no-such-namespace", kc); r.code != ExitError || !strings.Contains(oneErrorLine(t, r), `namespace "no-such-namespace" not found`) {
+		t.Errorf("unknown namespace: exit %d %q", r.code, r.stderr)
+	}
+
+	// A user who may not list pods is told which permission is missing.
+	path, err := c.AddUser("explain-nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "explain", "-A", "--kubeconfig="+path)
+	if line := oneErrorLine(t, r); r.code != ExitError || !strings.Contains(line, "kubectl auth can-i list") {
+		t.Errorf("forbidden: exit %d %q", r.code, line)
+	}
+}
