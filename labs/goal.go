@@ -11,13 +11,6 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
-// The cluster DNS as goal tables mean it: pods labelled k8s-app=kube-dns in kube-system,
-// serving 53 over UDP and TCP. Added to a lab's snapshot when the snapshot has none.
-var kubeDNSPod = policy.Pod{
-	Namespace: "kube-system", Name: KubeDNS, Labels: map[string]string{"k8s-app": "kube-dns"},
-	Ports: []policy.Port{{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP}, {Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP}},
-}
-
 // GoalResult is one goal row and the evaluator's verdict on it.
 type GoalResult struct {
 	Connection
@@ -43,14 +36,8 @@ func (r *Rendered) EvaluateGoal(withSolution bool) ([]GoalResult, error) {
 }
 
 func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error) {
-	haveKubeSystem := false
-	for _, ns := range snap.Namespaces {
-		haveKubeSystem = haveKubeSystem || ns.Name == "kube-system"
-	}
-	if !haveKubeSystem {
-		snap.Namespaces = append(snap.Namespaces, policy.Namespace{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}})
-	}
-	snap.Pods = append(snap.Pods, kubeDNSPod)
+	// Goal rows name the cluster DNS as the pods labelled k8s-app=kube-dns in kube-system.
+	snap, dns := policy.WithClusterDNS(snap)
 	ev, err := policy.New(snap)
 	if err != nil {
 		return nil, err
@@ -61,7 +48,7 @@ func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error
 	}
 	endpoint := func(s string) (policy.Endpoint, error) {
 		if s == KubeDNS {
-			return policy.Endpoint{Pod: pods["kube-system/"+KubeDNS]}, nil
+			return policy.Endpoint{Pod: pods[dns[0]]}, nil
 		}
 		if p, ok := pods[s]; ok {
 			return policy.Endpoint{Pod: p}, nil

@@ -140,8 +140,15 @@ func (e *Evaluator) compile(p *networkingv1.NetworkPolicy) (compiled, error) {
 
 func (e *Evaluator) compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (rule, error) {
 	r := rule{ports: ports}
-	for _, p := range peers {
+	for i, p := range peers {
 		cp := peer{block: -1}
+		// The API server refuses both of these; a file may still hold them.
+		if p.PodSelector == nil && p.NamespaceSelector == nil && p.IPBlock == nil {
+			return r, fmt.Errorf("peer %d sets none of podSelector, namespaceSelector and ipBlock", i)
+		}
+		if p.IPBlock != nil && (p.PodSelector != nil || p.NamespaceSelector != nil) {
+			return r, fmt.Errorf("peer %d sets ipBlock together with a selector; ipBlock must stand alone", i)
+		}
 		var err error
 		if p.PodSelector != nil {
 			if cp.pods, err = metav1.LabelSelectorAsSelector(p.PodSelector); err != nil {

@@ -340,13 +340,16 @@ spec:
 }
 
 func TestMalformedPolicyIsAnError(t *testing.T) {
-	s := withPolicies(t, `
-metadata: {name: bad, namespace: x}
-spec:
-  podSelector: {}
-  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]`)
-	if _, err := New(s); err == nil || !strings.Contains(err.Error(), "x/bad") {
-		t.Errorf("got %v, want an error naming x/bad", err)
+	for _, spec := range []string{
+		`{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]}`,
+		`{podSelector: {}, ingress: [{from: [{}]}]}`,
+		`{podSelector: {}, egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]}`,
+		`{podSelector: {matchExpressions: [{key: a, operator: In}]}}`,
+	} {
+		s := withPolicies(t, "metadata: {name: bad, namespace: x}\nspec: "+spec)
+		if _, err := New(s); err == nil || !strings.Contains(err.Error(), "x/bad") {
+			t.Errorf("%s: got %v, want an error naming x/bad", spec, err)
+		}
 	}
 }
 

@@ -17,7 +17,8 @@ func FuzzDecodeDocuments(f *testing.F) {
 	})
 }
 
-// No policy makes the evaluator panic: it compiles or refuses, and then answers.
+// No policy makes the evaluator panic: it compiles or refuses, and then answers; Matrix and
+// Evaluate answer alike, and Warnings runs too.
 func FuzzEvaluate(f *testing.F) {
 	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: http}]}]\n"), uint16(80))
 	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: {podSelector: {matchExpressions: [{key: a, operator: Exists}]}, policyTypes: [Egress]}\n"), uint16(53))
@@ -32,8 +33,19 @@ func FuzzEvaluate(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if _, err := Warnings(s); err != nil {
+			t.Fatalf("Warnings refused what New took: %v", err)
+		}
 		for _, proto := range []string{"TCP", "UDP", "SCTP"} {
-			ev.Evaluate(Connection{From: Endpoint{Pod: &s.Pods[0]}, To: Endpoint{Pod: &s.Pods[4]}, Port: int32(port), Protocol: corev1Protocol(proto)})
+			m := ev.Matrix([]PortProtocol{{Port: int32(port), Protocol: corev1Protocol(proto)}})
+			for from := range s.Pods {
+				for to := range s.Pods {
+					v := ev.Evaluate(Connection{From: Endpoint{Pod: &s.Pods[from]}, To: Endpoint{Pod: &s.Pods[to]}, Port: int32(port), Protocol: corev1Protocol(proto)})
+					if m.Allowed(0, from, to) != v.Allowed {
+						t.Fatalf("%s -> %s %d/%s: Matrix %t, Evaluate %t", s.Pods[from].ID(), s.Pods[to].ID(), port, proto, !v.Allowed, v.Allowed)
+					}
+				}
+			}
 			ev.Evaluate(Connection{From: Endpoint{IP: netip.MustParseAddr("10.1.2.3")}, To: Endpoint{Pod: &s.Pods[0]}, Port: int32(port), Protocol: corev1Protocol(proto)})
 		}
 	})

@@ -1,0 +1,268 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// The kinds of semantic warning: policies the API server accepts that do not do what their
+// author most likely meant. Doctor gives each kind a stable finding ID.
+const (
+	WarnSelectsNoPod        = "policy-selects-no-pod"
+	WarnPeerSelectsNothing  = "peer-selects-nothing"
+	WarnNamespaceNoMatch    = "namespace-selector-matches-nothing"
+	WarnNamedPortUndeclared = "named-port-undeclared"
+	WarnEgressWithoutDNS    = "egress-without-dns"
+)
+
+// Warning is one semantic warning about one policy.
+type Warning struct {
+	Kind    string `json:"kind"`
+	Policy  string `json:"policy"` // namespace/name
+	Field   string `json:"field"`  // where in the policy, e.g. spec.ingress[0].from[1]
+	Message string `json:"message"`
+}
+
+// ClusterDNS is the cluster DNS as policies usually name it: pods labelled k8s-app=kube-dns in
+// kube-system, serving 53 over UDP and TCP (CoreDNS in kubeadm, kind, k3s and the managed
+// clusters keeps the kube-dns label). It stands in when a snapshot has no such pod.
+var ClusterDNS = Pod{
+	Namespace: "kube-system", Name: "kube-dns", Labels: map[string]string{"k8s-app": "kube-dns"},
+	Ports: []Port{{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP}, {Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP}},
+}
+
+// WithClusterDNS returns the snapshot with the cluster DNS in it: its own kube-dns pods if it
+// has any, or else ClusterDNS (and kube-system). It also returns the DNS pods' IDs.
+func WithClusterDNS(s *Snapshot) (*Snapshot, []string) {
+	var dns []string
+	for i := range s.Pods {
+		if isClusterDNS(&s.Pods[i]) {
+			dns = append(dns, s.Pods[i].ID())
+		}
+	}
+	if len(dns) > 0 {
+		return s, dns
+	}
+	out := &Snapshot{Namespaces: slices.Clone(s.Namespaces), Pods: append(slices.Clone(s.Pods), ClusterDNS), Policies: s.Policies}
+	if !slices.ContainsFunc(out.Namespaces, func(n Namespace) bool { return n.Name == "kube-system" }) {
+		out.Namespaces = append(out.Namespaces, Namespace{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}})
+	}
+	return out, []string{ClusterDNS.ID()}
+}
+
+func isClusterDNS(p *Pod) bool {
+	return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns"
+}
+
+// Warnings finds the policies of the snapshot that select nothing, name what does not exist,
+// or cut pods off from DNS. A policy that cannot be compiled is an error, as in New.
+func Warnings(s *Snapshot) ([]Warning, error) {
+	withDNS, dnsIDs := WithClusterDNS(s)
+	e, err := New(withDNS)
+	if err != nil {
+		return nil, err
+	}
+	var dnsPods []*Pod
+	for i := range withDNS.Pods {
+		if slices.Contains(dnsIDs, withDNS.Pods[i].ID()) {
+			dnsPods = append(dnsPods, &withDNS.Pods[i])
+		}
+	}
+	var out []Warning
+	for pi := range e.policies {
+		p := &e.policies[pi]
+		warn := func(kind, field, format string, a ...any) {
+			out = append(out, Warning{Kind: kind, Policy: p.name, Field: field, Message: fmt.Sprintf(format, a...)})
+		}
+		selected := e.selectedBy(p)
+		if len(selected) == 0 {
+			warn(WarnSelectsNoPod, "spec.podSelector", "podSelector %s selects no pod in namespace %s, so the policy has no effect%s",
+				selectorWords(p.podSelector), p.namespace, e.labelsHint(p.namespace))
+			continue
+		}
+		for _, egress := range []bool{false, true} {
+			list, peersField := "ingress", "from"
+			if egress {
+				list, peersField = "egress", "to"
+			}
+			for ri, r := range p.rules(egress) {
+				for pj, pr := range r.peers {
+					field := fmt.Sprintf("spec.%s[%d].%s[%d]", list, ri, peersField, pj)
+					if pr.block >= 0 {
+						continue // addresses, not pods: nothing to find in the snapshot
+					}
+					if pr.namespaces != nil && len(e.namespacesMatching(pr.namespaces)) == 0 {
+						warn(WarnNamespaceNoMatch, field+".namespaceSelector", "namespaceSelector %s matches no namespace; label the namespace you mean, e.g. kubectl label namespace NAME %s",
+							selectorWords(pr.namespaces), labelCommand(pr.namespaces))
+						continue
+					}
+					if len(e.peerPods(pr, p.namespace)) == 0 {
+						warn(WarnPeerSelectsNothing, field, "%s selects no pod, so this peer allows nothing%s",
+							(&rule{peers: []peer{pr}}).describePeers(e, p.namespace), e.labelsHint(p.namespace))
+					}
+				}
+				// A named port resolves on the destination: the selected pods for ingress, the
+				// peers' pods for egress.
+				dests := selected
+				if egress {
+					dests = e.rulePods(r, p.namespace)
+				}
+				for pj, port := range r.ports {
+					if port.Port == nil || port.Port.Type == 0 || len(dests) == 0 {
+						continue
+					}
+					if !declares(dests, port.Port.StrVal, protocolOf(port)) {
+						warn(WarnNamedPortUndeclared, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
+							"no destination pod declares a %s container port named %q, so this port matches nothing; name the containerPort in the pod spec, or use the number",
+							protocolOf(port), port.Port.StrVal)
+					}
+				}
+			}
+		}
+		if p.egress {
+			if cut := e.cutOffFromDNS(selected, dnsPods); len(cut) > 0 {
+				warn(WarnEgressWithoutDNS, "spec.policyTypes", "isolates egress of %s and no policy lets %s reach DNS (UDP 53 to kube-system pods k8s-app=kube-dns), so name lookups fail; add an egress rule to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] with ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]",
+					podList(cut), pronoun(cut))
+			}
+		}
+	}
+	return out, nil
+}
+
+// selectedBy lists the pods a policy's podSelector selects.
+func (e *Evaluator) selectedBy(p *compiled) []*Pod {
+	var out []*Pod
+	for i := range e.pods {
+		if e.pods[i].Namespace == p.namespace && p.podSelector.Matches(labels.Set(e.pods[i].Labels)) {
+			out = append(out, &e.pods[i])
+		}
+	}
+	return out
+}
+
+// namespacesMatching lists the known namespaces (listed, or holding pods) a selector matches.
+func (e *Evaluator) namespacesMatching(sel labels.Selector) []string {
+	known := map[string]bool{}
+	for ns := range e.namespaces {
+		known[ns] = true
+	}
+	for i := range e.pods {
+		known[e.pods[i].Namespace] = true
+	}
+	var out []string
+	for ns := range known {
+		if sel.Matches(e.namespaceLabels(ns)) {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+// peerPods lists the pods one peer selects.
+func (e *Evaluator) peerPods(pr peer, policyNamespace string) []*Pod {
+	var out []*Pod
+	for i := range e.pods {
+		if e.peerMatches(pr, Endpoint{Pod: &e.pods[i]}, policyNamespace) {
+			out = append(out, &e.pods[i])
+		}
+	}
+	return out
+}
+
+// rulePods lists the pods any peer of a rule selects (every pod when the rule has no peers).
+func (e *Evaluator) rulePods(r rule, policyNamespace string) []*Pod {
+	var out []*Pod
+	for i := range e.pods {
+		if e.peersMatch(r.peers, Endpoint{Pod: &e.pods[i]}, policyNamespace) {
+			out = append(out, &e.pods[i])
+		}
+	}
+	return out
+}
+
+// cutOffFromDNS lists the pods whose DNS lookups (UDP 53) no DNS pod would receive.
+func (e *Evaluator) cutOffFromDNS(pods []*Pod, dns []*Pod) []*Pod {
+	var out []*Pod
+	for _, p := range pods {
+		reaches := false
+		for _, d := range dns {
+			c := Connection{From: Endpoint{Pod: p}, To: Endpoint{Pod: d}, Port: 53, Protocol: corev1.ProtocolUDP}
+			reaches = reaches || e.Evaluate(c).Allowed
+		}
+		if !reaches {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func declares(pods []*Pod, name string, proto corev1.Protocol) bool {
+	for _, p := range pods {
+		for _, port := range p.Ports {
+			if port.Name == name && protocolOrTCP(port.Protocol) == proto {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// labelsHint shows the label sets pods in the namespace do have: a typo is the usual cause.
+func (e *Evaluator) labelsHint(ns string) string {
+	var sets []string
+	for i := range e.pods {
+		if e.pods[i].Namespace != ns {
+			continue
+		}
+		if set := "{" + labels.Set(e.pods[i].Labels).String() + "}"; !slices.Contains(sets, set) {
+			sets = append(sets, set)
+		}
+	}
+	switch {
+	case len(sets) == 0:
+		return fmt.Sprintf(" (namespace %s has no pods)", ns)
+	case len(sets) > 4:
+		sets = append(sets[:4], "...")
+	}
+	return fmt.Sprintf(" (pods in %s have labels %s)", ns, strings.Join(sets, ", "))
+}
+
+// labelCommand is what `kubectl label namespace NAME ...` needs for the selector to match.
+func labelCommand(sel labels.Selector) string {
+	reqs, _ := sel.Requirements()
+	var parts []string
+	for _, r := range reqs {
+		switch r.Operator() {
+		case "=", "==", "in":
+			parts = append(parts, r.Key()+"="+r.ValuesUnsorted()[0])
+		case "exists":
+			parts = append(parts, r.Key()+"=VALUE")
+		}
+	}
+	if len(parts) == 0 {
+		return "KEY=VALUE"
+	}
+	return strings.Join(parts, " ")
+}
+
+func podList(pods []*Pod) string {
+	var ids []string
+	for i, p := range pods {
+		if i == 3 {
+			return fmt.Sprintf("%s and %d more", strings.Join(ids, ", "), len(pods)-3)
+		}
+		ids = append(ids, p.ID())
+	}
+	return strings.Join(ids, ", ")
+}
+
+func pronoun(pods []*Pod) string {
+	if len(pods) == 1 {
+		return "it"
+	}
+	return "them"
+}

@@ -1,0 +1,86 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each kind of warning on the x/y/z model, and none for policies that do what they say.
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy string
+		want   []string // "kind field", in order
+		says   string   // a phrase the first message must hold
+	}{
+		{name: "a sound policy", policy: `
+metadata: {name: ok, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: "y"}}, podSelector: {matchLabels: {pod: b}}}], ports: [{port: serve-80-tcp}]}]`},
+		{name: "podSelector with a typo", policy: `
+metadata: {name: typo, namespace: x}
+spec: {podSelector: {matchLabels: {pod: aa}}, ingress: [{}]}`,
+			want: []string{"policy-selects-no-pod spec.podSelector"}, says: "pods in x have labels {pod=a}"},
+		{name: "peer that selects no pod", policy: `
+metadata: {name: peer, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}, {podSelector: {matchLabels: {app: b}}}]}]`,
+			want: []string{"peer-selects-nothing spec.ingress[0].from[1]"}, says: "pods [app=b] in namespace x selects no pod"},
+		{name: "namespaceSelector no namespace matches", policy: `
+metadata: {name: ns, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {team: ops}}}]}]`,
+			want: []string{"namespace-selector-matches-nothing spec.ingress[0].from[0].namespaceSelector"}, says: "kubectl label namespace NAME team=ops"},
+		{name: "named port nobody declares, and one declared for UDP only", policy: `
+metadata: {name: ports, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{ports: [{port: serve-80-tcp}, {port: http}, {port: serve-81-udp}]}]`,
+			want: []string{"named-port-undeclared spec.ingress[0].ports[1]", "named-port-undeclared spec.ingress[0].ports[2]"}, says: `named "http"`},
+		{name: "egress named port resolves on the peers", policy: `
+metadata: {name: egress-port, namespace: x}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - ports: [{port: 53, protocol: UDP}]
+  - to: [{podSelector: {matchLabels: {pod: b}}}]
+    ports: [{port: serve-80-tcp}, {port: dns}]`,
+			want: []string{"named-port-undeclared spec.egress[1].ports[1]"}, says: `named "dns"`},
+		{name: "egress isolation without DNS", policy: `
+metadata: {name: no-dns, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  policyTypes: [Egress]
+  egress: [{to: [{podSelector: {}}]}]`,
+			want: []string{"egress-without-dns spec.policyTypes"}, says: "isolates egress of x/a and no policy lets it reach DNS"},
+		{name: "egress with DNS to kube-dns", policy: `
+metadata: {name: dns, namespace: x}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+    ports: [{port: 53, protocol: UDP}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, err := Warnings(withPolicies(t, tc.policy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range ws {
+				got = append(got, w.Kind+" "+w.Field)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("warnings %q, want %q\n%+v", got, tc.want, ws)
+			}
+			if tc.says != "" && !strings.Contains(ws[0].Message, tc.says) {
+				t.Errorf("message %q lacks %q", ws[0].Message, tc.says)
+			}
+		})
+	}
+}
