@@ -113,7 +113,8 @@ func generateCluster(pods, policies, namespaces int) *Snapshot {
 		ns := fmt.Sprintf("ns-%03d", n)
 		app := fmt.Sprintf("app-%d", (i/namespaces)%5)
 		np := networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("np-%d", i), Namespace: ns}}
-		switch (i / namespaces) % 7 {
+		// Each namespace starts the cycle elsewhere, so namespaces differ in what they lock down.
+		switch (i/namespaces + n) % 7 {
 		case 0: // default deny, both directions
 			np.Spec.PolicyTypes = both
 		case 1: // DNS egress for every pod
