@@ -3,6 +3,7 @@ package labs
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,7 @@ type GoalResult struct {
 	Connection
 	Got     bool
 	Reasons []string
+	Verdict policy.Verdict `json:"-"` // both sides, with the rule walkthrough, for hints
 }
 
 // Met reports whether the evaluator's verdict is the goal's.
@@ -69,7 +71,7 @@ func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error
 			return nil, err
 		}
 		v := ev.Evaluate(policy.Connection{From: from, To: to, Port: int32(g.Port), Protocol: corev1.Protocol(strings.ToUpper(g.Protocol))})
-		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(v.Egress.Reasons, v.Ingress.Reasons...)})
+		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), Verdict: v})
 	}
 	return out, nil
 }

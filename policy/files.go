@@ -20,6 +20,16 @@ import (
 // CronJobs) whose pod templates stand for their pods. Objects without a namespace are in
 // "default". Any malformed document fails the whole load, naming the file and the document.
 func LoadFiles(paths []string) (*Snapshot, error) {
+	objs, err := LoadObjects(paths)
+	if err != nil {
+		return nil, err
+	}
+	return FromObjects(objs)
+}
+
+// LoadObjects reads the objects of files and folders as LoadFiles does, without building a
+// snapshot (for callers that add objects of their own first).
+func LoadObjects(paths []string) ([]*unstructured.Unstructured, error) {
 	var files []string
 	for _, p := range paths {
 		found, err := expand(p)
@@ -40,7 +50,7 @@ func LoadFiles(paths []string) (*Snapshot, error) {
 		}
 		objs = append(objs, docs...)
 	}
-	return FromObjects(objs)
+	return objs, nil
 }
 
 // expand turns a path into the YAML and JSON files it names (a folder: every such file below it).

@@ -1,0 +1,160 @@
+package labs
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+)
+
+// Grading a lab's setup alone fails with a hint on every wrong row; its solution passes.
+func TestGradeCatalog(t *testing.T) {
+	catalog, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lab := range catalog {
+		r, err := lab.Render(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup, err := r.Grade(snapshotOf(t, r, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := 0
+		for _, g := range setup {
+			if !g.Correct {
+				wrong++
+				if g.Hint == "" {
+					t.Errorf("%s: wrong row %s -> %s has no hint", lab.Name, g.From, g.To)
+				}
+			}
+		}
+		if wrong == 0 {
+			t.Errorf("%s: the setup alone passes", lab.Name)
+		}
+		solved, err := r.Grade(snapshotOf(t, r, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range solved {
+			if !g.Correct || g.Hint != "" {
+				t.Errorf("%s: with the solution, %s -> %s %d is wrong: %+v", lab.Name, g.From, g.To, g.Port, g)
+			}
+		}
+	}
+}
+
+// The hints name the cause the lab is about.
+func TestGradeHints(t *testing.T) {
+	for _, tc := range []struct{ lab, from, to, want string }{
+		// The broken policy's namespaceSelector wants a label no namespace has.
+		{"namespace-labels", "", "", "kubectl label namespace"},
+		// Default deny egress without a DNS rule.
+		{"dns-egress", "", "kube-dns", "no rule allows DNS"},
+		// Two peers (OR) where one (AND) was meant.
+		{"and-vs-or", "ops/shell", "vault/store", "EITHER admits"},
+	} {
+		lab, err := Get(tc.lab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := lab.Render(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		graded, err := r.Grade(snapshotOf(t, r, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, g := range graded {
+			if g.Correct || (tc.from != "" && g.From != tc.from) || (tc.to != "" && g.To != tc.to) {
+				continue
+			}
+			found = true
+			if !strings.Contains(g.Hint, tc.want) {
+				t.Errorf("%s %s -> %s: hint %q lacks %q", tc.lab, g.From, g.To, g.Hint, tc.want)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no wrong row %s -> %s", tc.lab, tc.from, tc.to)
+		}
+	}
+}
+
+// -f grades files before they are applied: a broken file fails, the solution's files pass.
+func TestGradeFiles(t *testing.T) {
+	lab, err := Get("and-vs-or")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := lab.Render(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.yaml")
+	// OR instead of AND: the mistake the lab teaches.
+	writeText(t, broken, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-backup, namespace: vault}
+spec:
+  podSelector: {matchLabels: {app: store}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ops}}
+    - podSelector: {matchLabels: {app: backup}}
+    ports: [{port: 5432}]`)
+	fixed := filepath.Join(dir, "fixed.yaml")
+	writeText(t, fixed, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-backup, namespace: vault}
+spec:
+  podSelector: {matchLabels: {app: store}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ops}}
+      podSelector: {matchLabels: {app: backup}}
+    ports: [{port: 5432}]`)
+	for path, wantPass := range map[string]bool{broken: false, fixed: true} {
+		graded, err := r.GradeFiles([]string{path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pass := true
+		for _, g := range graded {
+			pass = pass && g.Correct
+		}
+		if pass != wantPass {
+			t.Errorf("%s: pass=%t, want %t: %+v", filepath.Base(path), pass, wantPass, graded)
+		}
+	}
+}
+
+func writeText(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshotOf is the lab as the evaluator sees it: setup, plus the solution when solved.
+func snapshotOf(t *testing.T, r *Rendered, solved bool) *policy.Snapshot {
+	t.Helper()
+	objs := slices.Clone(r.Setup)
+	if solved {
+		objs = append(objs, r.Solution...)
+	}
+	s, err := policy.FromObjects(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
