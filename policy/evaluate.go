@@ -445,3 +445,15 @@ func describePorts(ports []networkingv1.NetworkPolicyPort) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// SelectingPolicies names the policies that select the pod, for either direction.
+func (e *Evaluator) SelectingPolicies(p *Pod) []string {
+	var out []string
+	for i := range e.policies {
+		c := &e.policies[i]
+		if c.namespace == p.Namespace && c.podSelector.Matches(labels.Set(p.Labels)) {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}

@@ -17,6 +17,8 @@ const (
 	WarnNamespaceNoMatch    = "namespace-selector-matches-nothing"
 	WarnNamedPortUndeclared = "named-port-undeclared"
 	WarnEgressWithoutDNS    = "egress-without-dns"
+	WarnSplitPeers          = "split-peers"
+	WarnProtocolMismatch    = "protocol-mismatch"
 )
 
 // Warning is one semantic warning about one policy.
@@ -25,6 +27,9 @@ type Warning struct {
 	Policy  string `json:"policy"` // namespace/name
 	Field   string `json:"field"`  // where in the policy, e.g. spec.ingress[0].from[1]
 	Message string `json:"message"`
+	// Wants are the labels a namespaceSelector that matches nothing asks for (its matchLabels,
+	// and In expressions with one value), for fixes that add them.
+	Wants map[string]string `json:"wants,omitempty"`
 }
 
 // ClusterDNS is the cluster DNS as policies usually name it: pods labelled k8s-app=kube-dns in
@@ -98,12 +103,17 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 					if pr.namespaces != nil && len(e.namespacesMatching(pr.namespaces)) == 0 {
 						warn(WarnNamespaceNoMatch, field+".namespaceSelector", "namespaceSelector %s matches no namespace; label the namespace you mean, e.g. kubectl label namespace NAME %s",
 							selectorWords(pr.namespaces), labelCommand(pr.namespaces))
+						out[len(out)-1].Wants = wantedLabels(pr.namespaces)
 						continue
 					}
 					if len(e.peerPods(pr, p.namespace)) == 0 {
 						warn(WarnPeerSelectsNothing, field, "%s selects no pod, so this peer allows nothing%s",
 							(&rule{peers: []peer{pr}}).describePeers(e, p.namespace), e.labelsHint(p.namespace))
 					}
+				}
+				if splitPeers(r.peers) {
+					warn(WarnSplitPeers, fmt.Sprintf("spec.%s[%d].%s", list, ri, peersField),
+						"the %s list has a namespaceSelector and a podSelector as separate items, so EITHER admits (OR); if both must hold (those pods in those namespaces), put them in one item (AND)", peersField)
 				}
 				// A named port resolves on the destination: the selected pods for ingress, the
 				// peers' pods for egress.
@@ -112,10 +122,24 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 					dests = e.rulePods(r, p.namespace)
 				}
 				for pj, port := range r.ports {
+					if port.Port != nil && port.Port.Type == 0 && len(dests) > 0 {
+						// A number: a mismatch only when the destinations declare that number for
+						// another protocol and never for this one.
+						num := port.Port.IntVal
+						if other := declaredWithOtherProtocol(dests, "", num, protocolOf(port)); other != "" && !declaresNumber(dests, num, protocolOf(port)) {
+							warn(WarnProtocolMismatch, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
+								"the destination pods declare port %d for %s but never for %s, which the rule says (the default when protocol is left out is TCP); set protocol: %s if that is the traffic meant",
+								num, other, protocolOf(port), other)
+						}
+					}
 					if port.Port == nil || port.Port.Type == 0 || len(dests) == 0 {
 						continue
 					}
-					if !declares(dests, port.Port.StrVal, protocolOf(port)) {
+					if other := declaredWithOtherProtocol(dests, port.Port.StrVal, 0, protocolOf(port)); !declares(dests, port.Port.StrVal, protocolOf(port)) && other != "" {
+						warn(WarnProtocolMismatch, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
+							"the port named %q is declared for %s, but the rule says %s (the default when protocol is left out is TCP), so it matches nothing; set protocol: %s",
+							port.Port.StrVal, other, protocolOf(port), other)
+					} else if !declares(dests, port.Port.StrVal, protocolOf(port)) {
 						warn(WarnNamedPortUndeclared, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
 							"no destination pod declares a %s container port named %q, so this port matches nothing; name the containerPort in the pod spec, or use the number",
 							protocolOf(port), port.Port.StrVal)
@@ -195,6 +219,53 @@ func (e *Evaluator) cutOffFromDNS(pods []*Pod, dns []*Pod) []*Pod {
 		}
 		if !reaches {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// splitPeers: one peer with only a namespaceSelector and another with only a podSelector, the
+// classic OR-for-AND mistake.
+func splitPeers(peers []peer) bool {
+	nsOnly, podOnly := false, false
+	for _, p := range peers {
+		nsOnly = nsOnly || (p.namespaces != nil && p.pods == nil && p.block < 0)
+		podOnly = podOnly || (p.pods != nil && p.namespaces == nil && p.block < 0)
+	}
+	return nsOnly && podOnly
+}
+
+// declaredWithOtherProtocol returns a protocol, other than proto, for which some pod declares
+// the port (by name, or by number when name is empty); "" when none does.
+func declaredWithOtherProtocol(pods []*Pod, name string, number int32, proto corev1.Protocol) corev1.Protocol {
+	for _, p := range pods {
+		for _, port := range p.Ports {
+			if ((name != "" && port.Name == name) || (name == "" && port.Port == number)) && protocolOrTCP(port.Protocol) != proto {
+				return protocolOrTCP(port.Protocol)
+			}
+		}
+	}
+	return ""
+}
+
+func declaresNumber(pods []*Pod, number int32, proto corev1.Protocol) bool {
+	for _, p := range pods {
+		for _, port := range p.Ports {
+			if port.Port == number && protocolOrTCP(port.Protocol) == proto {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wantedLabels are the labels a selector asks for outright: matchLabels, and In with one value.
+func wantedLabels(sel labels.Selector) map[string]string {
+	reqs, _ := sel.Requirements()
+	out := map[string]string{}
+	for _, r := range reqs {
+		if vals := r.ValuesUnsorted(); (r.Operator() == "=" || r.Operator() == "==" || r.Operator() == "in") && len(vals) == 1 {
+			out[r.Key()] = vals[0]
 		}
 	}
 	return out

@@ -39,7 +39,19 @@ metadata: {name: ports, namespace: x}
 spec:
   podSelector: {}
   ingress: [{ports: [{port: serve-80-tcp}, {port: http}, {port: serve-81-udp}]}]`,
-			want: []string{"named-port-undeclared spec.ingress[0].ports[1]", "named-port-undeclared spec.ingress[0].ports[2]"}, says: `named "http"`},
+			want: []string{"named-port-undeclared spec.ingress[0].ports[1]", "protocol-mismatch spec.ingress[0].ports[2]"}, says: `named "http"`},
+		{name: "number declared for another protocol only", policy: `
+metadata: {name: proto, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{ports: [{port: 80}, {port: 81, protocol: SCTP}]}]`,
+			want: []string{"protocol-mismatch spec.ingress[0].ports[1]"}, says: "declare port 81 for TCP but never for SCTP"},
+		{name: "namespaceSelector and podSelector as two items", policy: `
+metadata: {name: split, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: "y"}}}, {podSelector: {matchLabels: {pod: b}}}]}]`,
+			want: []string{"split-peers spec.ingress[0].from"}, says: "EITHER admits"},
 		{name: "egress named port resolves on the peers", policy: `
 metadata: {name: egress-port, namespace: x}
 spec:
@@ -77,6 +89,9 @@ spec:
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Fatalf("warnings %q, want %q\n%+v", got, tc.want, ws)
+			}
+			if tc.name == "namespaceSelector no namespace matches" && ws[0].Wants["team"] != "ops" {
+				t.Errorf("wants %v, want team=ops", ws[0].Wants)
 			}
 			if tc.says != "" && !strings.Contains(ws[0].Message, tc.says) {
 				t.Errorf("message %q lacks %q", ws[0].Message, tc.says)
