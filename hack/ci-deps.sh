@@ -3,7 +3,9 @@
 # (go.mod says which release); everything else is built from the Go module proxy by the Makefile.
 set -euo pipefail
 missing=()
-for tool in git make gcc tar; do
+# wget: the probe tests exec into pods of the local control plane, and those execs run
+# on this machine (kwok), so the probe client is this machine's wget.
+for tool in git make gcc tar wget; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then

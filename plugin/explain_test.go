@@ -254,7 +254,11 @@ func TestExplainLive(t *testing.T) {
 	if r := run(t, "lab", "up", "cross-namespace", "--solution", "--namespace-suffix="+suffix, kc); r.code != ExitOK {
 		t.Fatalf("lab up: %s", r.stderr)
 	}
-	t.Cleanup(func() { run(t, "lab", "down", "cross-namespace", "--namespace-suffix="+suffix, kc) })
+	defer func() {
+		if r := run(t, "lab", "down", "cross-namespace", kc); r.code != ExitOK {
+			t.Errorf("lab down: %s", r.stderr)
+		}
+	}()
 	lab, err := labs.Get("cross-namespace")
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func newLabCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobr
 		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newLabListCmd(streams), newLabShowCmd(streams), newLabUpCmd(streams, cluster),
-		newLabStatusCmd(streams, cluster), newLabDownCmd(streams, cluster))
+		newLabStatusCmd(streams, cluster), newLabCheckCmd(streams, cluster), newLabDownCmd(streams, cluster))
 	return cmd
 }
 

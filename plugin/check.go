@@ -1,0 +1,268 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/probe"
+)
+
+var labCheckExample = templates.Examples(`
+	# Grade your policies: through the evaluator, then by probes from inside the pods
+	kubectl netpol lab check three-tier
+
+	# Only through the evaluator (no exec into pods)
+	kubectl netpol lab check three-tier --static-only
+
+	# Grade policy files before applying them (no cluster needed)
+	kubectl netpol lab check and-vs-or -f my-policy.yaml`)
+
+// LabCheckOptions is `kubectl netpol lab check`: the learner's policies against the lab's goal.
+type LabCheckOptions struct {
+	genericiooptions.IOStreams
+	cluster *clusterAccess
+	render  renderFlags
+	probeFlags
+
+	StaticOnly bool
+	Files      []string
+	Output     string
+
+	lab *labs.Rendered
+}
+
+func newLabCheckCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	o := &LabCheckOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "check LAB",
+		Short: "Grade your policies against the lab's goal: statically, then by probes",
+		Long: templates.LongDesc(`
+			Grade your policies against the lab's goal table.
+
+			Static: the policies in the lab's namespaces (or, with -f, in your files on
+			top of the lab's setup) go through kubectl-netpol's evaluator; every goal row
+			it gets wrong is shown with the reason and a hint.
+			Live: each goal connection is probed from inside its source pod.
+
+			PASS when every goal row is right (and every probe agrees): exit 0.
+			FAIL otherwise: exit 1.`),
+		Example:           labCheckExample,
+		ValidArgsFunction: completeLabNames,
+		Args:              exactlyOneLab,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			if err := o.Complete(args[0]); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.render.add(cmd, false)
+	cmd.Flags().BoolVar(&o.StaticOnly, "static-only", false, "Grade through the evaluator only; no probes")
+	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "Grade these policy files (and folders) on top of the lab's setup, without a cluster (implies --static-only)")
+	o.probeFlags.add(cmd)
+	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *LabCheckOptions) Validate() error {
+	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+		return err
+	}
+	return o.probeFlags.validate()
+}
+
+// Complete renders the lab.
+func (o *LabCheckOptions) Complete(name string) (err error) {
+	o.lab, err = o.render.render(name)
+	return err
+}
+
+// checkReport is lab check's structured output.
+type checkReport struct {
+	Lab     string        `json:"lab"`
+	Verdict string        `json:"verdict"` // PASS or FAIL
+	Score   string        `json:"score"`   // goal rows right, statically
+	Static  []labs.Graded `json:"static"`
+	Live    []observation `json:"live,omitempty"`
+	Summary *summary      `json:"liveSummary,omitempty"`
+}
+
+// Run grades and prints.
+func (o *LabCheckOptions) Run(ctx context.Context) error {
+	rep := checkReport{Lab: o.lab.Name}
+	var snap *policy.Snapshot
+	var cluster *Cluster
+	if len(o.Files) > 0 {
+		graded, err := o.lab.GradeFiles(o.Files)
+		if err != nil {
+			return err
+		}
+		rep.Static = graded
+	} else {
+		var err error
+		if cluster, err = o.cluster.Connect(); err != nil {
+			return err
+		}
+		if snap, err = o.lab.LiveSnapshot(ctx, cluster.Client); err != nil {
+			return err
+		}
+		if rep.Static, err = o.lab.Grade(snap); err != nil {
+			return err
+		}
+	}
+	right := 0
+	for _, g := range rep.Static {
+		if g.Correct {
+			right++
+		}
+	}
+	rep.Score = fmt.Sprintf("%d/%d", right, len(rep.Static))
+	pass := right == len(rep.Static)
+
+	if len(o.Files) == 0 && !o.StaticOnly {
+		obs, jobs, index := goalJobs(o.lab, snap)
+		if err := runProbes(ctx, o.probeFlags.runner(cluster), obs, jobs, index, o.ErrOut); err != nil {
+			return err
+		}
+		sum := summarize(obs)
+		rep.Live, rep.Summary = obs, &sum
+		pass = pass && sum.Wrong == 0
+	}
+	rep.Verdict = "FAIL"
+	if pass {
+		rep.Verdict = "PASS"
+	}
+	if o.Output != outputTable {
+		if err := printStructured(o.Out, o.Output, rep); err != nil {
+			return err
+		}
+	} else {
+		printCheck(o.Out, rep, len(o.Files) > 0)
+	}
+	if !pass {
+		return &failedError{msg: fmt.Sprintf("lab %s: FAIL (%s goal connections right)", o.lab.Name, rep.Score)}
+	}
+	return nil
+}
+
+// goalJobs turns the goal's rows into probe jobs, expecting what the goal wants.
+func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs []probe.Job, index []int) {
+	pods := map[string]*policy.Pod{}
+	var dnsPod *policy.Pod
+	for i := range snap.Pods {
+		pods[snap.Pods[i].ID()] = &snap.Pods[i]
+		if snap.Pods[i].Namespace == "kube-system" && snap.Pods[i].Labels["k8s-app"] == "kube-dns" && dnsPod == nil {
+			dnsPod = &snap.Pods[i]
+		}
+	}
+	endpoint := func(s string) (policy.Endpoint, bool) {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			return policy.Endpoint{IP: ip}, true
+		}
+		if s == labs.KubeDNS {
+			return policy.Endpoint{Pod: dnsPod}, dnsPod != nil
+		}
+		p, ok := pods[s]
+		return policy.Endpoint{Pod: p}, ok
+	}
+	for _, g := range r.Goal {
+		proto := corev1.Protocol(strings.ToUpper(g.Protocol))
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		o := observation{From: g.From, To: g.To, Port: int32(g.Port), Protocol: string(proto), Expected: g.Allowed}
+		from, okFrom := endpoint(g.From)
+		var j probe.Job
+		var why string
+		switch {
+		case !okFrom && from.IP.IsValid():
+			why = "the source is outside the cluster"
+		case !okFrom:
+			why = "the source pod is missing"
+		case g.To == labs.KubeDNS && proto == corev1.ProtocolUDP:
+			// A name lookup through the pod's own resolver: the way DNS really fails.
+			j = probe.Job{From: probe.PodRef{Namespace: from.Pod.Namespace, Name: from.Pod.Name}, To: probe.Target{Name: labs.KubeDNS},
+				Port: 53, Protocol: proto, Kind: probe.DNSLookup, Expected: g.Allowed}
+		default:
+			to, okTo := endpoint(g.To)
+			if !okTo {
+				why = "the destination is not in the cluster (no kube-dns pods visible)"
+				break
+			}
+			j, why = job(from, to, g.To, int32(g.Port), proto, g.Allowed)
+		}
+		if why != "" {
+			o.Ignored = why
+		} else {
+			jobs = append(jobs, j)
+			index = append(index, len(obs))
+		}
+		obs = append(obs, o)
+	}
+	return obs, jobs, index
+}
+
+func printCheck(out io.Writer, rep checkReport, files bool) {
+	source := "your policies in the lab's namespaces"
+	if files {
+		source = "your files on top of the lab's setup"
+	}
+	fmt.Fprintf(out, "Static check: %s, through the evaluator\n", source)
+	w := newTable(out)
+	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tYOURS\t")
+	for _, g := range rep.Static {
+		mark := "ok"
+		if !g.Correct {
+			mark = "WRONG"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictWord(g.Allowed), verdictWord(g.Evaluated), mark)
+	}
+	_ = w.Flush()
+	for _, g := range rep.Static {
+		if g.Correct {
+			continue
+		}
+		fmt.Fprintf(out, "\n%s -> %s %d/%s: want %s, your policies give %s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictWord(g.Allowed), verdictWord(g.Evaluated))
+		fmt.Fprintf(out, "  why:  %s\n", strings.Join(g.Reasons, "; "))
+		fmt.Fprintf(out, "  hint: %s\n", g.Hint)
+	}
+	if rep.Live != nil {
+		fmt.Fprintln(out, "\nLive check: probes from inside the source pods")
+		w := newTable(out)
+		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
+		for _, o := range rep.Live {
+			observed, mark := o.Outcome, "ok"
+			switch {
+			case o.Ignored != "":
+				observed, mark = "-", "ignored: "+o.Ignored
+			case o.Observed == nil:
+				mark = "not probed"
+			case !o.Correct:
+				mark = "WRONG"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", o.From, o.To, o.Port, o.Protocol, verdictWord(o.Expected), observed, mark)
+		}
+		_ = w.Flush()
+		printObservationNotes(out, rep.Live)
+		fmt.Fprintf(out, "\nProbes: %s\n", rep.Summary)
+	}
+	fmt.Fprintf(out, "\n%s: %s goal connections right", rep.Verdict, rep.Score)
+	if rep.Live == nil && !files {
+		fmt.Fprint(out, " (static only)")
+	}
+	fmt.Fprintln(out)
+}

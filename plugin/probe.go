@@ -1,0 +1,402 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/probe"
+)
+
+// probeFlags configure the prober for `probe` and `lab check`.
+type probeFlags struct {
+	Timeout  time.Duration
+	Parallel int
+	Retries  int
+	NoInject bool
+	Image    string
+}
+
+func (f *probeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.Timeout, "probe-timeout", probe.DefaultTimeout, "How long one probe waits for an answer")
+	cmd.Flags().IntVar(&f.Parallel, "parallel", probe.DefaultParallel, "Probes in flight at once")
+	cmd.Flags().IntVar(&f.Retries, "retries", 1, "Extra rounds for the probes whose result differs from the expectation")
+	cmd.Flags().BoolVar(&f.NoInject, "no-inject", false, "Never add a probe container (an ephemeral container) to a pod without nc, wget or nslookup")
+	cmd.Flags().StringVar(&f.Image, "probe-image", probe.DefaultImage, "Image of the probe container added to pods without a client")
+}
+
+func (f *probeFlags) validate() error {
+	switch {
+	case f.Timeout <= 0:
+		return usageErrorf("--probe-timeout must be positive, e.g. --probe-timeout=2s")
+	case f.Parallel < 1:
+		return usageErrorf("--parallel must be at least 1")
+	case f.Retries < 0:
+		return usageErrorf("--retries cannot be negative")
+	}
+	return nil
+}
+
+func (f *probeFlags) runner(c *Cluster) *probe.Runner {
+	return &probe.Runner{
+		Exec: probe.NewExecutor(c.RESTConfig, c.Client), Client: c.Client,
+		Timeout: f.Timeout, Parallel: f.Parallel, Retries: f.Retries, NoInject: f.NoInject, Image: f.Image,
+	}
+}
+
+// observation is one connection of a probe run: the expectation, and what the probe saw or why
+// it was not probed.
+type observation struct {
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Port     int32  `json:"port"`
+	Protocol string `json:"protocol"`
+	Expected bool   `json:"expected"`
+	// Observed is nil when the connection was not probed (Ignored says why) or the probe failed.
+	Observed *bool  `json:"observed"`
+	Outcome  string `json:"outcome,omitempty"` // connected, refused, timeout, error
+	Detail   string `json:"detail,omitempty"`
+	Correct  bool   `json:"correct"`
+	Ignored  string `json:"ignored,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// summary counts a run: correct and wrong among the probed, ignored the rest.
+type summary struct {
+	Correct int `json:"correct"`
+	Wrong   int `json:"wrong"`
+	Ignored int `json:"ignored"`
+	Total   int `json:"total"`
+}
+
+func summarize(obs []observation) summary {
+	s := summary{Total: len(obs)}
+	for _, o := range obs {
+		switch {
+		case o.Ignored != "" || o.Observed == nil:
+			s.Ignored++
+		case o.Correct:
+			s.Correct++
+		default:
+			s.Wrong++
+		}
+	}
+	return s
+}
+
+func (s summary) String() string {
+	return fmt.Sprintf("%d correct, %d wrong, %d ignored of %d", s.Correct, s.Wrong, s.Ignored, s.Total)
+}
+
+// runProbes probes the jobs (the observations not ignored) and fills in what was observed.
+func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []probe.Job, index []int, errOut io.Writer) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	p := newProgress(errOut)
+	p.Update(fmt.Sprintf("probing %d connections", len(jobs)))
+	results := r.Run(ctx, jobs)
+	p.Stop()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("probes interrupted: %w", err)
+	}
+	var podErrs []error
+	for i, res := range results {
+		o := &obs[index[i]]
+		o.Outcome, o.Detail = string(res.Outcome), res.Detail
+		if res.Err != nil {
+			o.Error = res.Err.Error()
+			var pe *probe.PodError
+			if errors.As(res.Err, &pe) {
+				podErrs = append(podErrs, pe)
+			}
+			continue
+		}
+		observed := res.Allowed
+		o.Observed = &observed
+		o.Correct = observed == o.Expected
+	}
+	// When nothing at all could be probed for one reason (RBAC, say), that reason is the answer.
+	if len(podErrs) == len(results) && allSameKind(podErrs) {
+		return podErrs[0]
+	}
+	return nil
+}
+
+func allSameKind(errs []error) bool {
+	first := errs[0].(*probe.PodError).Kind
+	for _, e := range errs {
+		if e.(*probe.PodError).Kind != first {
+			return false
+		}
+	}
+	return true
+}
+
+// job turns one connection between snapshot endpoints into a probe job, or says why it cannot
+// be probed.
+func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, proto corev1.Protocol, expected bool) (probe.Job, string) {
+	switch {
+	case from.Pod == nil:
+		return probe.Job{}, "the source is outside the cluster"
+	case to.Pod != nil && from.Pod.ID() == to.Pod.ID():
+		return probe.Job{}, "loopback (a pod to itself): CNIs differ"
+	case proto == corev1.ProtocolSCTP:
+		return probe.Job{}, "SCTP: no probe client speaks it"
+	case len(from.Pod.IPs) == 0:
+		return probe.Job{}, "the source pod has no IP yet"
+	}
+	host := ""
+	if to.Pod == nil {
+		host = to.IP.String()
+	} else if len(to.Pod.IPs) > 0 {
+		host = to.Pod.IPs[0].String()
+	} else {
+		return probe.Job{}, "the destination pod has no IP yet"
+	}
+	return probe.Job{
+		From: probe.PodRef{Namespace: from.Pod.Namespace, Name: from.Pod.Name},
+		To:   probe.Target{Name: toName, Host: host}, Port: port, Protocol: proto, Expected: expected,
+	}, ""
+}
+
+// printObservationNotes explains wrong and failed probes, and what they mean together.
+func printObservationNotes(out io.Writer, obs []observation) {
+	leaked, refused := 0, 0
+	var lines []string
+	for _, o := range obs {
+		conn := fmt.Sprintf("%s -> %s %d/%s", o.From, o.To, o.Port, o.Protocol)
+		switch {
+		case o.Ignored != "":
+		case o.Error != "":
+			lines = append(lines, fmt.Sprintf("  %s: not probed: %s", conn, o.Error))
+		case !o.Correct:
+			lines = append(lines, fmt.Sprintf("  %s: expected %s, observed %s (%s)", conn, verdictWord(o.Expected), o.Outcome, o.Detail))
+			if *o.Observed && !o.Expected {
+				leaked++
+			}
+		}
+		if o.Outcome == string(probe.Refused) {
+			refused++
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintln(out, "\nDifferences and failures:")
+		fmt.Fprintln(out, strings.Join(lines, "\n"))
+	}
+	if leaked > 0 {
+		fmt.Fprintf(out, "\n%d connection(s) that the policies deny got through: the network plugin (CNI) is not enforcing NetworkPolicy here. Run 'kubectl netpol doctor' to see which CNI runs.\n", leaked)
+	}
+	if refused > 0 {
+		fmt.Fprintf(out, "\n%d probe(s) were refused (a reset, not silence): something answered, such as a port nobody listens on, or a CNI that rejects instead of dropping; a refusal does not prove the policies allowed the traffic.\n", refused)
+	}
+}
+
+// --- kubectl netpol probe
+
+var probeExample = templates.Examples(`
+	# What the policies say and what the network does, for the current namespace
+	kubectl netpol probe
+
+	# Every namespace, port 80 only, 25 probes at a time
+	kubectl netpol probe -A --port 80 --parallel 25
+
+	# From one namespace to pods labelled app=db, as JSON
+	kubectl netpol probe -A --from web --to app=db -o json`)
+
+// ProbeOptions is `kubectl netpol probe`: expected (the evaluator) beside observed (exec probes).
+type ProbeOptions struct {
+	genericiooptions.IOStreams
+	cluster *clusterAccess
+	probeFlags
+
+	AllNamespaces bool
+	Ports         []string
+	From, To      []string
+	Output        string
+
+	explain ExplainOptions // shares the loading and filtering of explain
+}
+
+func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	o := &ProbeOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "probe",
+		Short: "Probe connections from inside the pods and compare with what the policies say",
+		Long: templates.LongDesc(`
+			Probe connections from inside the pods (by exec, as kubectl exec does: nc or
+			wget for TCP, nc for UDP) and print, for each, what the policies say (expected)
+			beside what the network did (observed). A pod without a client gets a probe
+			container (an ephemeral container sharing its network) unless --no-inject.
+
+			A connection that the policies deny but that gets through means the network
+			plugin does not enforce NetworkPolicy. Probes that disagree with the
+			expectation are retried (--retries) before they count as wrong.
+
+			Exit status: 0 when every probed connection behaves as expected, 1 otherwise.`),
+		Example: probeExample,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
+	cmd.Flags().StringArrayVar(&o.Ports, "port", nil, "Port to probe, e.g. 80 or 53/UDP (repeatable; default: the ports the destination pods declare)")
+	cmd.Flags().StringArrayVar(&o.From, "from", nil, "Only these source pods: NAMESPACE/POD, NAMESPACE or a label selector (repeatable)")
+	cmd.Flags().StringArrayVar(&o.To, "to", nil, "Only these destination pods, as --from (repeatable)")
+	o.probeFlags.add(cmd)
+	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *ProbeOptions) Validate() error {
+	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+		return err
+	}
+	if err := o.probeFlags.validate(); err != nil {
+		return err
+	}
+	o.explain = ExplainOptions{IOStreams: o.IOStreams, cluster: o.cluster, AllNamespaces: o.AllNamespaces,
+		Ports: o.Ports, From: o.From, To: o.To, Output: outputTable}
+	return o.explain.Validate()
+}
+
+type probeReport struct {
+	Ports   []policy.JSONPort `json:"ports"`
+	Results []observation     `json:"results"`
+	Summary summary           `json:"summary"`
+}
+
+// Run loads the cluster, evaluates, probes and prints.
+func (o *ProbeOptions) Run(ctx context.Context) error {
+	if err := o.explain.Complete(ctx); err != nil {
+		return err
+	}
+	c, err := o.cluster.Connect()
+	if err != nil {
+		return err
+	}
+	ev, err := policy.New(o.explain.snapshot)
+	if err != nil {
+		return fmt.Errorf("cannot evaluate: %w", err)
+	}
+	s := o.explain.snapshot
+	var inScope []int
+	for i := range s.Pods {
+		if o.explain.scope.all || s.Pods[i].Namespace == o.explain.scope.namespace {
+			inScope = append(inScope, i)
+		}
+	}
+	if len(inScope) == 0 {
+		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.explain.scope)
+		return nil
+	}
+	from, to := o.explain.from.apply(s, inScope), o.explain.to.apply(s, inScope)
+	if len(from) == 0 || len(to) == 0 {
+		return fmt.Errorf("no pod in %s matches --from %s --to %s", o.explain.scope, orAll(o.From), orAll(o.To))
+	}
+	ports := o.explain.ports
+	if len(ports) == 0 {
+		if ports = declaredPorts(s, to); len(ports) == 0 {
+			return usageErrorf("the destination pods declare no container ports; name the ports to probe, e.g. --port 80 --port 53/UDP")
+		}
+	}
+	m := ev.Matrix(ports)
+	var obs []observation
+	var jobs []probe.Job
+	var index []int
+	for pi, pp := range ports {
+		for _, f := range from {
+			for _, t := range to {
+				expected := m.Allowed(pi, f, t)
+				o := observation{From: s.Pods[f].ID(), To: s.Pods[t].ID(), Port: pp.Port, Protocol: string(pp.Protocol), Expected: expected}
+				j, why := job(policy.Endpoint{Pod: &s.Pods[f]}, policy.Endpoint{Pod: &s.Pods[t]}, o.To, pp.Port, pp.Protocol, expected)
+				if why != "" {
+					o.Ignored = why
+				} else {
+					jobs = append(jobs, j)
+					index = append(index, len(obs))
+				}
+				obs = append(obs, o)
+			}
+		}
+	}
+	if err := runProbes(ctx, o.probeFlags.runner(c), obs, jobs, index, o.ErrOut); err != nil {
+		return err
+	}
+	sum := summarize(obs)
+	if o.Output != outputTable {
+		rep := probeReport{Results: obs, Summary: sum}
+		for _, p := range ports {
+			rep.Ports = append(rep.Ports, policy.JSONPort{Port: p.Port, Protocol: string(p.Protocol)})
+		}
+		if err := printStructured(o.Out, o.Output, rep); err != nil {
+			return err
+		}
+	} else {
+		printProbeTables(o.Out, ports, obs, s, from, to)
+		printObservationNotes(o.Out, obs)
+		fmt.Fprintf(o.Out, "\n%s\n", sum)
+	}
+	if sum.Wrong > 0 {
+		return &failedError{msg: fmt.Sprintf("%d of %d probed connections do not behave as the policies say", sum.Wrong, sum.Correct+sum.Wrong)}
+	}
+	return nil
+}
+
+// printProbeTables prints one table per port, cells "expected/observed".
+func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observation, s *policy.Snapshot, from, to []int) {
+	i := 0
+	for pi, pp := range ports {
+		if pi > 0 {
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "%s (expected/observed):\n", pp)
+		w := newTable(out)
+		header := []string{"FROM \\ TO"}
+		for _, t := range to {
+			header = append(header, s.Pods[t].ID())
+		}
+		fmt.Fprintln(w, strings.Join(header, "\t"))
+		for _, f := range from {
+			line := []string{s.Pods[f].ID()}
+			for range to {
+				line = append(line, obsCell(obs[i]))
+				i++
+			}
+			fmt.Fprintln(w, strings.Join(line, "\t"))
+		}
+		_ = w.Flush()
+	}
+	fmt.Fprintln(out, "\n. allowed   X blocked   ? not probed (error)   - ignored   * observed differs from expected")
+}
+
+func obsCell(o observation) string {
+	switch {
+	case o.Ignored != "":
+		return "-"
+	case o.Observed == nil:
+		return cell(o.Expected) + "/?"
+	case !o.Correct:
+		return cell(o.Expected) + "/" + cell(*o.Observed) + " *"
+	}
+	return cell(o.Expected) + "/" + cell(*o.Observed)
+}
+
+// failedError is a check that ran and found problems: exit code 1, and the one line says so.
+type failedError struct{ msg string }
+
+func (e *failedError) Error() string { return e.msg }
