@@ -1,0 +1,176 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-netpol/kubectl-netpol/probe"
+)
+
+// The active check proves enforcement the only way it can be proved: it creates a scratch
+// namespace with a server, a client and, between two probes, a deny policy, and then deletes
+// it all. It is the one check that writes to the cluster, and only with --active.
+
+// ActiveIDs are the findings of the active check.
+var ActiveIDs = []string{"NP6001", "NP6002", "NP6003"}
+
+// Active configures the active check.
+type Active struct {
+	Client  kubernetes.Interface
+	Prober  *probe.Runner // its Exec, Client, Timeout and Retries are used
+	Image   string        // busybox-like: httpd and wget
+	Timeout time.Duration // for the pods to run
+	// Progress, when set, hears what is happening.
+	Progress func(string)
+}
+
+// ActiveLabel marks what the active check creates, so that a leftover is recognisable.
+const ActiveLabel = "netpol.lab/doctor-active"
+
+// Run creates, probes, and always deletes. The finding says enforced, not enforced, or
+// inconclusive (the baseline probe failed: without a policy the client could not reach the
+// server, so a blocked probe afterwards proves nothing).
+func (a *Active) Run(ctx context.Context) (f Finding, err error) {
+	const check = "active"
+	say := func(s string) {
+		if a.Progress != nil {
+			a.Progress(s)
+		}
+	}
+	ns := "netpol-doctor-" + rand.String(5)
+	labels := map[string]string{"app.kubernetes.io/managed-by": "kubectl-netpol", ActiveLabel: "true"}
+	say("creating namespace " + ns)
+	if _, err := a.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{}); err != nil {
+		return f, activeError("create namespaces", err)
+	}
+	// Deleted whatever happens, with a context of its own: the command's may be cancelled.
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		say("deleting namespace " + ns)
+		if derr := a.Client.CoreV1().Namespaces().Delete(dctx, ns, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) && err == nil {
+			err = fmt.Errorf("the active check could not delete its namespace %s: %w; delete it with kubectl delete namespace %s", ns, derr, ns)
+		}
+	}()
+
+	server := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "server", Namespace: ns, Labels: map[string]string{"app": "server"}},
+		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(1)), Containers: []corev1.Container{{
+			Name: "server", Image: a.Image,
+			Command: []string{"sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"},
+			Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+		}}},
+	}
+	client := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "client", Namespace: ns, Labels: map[string]string{"app": "client"}},
+		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(1)), Containers: []corev1.Container{{
+			Name: "client", Image: a.Image, Command: []string{"sleep", "3600"},
+		}}},
+	}
+	say("starting a server and a client pod")
+	for _, p := range []*corev1.Pod{server, client} {
+		// The namespace's default ServiceAccount may lag its creation by a moment.
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+			_, err := a.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+			if apierrors.IsForbidden(err) && !isRBAC(err) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if err != nil {
+			return f, activeError("create pods", err)
+		}
+	}
+	ip, err := a.waitRunning(ctx, ns, "server")
+	if err != nil {
+		return f, err
+	}
+	if _, err := a.waitRunning(ctx, ns, "client"); err != nil {
+		return f, err
+	}
+	// A runner of its own: the client pod has wget, so nothing is ever injected.
+	prober := &probe.Runner{Exec: a.Prober.Exec, Client: a.Prober.Client, Timeout: a.Prober.Timeout,
+		Parallel: 1, Retries: a.Prober.Retries, NoInject: true}
+	job := probe.Job{From: probe.PodRef{Namespace: ns, Name: "client", Container: "client"}, To: probe.Target{Name: ns + "/server", Host: ip}, Port: 8080, Protocol: corev1.ProtocolTCP}
+
+	say("probing client -> server without a policy")
+	job.Expected = true
+	before := prober.Run(ctx, []probe.Job{job})[0]
+	if before.Err != nil {
+		return f, fmt.Errorf("the active check could not probe: %w", before.Err)
+	}
+	say("applying a deny policy and probing again")
+	deny := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "deny-to-server", Namespace: ns, Labels: labels},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "server"}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}},
+	}
+	if _, err := a.Client.NetworkingV1().NetworkPolicies(ns).Create(ctx, deny, metav1.CreateOptions{}); err != nil {
+		return f, activeError("create networkpolicies", err)
+	}
+	// CNIs take a moment to program a new policy; the retries of mismatches cover it.
+	job.Expected = false
+	prober.Retries = max(prober.Retries, 3)
+	after := prober.Run(ctx, []probe.Job{job})[0]
+	if after.Err != nil {
+		return f, fmt.Errorf("the active check could not probe: %w", after.Err)
+	}
+	res := "Namespace/" + ns
+	switch {
+	case !before.Allowed:
+		return finding(check, "NP6003", SeverityWarning, res,
+			fmt.Sprintf("inconclusive: without any policy the client could not reach the server (%s: %s), so a blocked probe would prove nothing", before.Outcome, before.Detail),
+			"Check that pods can reach each other at all (kubectl get pods -o wide; a pod network problem comes before policy), then run doctor --active again."), nil
+	case after.Allowed:
+		return finding(check, "NP6001", SeverityError, res,
+			"NetworkPolicy is NOT enforced: with a policy denying all ingress to the server, the client still connected",
+			"Install or enable a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router, ...); see the CNI finding above for this cluster's plugin."), nil
+	}
+	f = pass(check, "NP6002", fmt.Sprintf("NetworkPolicy is enforced: the client reached the server, and after a deny policy it could not (%s)", after.Outcome))
+	return f, nil
+}
+
+func (a *Active) waitRunning(ctx context.Context, ns, name string) (string, error) {
+	var ip string
+	var last *corev1.Pod
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, a.Timeout, true, func(ctx context.Context) (bool, error) {
+		p, err := a.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		last, ip = p, p.Status.PodIP
+		return p.Status.Phase == corev1.PodRunning && ip != "", nil
+	})
+	if err != nil {
+		phase := "not created"
+		if last != nil {
+			phase = string(last.Status.Phase)
+		}
+		return "", fmt.Errorf("the active check's pod %s/%s did not run within %s (phase %s); check that image %s can be pulled (kubectl describe pod %s -n %s), or pass another with --probe-image", ns, name, a.Timeout, phase, a.Image, name, ns)
+	}
+	return ip, nil
+}
+
+func activeError(what string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("the active check needs to %s (and delete namespaces, exec into pods): %w", what, err)
+	}
+	return fmt.Errorf("the active check could not %s: %w", what, err)
+}
+
+// isRBAC tells an authorization refusal from admission's 403s (a namespace still starting).
+func isRBAC(err error) bool {
+	return apierrors.IsForbidden(err) && strings.Contains(err.Error(), " cannot ")
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,145 @@
+// Package checks holds doctor's diagnostics. Each check reads an Input (what doctor could read
+// from the cluster or from files) and returns findings with a stable ID, a severity, a message a
+// learner can act on and a remediation to paste. Checks make no API calls: the plugin gathers
+// the Input once (a handful of List calls), so the static checks work on files too.
+package checks
+
+import (
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+)
+
+// Severity of a finding.
+type Severity string
+
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// rank orders severities for --fail-on.
+func (s Severity) rank() int {
+	switch s {
+	case SeverityError:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
+// AtLeast reports whether s is as severe as other.
+func (s Severity) AtLeast(other Severity) bool { return s.rank() >= other.rank() }
+
+// Status of a finding: a problem found, a check that passed, or a check that could not run.
+type Status string
+
+const (
+	StatusFail    Status = "fail"
+	StatusPass    Status = "pass"
+	StatusSkipped Status = "skipped"
+)
+
+// DocsBase is where docs/checks.md is published; each ID has an anchor there.
+const DocsBase = "https://github.com/kubectl-netpol/kubectl-netpol/blob/main/docs/checks.md"
+
+// Finding is one result of one check: the fields of DESIGN.md §2.
+type Finding struct {
+	ID          string   `json:"id"`
+	Check       string   `json:"check"`
+	Severity    Severity `json:"severity"`
+	Status      Status   `json:"status"`
+	Resource    string   `json:"resource,omitempty"` // Kind/namespace/name
+	Message     string   `json:"message"`
+	Remediation string   `json:"remediation,omitempty"`
+	Docs        string   `json:"docs"`
+}
+
+// Input is what the checks read. A nil list means it could not be read (Forbidden says why), as
+// opposed to an empty one.
+type Input struct {
+	Snapshot *policy.Snapshot // namespaces, pods, policies
+	// Live is false for files: the checks that need the cluster are skipped and say so.
+	Live bool
+	// Cluster-side objects for CNI and DNS detection.
+	DaemonSets     []appsv1.DaemonSet
+	Deployments    []appsv1.Deployment
+	Nodes          []corev1.Node
+	ConfigMaps     []corev1.ConfigMap          // only the few the CNI check reads, by namespace/name
+	Services       []corev1.Service            // kube-system's, where the cluster DNS Service is
+	EndpointSlices []discoveryv1.EndpointSlice // kube-system's
+	// Forbidden maps what could not be read ("daemonsets", "nodes", …) to the error.
+	Forbidden map[string]error
+}
+
+// Check is one diagnostic: a stable name for --check/--skip and the IDs it can raise.
+type Check struct {
+	Name  string
+	Title string
+	IDs   []string
+	Run   func(in *Input) []Finding
+}
+
+// All is every static check, in the order doctor prints them.
+var All = []Check{
+	cniCheck,
+	namespaceLabelsCheck,
+	dnsCheck,
+	selectorsCheck,
+	coverageCheck,
+}
+
+// Run runs the checks whose name or ID is in only (all when empty) and none in skip.
+func Run(in *Input, only, skip []string) []Finding {
+	var out []Finding
+	for _, c := range All {
+		if !selected(c, only, skip) {
+			continue
+		}
+		out = append(out, c.Run(in)...)
+	}
+	return out
+}
+
+func selected(c Check, only, skip []string) bool {
+	match := func(list []string) bool {
+		return slices.ContainsFunc(list, func(s string) bool {
+			return strings.EqualFold(s, c.Name) || slices.ContainsFunc(c.IDs, func(id string) bool { return strings.EqualFold(s, id) })
+		})
+	}
+	return (len(only) == 0 || match(only)) && !match(skip)
+}
+
+// Known reports whether s names a check or an ID (for validating --check and --skip).
+func Known(s string) bool {
+	for _, c := range All {
+		if selected(c, []string{s}, nil) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(ActiveIDs, func(id string) bool { return strings.EqualFold(id, s) })
+}
+
+// finding builds a failing finding with the docs anchor of its ID.
+func finding(check, id string, sev Severity, resource, msg, remediation string) Finding {
+	return Finding{ID: id, Check: check, Severity: sev, Status: StatusFail, Resource: resource, Message: msg, Remediation: remediation, Docs: DocsBase + "#" + strings.ToLower(id)}
+}
+
+// pass records that a check ran and found nothing.
+func pass(check, id, msg string) Finding {
+	return Finding{ID: id, Check: check, Severity: SeverityInfo, Status: StatusPass, Message: msg, Docs: DocsBase + "#" + strings.ToLower(id)}
+}
+
+// skipped records that a check could not run, and why.
+func skipped(check, id, msg string) Finding {
+	return Finding{ID: id, Check: check, Severity: SeverityInfo, Status: StatusSkipped, Message: msg, Docs: DocsBase + "#" + strings.ToLower(id)}
+}

@@ -1,0 +1,306 @@
+package checks
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+)
+
+// The DNS check: is the cluster DNS there, and may every egress-isolated pod reach it on UDP
+// and TCP (at the port its pods really listen on)?
+
+// LiveDNSID is the finding of the live lookup (nslookup by exec), which the plugin runs.
+const LiveDNSID = "NP3005"
+
+var dnsCheck = Check{
+	Name: "dns", Title: "DNS: the cluster DNS, and egress policies that allow it",
+	IDs: []string{"NP3001", "NP3002", "NP3003", "NP3004", LiveDNSID},
+	Run: func(in *Input) []Finding {
+		const check = "dns"
+		var out []Finding
+		dns := FindDNS(in)
+		switch {
+		case !in.Live:
+			out = append(out, skipped(check, "NP3003", "files: the cluster DNS Service and its endpoints are checked on a cluster only"))
+		case in.Forbidden["services"] != nil:
+			out = append(out, skipped(check, "NP3003", "cannot list services in kube-system, so the cluster DNS cannot be found; this needs 'list' on services there"))
+		case dns.Service == nil:
+			out = append(out, finding(check, "NP3003", SeverityError, "Service/kube-system/kube-dns",
+				"no cluster DNS Service (kube-dns, or labelled k8s-app=kube-dns) in kube-system: names will not resolve",
+				"Check the DNS add-on: kubectl get deploy,svc -n kube-system -l k8s-app=kube-dns"))
+		case in.Forbidden["endpointslices"] == nil && dns.Ready == 0:
+			out = append(out, finding(check, "NP3003", SeverityError, "Service/kube-system/"+dns.Service.Name,
+				"the cluster DNS Service has no ready endpoints: CoreDNS is not running or not ready, whatever the policies say",
+				"kubectl get pods -n kube-system -l k8s-app=kube-dns; kubectl describe pods -n kube-system -l k8s-app=kube-dns"))
+		default:
+			out = append(out, pass(check, "NP3003", fmt.Sprintf("the cluster DNS Service %s has %d ready endpoint(s)", dns.Service.Name, dns.Ready)))
+		}
+		if in.Forbidden["pods"] != nil || in.Forbidden["networkpolicies"] != nil {
+			return append(out, skipped(check, "NP3001", "cannot list pods or networkpolicies, so DNS egress cannot be checked"))
+		}
+		out = append(out, dnsEgress(in, dns)...)
+		return out
+	},
+}
+
+// DNS is the cluster DNS as found: its Service, ready endpoints, and the pods (or stand-ins)
+// that serve it with the ports they listen on.
+type DNS struct {
+	Service *corev1.Service
+	Ready   int
+	Pods    []policy.Pod
+	Ports   []policy.PortProtocol // target ports: 53, or 5353 and the like
+}
+
+// FindDNS locates the cluster DNS in what was gathered.
+func FindDNS(in *Input) DNS {
+	var d DNS
+	for i := range in.Services {
+		s := &in.Services[i]
+		if s.Namespace == "kube-system" && (s.Name == "kube-dns" || s.Labels["k8s-app"] == "kube-dns") {
+			d.Service = s
+			break
+		}
+	}
+	selector := labels.SelectorFromSet(map[string]string{"k8s-app": "kube-dns"})
+	if d.Service != nil && len(d.Service.Spec.Selector) > 0 {
+		selector = labels.SelectorFromSet(d.Service.Spec.Selector)
+	}
+	for _, p := range in.Snapshot.Pods {
+		if p.Namespace == "kube-system" && selector.Matches(labels.Set(p.Labels)) {
+			d.Pods = append(d.Pods, p)
+		}
+	}
+	for _, es := range in.EndpointSlices {
+		if d.Service == nil || es.Labels[discoveryv1.LabelServiceName] != d.Service.Name {
+			continue
+		}
+		for _, port := range es.Ports {
+			if port.Port == nil {
+				continue
+			}
+			proto := corev1.ProtocolUDP
+			if port.Protocol != nil {
+				proto = *port.Protocol
+			}
+			if pp := (policy.PortProtocol{Port: *port.Port, Protocol: proto}); !slices.Contains(d.Ports, pp) {
+				d.Ports = append(d.Ports, pp)
+			}
+		}
+		for _, ep := range es.Endpoints {
+			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+				d.Ready++
+			}
+			// Pods the scope did not list (doctor -n): stand-ins with the Service's selector as
+			// labels, which the real pods carry by definition, and the endpoint's addresses.
+			if len(d.Pods) == 0 || ep.TargetRef != nil && !slices.ContainsFunc(d.Pods, func(p policy.Pod) bool { return p.Name == ep.TargetRef.Name }) {
+				name := "kube-dns-endpoint"
+				if ep.TargetRef != nil {
+					name = ep.TargetRef.Name
+				}
+				stand := policy.Pod{Namespace: "kube-system", Name: name, Labels: selectorLabels(d.Service)}
+				for _, a := range ep.Addresses {
+					if ip, err := netip.ParseAddr(a); err == nil {
+						stand.IPs = append(stand.IPs, ip)
+					}
+				}
+				d.Pods = append(d.Pods, stand)
+			}
+		}
+	}
+	if len(d.Ports) == 0 {
+		d.Ports = []policy.PortProtocol{{Port: 53, Protocol: corev1.ProtocolUDP}, {Port: 53, Protocol: corev1.ProtocolTCP}}
+	}
+	if len(d.Pods) == 0 {
+		d.Pods = []policy.Pod{policy.ClusterDNS}
+	}
+	// Named ports in policies ("dns", "dns-tcp") resolve against the DNS pods' declared ports.
+	for i := range d.Pods {
+		if len(d.Pods[i].Ports) == 0 {
+			for _, pp := range d.Ports {
+				name := "dns"
+				if pp.Protocol == corev1.ProtocolTCP {
+					name = "dns-tcp"
+				}
+				d.Pods[i].Ports = append(d.Pods[i].Ports, policy.Port{Name: name, Port: pp.Port, Protocol: pp.Protocol})
+			}
+		}
+	}
+	return d
+}
+
+func selectorLabels(s *corev1.Service) map[string]string {
+	if s == nil || len(s.Spec.Selector) == 0 {
+		return map[string]string{"k8s-app": "kube-dns"}
+	}
+	return s.Spec.Selector
+}
+
+// port returns the DNS target port for a protocol.
+func (d DNS) port(proto corev1.Protocol) int32 {
+	for _, pp := range d.Ports {
+		if pp.Protocol == proto {
+			return pp.Port
+		}
+	}
+	return 53
+}
+
+// dnsEgress checks every egress-isolated pod: may it reach a DNS pod over UDP, and over TCP?
+// Pods isolated by the same policies are reported together.
+func dnsEgress(in *Input, dns DNS) []Finding {
+	const check = "dns"
+	snap := &policy.Snapshot{Namespaces: in.Snapshot.Namespaces, Policies: in.Snapshot.Policies,
+		Pods: slices.Clone(in.Snapshot.Pods)}
+	for _, p := range dns.Pods {
+		if !slices.ContainsFunc(snap.Pods, func(q policy.Pod) bool { return q.ID() == p.ID() }) {
+			snap.Pods = append(snap.Pods, p)
+		}
+	}
+	if !slices.ContainsFunc(snap.Namespaces, func(n policy.Namespace) bool { return n.Name == "kube-system" }) {
+		snap.Namespaces = append(slices.Clone(snap.Namespaces), policy.Namespace{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}})
+	}
+	ev, err := policy.New(snap)
+	if err != nil {
+		return []Finding{compileFinding(check, "NP3001", err)}
+	}
+	dnsPods := make([]*policy.Pod, 0, len(dns.Pods))
+	for i := range snap.Pods {
+		if slices.ContainsFunc(dns.Pods, func(p policy.Pod) bool { return p.ID() == snap.Pods[i].ID() }) {
+			dnsPods = append(dnsPods, &snap.Pods[i])
+		}
+	}
+	reaches := func(p *policy.Pod, proto corev1.Protocol, to []*policy.Pod, ext netip.Addr) (bool, policy.Verdict) {
+		var last policy.Verdict
+		if ext.IsValid() {
+			last = ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{IP: ext}, Port: 53, Protocol: proto})
+			return last.Allowed, last
+		}
+		for _, d := range to {
+			last = ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: d}, Port: dns.port(proto), Protocol: proto})
+			if last.Allowed {
+				return true, last
+			}
+		}
+		return false, last
+	}
+	type group struct {
+		namespace string
+		policies  []string
+		pods      []string
+		udp, tcp  bool
+	}
+	groups := map[string]*group{}
+	var order []string
+	nodeLocal, nodeLocalIP := nodeLocalDNS(in)
+	var nodeLocalBlocked []string
+	isolated := 0
+	for i := range in.Snapshot.Pods {
+		p := &snap.Pods[i]
+		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
+		if !v.Egress.Isolated {
+			continue
+		}
+		isolated++
+		udp, _ := reaches(p, corev1.ProtocolUDP, dnsPods, netip.Addr{})
+		tcp, _ := reaches(p, corev1.ProtocolTCP, dnsPods, netip.Addr{})
+		if nodeLocal {
+			if ok, _ := reaches(p, corev1.ProtocolUDP, nil, nodeLocalIP); !ok {
+				nodeLocalBlocked = append(nodeLocalBlocked, p.ID())
+			}
+		}
+		if udp && tcp {
+			continue
+		}
+		key := fmt.Sprint(p.Namespace, v.Egress.Selecting, udp, tcp)
+		g, ok := groups[key]
+		if !ok {
+			g = &group{namespace: p.Namespace, policies: v.Egress.Selecting, udp: udp, tcp: tcp}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.pods = append(g.pods, p.Name)
+	}
+	var out []Finding
+	for _, key := range order {
+		g := groups[key]
+		res := "NetworkPolicy/" + g.policies[0]
+		pods := fmt.Sprintf("%d pod(s) in %s (%s)", len(g.pods), g.namespace, listSome(g.pods, 3))
+		if !g.udp {
+			out = append(out, finding(check, "NP3001", SeverityError, res,
+				fmt.Sprintf("%s are isolated for egress by %s, and no rule lets them reach the cluster DNS: every name lookup fails", pods, strings.Join(g.policies, ", ")),
+				dnsRuleFix(dns)))
+		} else {
+			out = append(out, finding(check, "NP3002", SeverityWarning, res,
+				fmt.Sprintf("%s may reach the cluster DNS over UDP only (isolated by %s): answers too large for UDP are retried over TCP, and those lookups fail", pods, strings.Join(g.policies, ", ")),
+				dnsRuleFix(dns)))
+		}
+	}
+	if len(nodeLocalBlocked) > 0 {
+		out = append(out, finding(check, "NP3004", SeverityWarning, "DaemonSet/kube-system/node-local-dns",
+			fmt.Sprintf("NodeLocal DNSCache answers at %s on each node, and %d egress-isolated pod(s) may not reach it (%s); it runs on the host network, so only an ipBlock can allow it", nodeLocalIP, len(nodeLocalBlocked), listSome(nodeLocalBlocked, 3)),
+			fmt.Sprintf("Add to the egress rules:\n  - to:\n    - ipBlock: {cidr: %s/32}\n    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]", nodeLocalIP)))
+	}
+	if len(out) == 0 {
+		msg := "no pod is isolated for egress"
+		if isolated > 0 {
+			msg = fmt.Sprintf("all %d egress-isolated pod(s) may reach the cluster DNS over UDP and TCP", isolated)
+		}
+		out = append(out, pass(check, "NP3001", msg))
+	}
+	return out
+}
+
+// dnsRuleFix is the egress rule that allows DNS, at the ports the DNS pods really serve.
+func dnsRuleFix(dns DNS) string {
+	labelsYAML := []string{}
+	for k, v := range selectorLabels(dns.Service) {
+		labelsYAML = append(labelsYAML, k+": "+v)
+	}
+	slices.Sort(labelsYAML)
+	fix := fmt.Sprintf(`Add this egress rule to the policy (or a policy of its own selecting the same pods):
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {%s}}
+    ports:
+    - {port: %d, protocol: UDP}
+    - {port: %d, protocol: TCP}`, strings.Join(labelsYAML, ", "), dns.port(corev1.ProtocolUDP), dns.port(corev1.ProtocolTCP))
+	if dns.port(corev1.ProtocolUDP) != 53 {
+		fix += fmt.Sprintf("\n(The DNS pods listen on %d: a policy matches the port the pod receives on, not the Service's 53.)", dns.port(corev1.ProtocolUDP))
+	}
+	return fix
+}
+
+// nodeLocalDNS finds NodeLocal DNSCache and the address it listens on (its -localip argument).
+func nodeLocalDNS(in *Input) (bool, netip.Addr) {
+	ip := netip.MustParseAddr("169.254.20.10")
+	for _, ds := range in.DaemonSets {
+		if ds.Name != "node-local-dns" && ds.Labels["k8s-app"] != "node-local-dns" {
+			continue
+		}
+		for _, c := range ds.Spec.Template.Spec.Containers {
+			args := append(slices.Clone(c.Command), c.Args...)
+			for i, a := range args {
+				v, found := strings.CutPrefix(a, "-localip=")
+				if !found && a == "-localip" && i+1 < len(args) {
+					v, found = args[i+1], true
+				}
+				if found {
+					if first, err := netip.ParseAddr(strings.Split(v, ",")[0]); err == nil {
+						ip = first
+					}
+				}
+			}
+		}
+		return true, ip
+	}
+	return false, ip
+}

@@ -1,0 +1,185 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+)
+
+// The checks that read the policies: namespace labels, selectors, coverage. They run on files
+// as well as on a cluster.
+
+var namespaceLabelsCheck = Check{
+	Name: "namespace-labels", Title: "Namespace labels that namespaceSelectors expect",
+	IDs: []string{"NP2001"},
+	Run: func(in *Input) []Finding {
+		const check, id = "namespace-labels", "NP2001"
+		if err := in.Forbidden["namespaces"]; err != nil {
+			return []Finding{skipped(check, id, "cannot list namespaces, so namespaceSelectors cannot be checked; this needs 'list' on namespaces")}
+		}
+		ws, err := policy.Warnings(in.Snapshot)
+		if err != nil {
+			return []Finding{compileFinding(check, id, err)}
+		}
+		var out []Finding
+		for _, w := range ws {
+			if w.Kind != policy.WarnNamespaceNoMatch {
+				continue
+			}
+			out = append(out, finding(check, id, SeverityError, "NetworkPolicy/"+w.Policy,
+				fmt.Sprintf("%s: %s", w.Field, firstSentence(w.Message)), namespaceLabelFix(in.Snapshot, w.Wants)))
+		}
+		if len(out) == 0 {
+			return []Finding{pass(check, id, "every namespaceSelector matches at least one namespace")}
+		}
+		return out
+	},
+}
+
+// namespaceLabelFix offers both fixes when a namespace is named like a wanted label's value (the
+// `name: web` mistake): label the namespace, or select on the label every namespace has.
+func namespaceLabelFix(s *policy.Snapshot, wants map[string]string) string {
+	keys := make([]string, 0, len(wants))
+	for k := range wants {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := wants[k]
+		if k == "kubernetes.io/metadata.name" || !slices.ContainsFunc(s.Namespaces, func(n policy.Namespace) bool { return n.Name == v }) {
+			continue
+		}
+		return fmt.Sprintf("Either label the namespace:\n  kubectl label namespace %s %s=%s\nor select it by the label every namespace carries:\n  namespaceSelector:\n    matchLabels:\n      kubernetes.io/metadata.name: %s", v, k, v, v)
+	}
+	var labels []string
+	for _, k := range keys {
+		labels = append(labels, k+"="+wants[k])
+	}
+	if len(labels) == 0 {
+		return "Label the namespaces this selector should match (kubectl label namespace NAME KEY=VALUE), or change the selector; kubectl get namespaces --show-labels lists what they carry."
+	}
+	return fmt.Sprintf("Label the namespace(s) meant:\n  kubectl label namespace NAME %s\n(kubectl get namespaces --show-labels lists the labels they carry)", strings.Join(labels, " "))
+}
+
+var selectorsCheck = Check{
+	Name: "selectors", Title: "Selectors and ports that match nothing",
+	IDs: []string{"NP4001", "NP4002", "NP4003", "NP4004", "NP4005"},
+	Run: func(in *Input) []Finding {
+		const check = "selectors"
+		if err := in.Forbidden["pods"]; err != nil {
+			return []Finding{skipped(check, "NP4001", "cannot list pods, so selectors cannot be checked; this needs 'list' on pods")}
+		}
+		ws, err := policy.Warnings(in.Snapshot)
+		if err != nil {
+			return []Finding{compileFinding(check, "NP4001", err)}
+		}
+		var out []Finding
+		for _, w := range ws {
+			res := "NetworkPolicy/" + w.Policy
+			msg := w.Field + ": " + w.Message
+			switch w.Kind {
+			case policy.WarnSelectsNoPod:
+				out = append(out, finding(check, "NP4001", SeverityWarning, res, msg,
+					"Compare the podSelector with the pods' labels (kubectl get pods -n "+namespaceOf(w.Policy)+" --show-labels) and fix the selector or the labels."))
+			case policy.WarnPeerSelectsNothing:
+				out = append(out, finding(check, "NP4002", SeverityWarning, res, msg,
+					"Check the peer's selectors against kubectl get pods -A --show-labels and kubectl get namespaces --show-labels."))
+			case policy.WarnSplitPeers:
+				out = append(out, finding(check, "NP4003", SeverityInfo, res, msg, splitPeersFix))
+			case policy.WarnNamedPortUndeclared:
+				out = append(out, finding(check, "NP4004", SeverityWarning, res, msg,
+					"Name the port in the destination containers (ports: [{name: NAME, containerPort: N}]) or use its number in the policy."))
+			case policy.WarnProtocolMismatch:
+				out = append(out, finding(check, "NP4005", SeverityWarning, res, msg,
+					"Set the rule's protocol to the one the container port uses (ports: [{port: N, protocol: UDP}])."))
+			}
+		}
+		if len(out) == 0 {
+			return []Finding{pass(check, "NP4001", "every policy selects pods, every peer selects something, every named port is declared")}
+		}
+		return out
+	},
+}
+
+const splitPeersFix = `Two items (OR: pods of those namespaces, OR those pods of the policy's own namespace):
+  - from:
+    - namespaceSelector: {matchLabels: {team: ops}}
+    - podSelector: {matchLabels: {app: backup}}
+One item (AND: only those pods in those namespaces):
+  - from:
+    - namespaceSelector: {matchLabels: {team: ops}}
+      podSelector: {matchLabels: {app: backup}}
+Keep the form you mean.`
+
+var coverageCheck = Check{
+	Name: "coverage", Title: "Pods no policy selects, in namespaces with policies",
+	IDs: []string{"NP5001"},
+	Run: func(in *Input) []Finding {
+		const check, id = "coverage", "NP5001"
+		if in.Forbidden["pods"] != nil || in.Forbidden["networkpolicies"] != nil {
+			return []Finding{skipped(check, id, "cannot list pods or networkpolicies")}
+		}
+		ev, err := policy.New(in.Snapshot)
+		if err != nil {
+			return []Finding{compileFinding(check, id, err)}
+		}
+		withPolicies := map[string]bool{}
+		for _, p := range in.Snapshot.Policies {
+			withPolicies[p.Namespace] = true
+		}
+		uncovered := map[string][]string{}
+		for i := range in.Snapshot.Pods {
+			p := &in.Snapshot.Pods[i]
+			if !withPolicies[p.Namespace] || len(ev.SelectingPolicies(p)) > 0 {
+				continue
+			}
+			uncovered[p.Namespace] = append(uncovered[p.Namespace], p.Name)
+		}
+		var out []Finding
+		for _, ns := range sortedKeys(uncovered) {
+			pods := uncovered[ns]
+			out = append(out, finding(check, id, SeverityInfo, "Namespace/"+ns,
+				fmt.Sprintf("%d pod(s) in %s are selected by no policy, though the namespace has policies: %s; all their traffic is allowed", len(pods), ns, listSome(pods, 5)),
+				"If that is not meant, add a default deny for the namespace:\n  kubectl apply -n "+ns+" -f - <<EOF\n  apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: default-deny}\n  spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n  EOF\n(and allow DNS egress next)"))
+		}
+		if len(out) == 0 {
+			return []Finding{pass(check, id, "in every namespace with policies, every pod is selected by one")}
+		}
+		return out
+	},
+}
+
+func compileFinding(check, id string, err error) Finding {
+	return finding(check, id, SeverityError, "", "a policy cannot be read: "+err.Error(), "Fix the policy; the API server would refuse it as it is.")
+}
+
+func namespaceOf(id string) string {
+	ns, _, _ := strings.Cut(id, "/")
+	return ns
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, "; "); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
