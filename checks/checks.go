@@ -129,17 +129,27 @@ func Known(s string) bool {
 	return slices.ContainsFunc(ActiveIDs, func(id string) bool { return strings.EqualFold(id, s) })
 }
 
-// finding builds a failing finding with the docs anchor of its ID.
-func finding(check, id string, sev Severity, resource, msg, remediation string) Finding {
+// Fail builds a failing finding with the docs anchor of its ID.
+func Fail(check, id string, sev Severity, resource, msg, remediation string) Finding {
 	return Finding{ID: id, Check: check, Severity: sev, Status: StatusFail, Resource: resource, Message: msg, Remediation: remediation, Docs: DocsBase + "#" + strings.ToLower(id)}
 }
 
-// pass records that a check ran and found nothing.
-func pass(check, id, msg string) Finding {
+// Pass records that a check ran and found nothing.
+func Pass(check, id, msg string) Finding {
 	return Finding{ID: id, Check: check, Severity: SeverityInfo, Status: StatusPass, Message: msg, Docs: DocsBase + "#" + strings.ToLower(id)}
 }
 
-// skipped records that a check could not run, and why.
-func skipped(check, id, msg string) Finding {
-	return Finding{ID: id, Check: check, Severity: SeverityInfo, Status: StatusSkipped, Message: msg, Docs: DocsBase + "#" + strings.ToLower(id)}
+// Skipped records that a check could not run, and why.
+func Skipped(check, id, resource, msg string) Finding {
+	f := Pass(check, id, msg)
+	f.Status, f.Resource = StatusSkipped, resource
+	return f
 }
+
+func finding(check, id string, sev Severity, resource, msg, remediation string) Finding {
+	return Fail(check, id, sev, resource, msg, remediation)
+}
+
+func pass(check, id, msg string) Finding { return Pass(check, id, msg) }
+
+func skipped(check, id, msg string) Finding { return Skipped(check, id, "", msg) }

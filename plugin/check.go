@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -135,7 +136,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 
 	if len(o.Files) == 0 && !o.StaticOnly {
 		obs, jobs, index := goalJobs(o.lab, snap)
-		if err := runProbes(ctx, o.probeFlags.runner(cluster), obs, jobs, index, o.ErrOut); err != nil {
+		if err := runProbes(ctx, o.probeFlags.runner(cluster), obs, jobs, index, o.ErrOut, o.Output); err != nil {
 			return err
 		}
 		sum := summarize(obs)
@@ -260,9 +261,13 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		printObservationNotes(out, rep.Live)
 		fmt.Fprintf(out, "\nProbes: %s\n", rep.Summary)
 	}
-	fmt.Fprintf(out, "\n%s: %s goal connections right", rep.Verdict, rep.Score)
-	if rep.Live == nil && !files {
-		fmt.Fprint(out, " (static only)")
+	staticRight := !slices.ContainsFunc(rep.Static, func(g labs.Graded) bool { return !g.Correct })
+	switch {
+	case staticRight && rep.Summary != nil && rep.Summary.Wrong > 0:
+		fmt.Fprintf(out, "\n%s: your policies are right (%s goal connections), but %d live probe(s) disagree with the goal\n", rep.Verdict, rep.Score, rep.Summary.Wrong)
+	case rep.Live == nil && !files:
+		fmt.Fprintf(out, "\n%s: %s goal connections right (static only)\n", rep.Verdict, rep.Score)
+	default:
+		fmt.Fprintf(out, "\n%s: %s goal connections right\n", rep.Verdict, rep.Score)
 	}
-	fmt.Fprintln(out)
 }

@@ -167,7 +167,7 @@ func (o *ExplainOptions) Complete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := newProgress(o.ErrOut)
+	p := newProgress(o.ErrOut, o.Output)
 	p.Update("reading pods and policies in " + o.scope.String())
 	defer p.Stop()
 	o.snapshot, err = liveSnapshot(ctx, c.Client, o.scope, o.ErrOut)

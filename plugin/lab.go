@@ -350,7 +350,7 @@ func (o *LabUpOptions) Complete(name string) (err error) {
 
 func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
-	p := newProgress(o.ErrOut)
+	p := newProgress(o.ErrOut, "")
 	p.Update(fmt.Sprintf("setting up lab %s", r.Name))
 	started := time.Now()
 	res, err := labs.Up(ctx, clients, r, labs.UpOptions{
@@ -531,7 +531,7 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 	name, clients := o.lab, o.clients
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	p := newProgress(o.ErrOut)
+	p := newProgress(o.ErrOut, "")
 	p.Update("deleting lab " + name)
 	res, err := labs.Down(ctx, clients, name, p.Update)
 	p.Stop()

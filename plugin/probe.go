@@ -98,11 +98,11 @@ func (s summary) String() string {
 }
 
 // runProbes probes the jobs (the observations not ignored) and fills in what was observed.
-func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []probe.Job, index []int, errOut io.Writer) error {
+func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []probe.Job, index []int, errOut io.Writer, output string) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	p := newProgress(errOut)
+	p := newProgress(errOut, output)
 	p.Update(fmt.Sprintf("probing %d connections", len(jobs)))
 	results := r.Run(ctx, jobs)
 	p.Stop()
@@ -334,7 +334,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 			}
 		}
 	}
-	if err := runProbes(ctx, o.probeFlags.runner(c), obs, jobs, index, o.ErrOut); err != nil {
+	if err := runProbes(ctx, o.probeFlags.runner(c), obs, jobs, index, o.ErrOut, o.Output); err != nil {
 		return err
 	}
 	sum := summarize(obs)

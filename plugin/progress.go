@@ -17,8 +17,13 @@ type progress struct {
 	spinner *spinner.Spinner
 }
 
-func newProgress(errOut io.Writer) *progress {
+// newProgress starts a spinner when stderr is a terminal and the output is for people:
+// machine-readable output (-o json|yaml) gets none, since its stderr may still be a terminal.
+func newProgress(errOut io.Writer, output string) *progress {
 	f, ok := errOut.(*os.File)
+	if output != "" && output != outputTable {
+		return &progress{}
+	}
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return &progress{}
 	}

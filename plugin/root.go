@@ -63,6 +63,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(newLabCmd(streams, cluster))
 	root.AddCommand(newExplainCmd(streams, cluster))
 	root.AddCommand(newProbeCmd(streams, cluster))
+	root.AddCommand(newDoctorCmd(streams, cluster))
 	root.AddCommand(newVersionCmd(streams, cluster))
 	root.AddCommand(newCompletionCmd(streams))
 	return root

@@ -53,6 +53,9 @@ type Options struct {
 	HostExec bool
 }
 
+// PodCIDRHostExec is where pod IPs come from when exec runs on the host.
+const PodCIDRHostExec = "127.1.0.0/16"
+
 // hostExecConfig is the kwok configuration that runs every pod's exec on the host.
 const hostExecConfig = `
 ---
@@ -212,8 +215,13 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 	}
 	stagesPath := filepath.Join(c.Dir, "kwok-stages.yaml")
 	kwokConfig := kwokStages
+	podCIDR := "10.244.0.0/16"
 	if hostExec {
 		kwokConfig = append(append([]byte{}, kwokStages...), hostExecConfig...)
+		// Exec runs on this machine, so pod IPs are made loopback addresses (Linux routes all
+		// of 127/8 to lo): a probe from a "pod" to another pod's IP reaches whatever the test
+		// listens on at that address, and never leaves the machine.
+		podCIDR = PodCIDRHostExec
 	}
 	if err := os.WriteFile(stagesPath, kwokConfig, 0o644); err != nil {
 		return err
@@ -224,7 +232,7 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 		"--node-ip=127.0.0.1", "--node-port="+strconv.Itoa(kubeletPort),
 		"--server-address=127.0.0.1:"+strconv.Itoa(kubeletPort),
 		"--tls-cert-file="+kubelet.Cert, "--tls-private-key-file="+kubelet.Key,
-		"--cidr=10.244.0.0/16", "--node-lease-duration-seconds=40")
+		"--cidr="+podCIDR, "--node-lease-duration-seconds=40")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,362 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/checks"
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/probe"
+)
+
+var doctorExample = templates.Examples(`
+	# Why doesn't my NetworkPolicy work? Diagnose the current namespace
+	kubectl netpol doctor
+
+	# Every namespace; fail (exit 1) on warnings too
+	kubectl netpol doctor -A --fail-on warning
+
+	# Prove that the network plugin enforces NetworkPolicy (creates and deletes a scratch namespace)
+	kubectl netpol doctor --active
+
+	# Policy files in CI, before they reach a cluster
+	kubectl netpol doctor -f k8s/ -o json
+
+	# Only the DNS check; everything but coverage
+	kubectl netpol doctor --check dns
+	kubectl netpol doctor --skip NP5001`)
+
+// maxLiveDNSNamespaces bounds the live DNS lookups, one exec per namespace.
+const maxLiveDNSNamespaces = 20
+
+// DoctorOptions is `kubectl netpol doctor`.
+type DoctorOptions struct {
+	genericiooptions.IOStreams
+	cluster *clusterAccess
+	probeFlags
+
+	Files         []string
+	AllNamespaces bool
+	Active        bool
+	NoLive        bool
+	FailOn        string
+	Checks, Skip  []string
+	Output        string
+}
+
+func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
+	o := &DoctorOptions{IOStreams: streams, cluster: cluster}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Diagnose why NetworkPolicies do not do what you expect",
+		Long: templates.LongDesc(`
+			Diagnose why NetworkPolicies do not do what you expect: which network plugin
+			runs and whether it enforces NetworkPolicy, namespace labels that
+			namespaceSelectors expect, DNS egress, selectors that select nothing, pods no
+			policy covers. Each finding has a stable ID (docs/checks.md), a severity and a
+			fix to paste. Passing checks are listed too.
+
+			On a cluster, a name lookup (nslookup kubernetes.default) runs by exec in a pod
+			of each namespace with egress-isolated pods (--no-live skips it). Doctor writes
+			nothing to the cluster unless --active, which creates a scratch namespace with a
+			server, a client and a deny policy, probes, and deletes it all.
+
+			Exit status: 0 unless a finding reaches --fail-on (default error), then 1.`),
+		Example: doctorExample,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "Check these policy files and folders instead of the cluster (static checks only)")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
+	cmd.Flags().BoolVar(&o.Active, "active", false, "Prove enforcement: create a scratch namespace, probe before and after a deny policy, delete it")
+	cmd.Flags().BoolVar(&o.NoLive, "no-live", false, "Skip the live DNS lookups by exec")
+	cmd.Flags().StringVar(&o.FailOn, "fail-on", string(checks.SeverityError), "Exit 1 when a finding is at least this severe: error, warning, info or never")
+	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks (IDs such as NP3001, or names: cni, namespace-labels, dns, selectors, coverage)")
+	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (IDs or names)")
+	o.probeFlags.add(cmd)
+	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *DoctorOptions) Validate() error {
+	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+		return err
+	}
+	switch o.FailOn {
+	case "error", "warning", "info", "never":
+	default:
+		return usageErrorf("--fail-on %q: use error, warning, info or never", o.FailOn)
+	}
+	for _, c := range append(slices.Clone(o.Checks), o.Skip...) {
+		if !checks.Known(c) {
+			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, namespace-labels, dns, selectors, coverage", c)
+		}
+	}
+	if o.Active && len(o.Files) > 0 {
+		return usageErrorf("--active tests a cluster; it cannot be combined with -f")
+	}
+	return o.probeFlags.validate()
+}
+
+// doctorReport is doctor's structured output.
+type doctorReport struct {
+	Scope    string           `json:"scope"`
+	Findings []checks.Finding `json:"findings"`
+	Summary  doctorSummary    `json:"summary"`
+}
+
+type doctorSummary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Info     int `json:"info"`
+	Passed   int `json:"passed"`
+	Skipped  int `json:"skipped"`
+}
+
+// Run gathers, checks and prints.
+func (o *DoctorOptions) Run(ctx context.Context) error {
+	rep := doctorReport{}
+	var err error
+	if len(o.Files) > 0 {
+		rep.Scope = "files " + strings.Join(o.Files, ", ") + " (static checks only: no network plugin, DNS Service or live checks)"
+		s, err := policy.LoadFiles(o.Files)
+		if err != nil {
+			return err
+		}
+		in := &checks.Input{Snapshot: s, Forbidden: map[string]error{}}
+		rep.Findings = checks.Run(in, o.Checks, o.Skip)
+	} else if rep.Findings, rep.Scope, err = o.runLive(ctx); err != nil {
+		return err
+	}
+	for _, f := range rep.Findings {
+		switch {
+		case f.Status == checks.StatusPass:
+			rep.Summary.Passed++
+		case f.Status == checks.StatusSkipped:
+			rep.Summary.Skipped++
+		case f.Severity == checks.SeverityError:
+			rep.Summary.Errors++
+		case f.Severity == checks.SeverityWarning:
+			rep.Summary.Warnings++
+		default:
+			rep.Summary.Info++
+		}
+	}
+	if o.Output != outputTable {
+		if err := printStructured(o.Out, o.Output, rep); err != nil {
+			return err
+		}
+	} else {
+		printDoctor(o.Out, rep, colorful(o.Out))
+	}
+	if o.FailOn == "never" {
+		return nil
+	}
+	failing := 0
+	for _, f := range rep.Findings {
+		if f.Status == checks.StatusFail && f.Severity.AtLeast(checks.Severity(o.FailOn)) {
+			failing++
+		}
+	}
+	if failing > 0 {
+		return &failedError{msg: fmt.Sprintf("doctor: %d finding(s) at or above --fail-on=%s", failing, o.FailOn)}
+	}
+	return nil
+}
+
+func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, error) {
+	sc, err := o.cluster.resolveScope(o.AllNamespaces)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := o.cluster.Connect()
+	if err != nil {
+		return nil, "", err
+	}
+	p := newProgress(o.ErrOut, o.Output)
+	defer p.Stop()
+	p.Update("reading the cluster (" + sc.String() + ")")
+	in, err := checks.Gather(ctx, c.Client, sc.listNamespace())
+	if err != nil {
+		return nil, "", err
+	}
+	if !sc.all && in.Forbidden["namespaces"] == nil && !slices.ContainsFunc(in.Snapshot.Namespaces, func(n policy.Namespace) bool { return n.Name == sc.namespace }) {
+		return nil, "", fmt.Errorf("namespace %q not found; 'kubectl get namespaces' lists them, or use -A for all", sc.namespace)
+	}
+	findings := checks.Run(in, o.Checks, o.Skip)
+	runner := o.probeFlags.runner(c)
+	if !o.NoLive && o.selected("dns", checks.LiveDNSID) {
+		p.Update("looking up kubernetes.default from inside pods")
+		findings = append(findings, liveDNS(ctx, runner, in)...)
+	}
+	if o.Active {
+		a := &checks.Active{Client: c.Client, Prober: runner, Image: o.Image, Timeout: probe.DefaultStartTimeout, Progress: p.Update}
+		f, err := a.Run(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		findings = append(findings, f)
+	}
+	return findings, sc.String(), nil
+}
+
+// selected mirrors --check/--skip for the checks the plugin runs itself.
+func (o *DoctorOptions) selected(name, id string) bool {
+	match := func(list []string) bool {
+		return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, name) || strings.EqualFold(s, id) })
+	}
+	return (len(o.Checks) == 0 || match(o.Checks)) && !match(o.Skip)
+}
+
+// liveDNS looks up kubernetes.default from one pod of each namespace that has egress-isolated
+// pods (where policies can break DNS), and ties a failure to the policies, or clears them.
+// It never adds a probe container: doctor without --active writes nothing.
+func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []checks.Finding {
+	const check = "dns"
+	dns := checks.FindDNS(in)
+	snap, _ := policy.WithClusterDNS(in.Snapshot)
+	ev, err := policy.New(snap)
+	if err != nil {
+		return nil
+	}
+	type candidate struct {
+		pod    *policy.Pod
+		policy policy.Verdict
+	}
+	var picks []candidate
+	seen := map[string]bool{}
+	for i := range in.Snapshot.Pods {
+		p := &in.Snapshot.Pods[i]
+		if seen[p.Namespace] || len(p.IPs) == 0 || p.Namespace == "kube-system" {
+			continue
+		}
+		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: &dns.Pods[0]}, Port: 53, Protocol: corev1.ProtocolUDP})
+		if !v.Egress.Isolated {
+			continue
+		}
+		seen[p.Namespace] = true
+		picks = append(picks, candidate{pod: p, policy: v})
+	}
+	if len(picks) == 0 {
+		return []checks.Finding{checks.Pass(check, checks.LiveDNSID, "no pod is isolated for egress, so no policy can break its DNS; no lookup needed")}
+	}
+	var note string
+	if len(picks) > maxLiveDNSNamespaces {
+		note = fmt.Sprintf(" (first %d of %d namespaces)", maxLiveDNSNamespaces, len(picks))
+		picks = picks[:maxLiveDNSNamespaces]
+	}
+	live := *runnerSettings(runner)
+	live.NoInject = true
+	jobs := make([]probe.Job, len(picks))
+	for i, c := range picks {
+		jobs[i] = probe.Job{From: probe.PodRef{Namespace: c.pod.Namespace, Name: c.pod.Name}, To: probe.Target{Name: "cluster DNS"},
+			Kind: probe.DNSLookup, Protocol: corev1.ProtocolUDP, Port: 53, Expected: c.policy.Allowed}
+	}
+	results := live.Run(ctx, jobs)
+	var out []checks.Finding
+	ok := 0
+	for i, r := range results {
+		c := picks[i]
+		res := "Pod/" + c.pod.ID()
+		switch {
+		case r.Err != nil:
+			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, "live lookup skipped: "+r.Err.Error()))
+		case r.Allowed:
+			ok++
+		case !c.policy.Allowed:
+			out = append(out, checks.Fail(check, checks.LiveDNSID, checks.SeverityError, res,
+				fmt.Sprintf("nslookup kubernetes.default from %s failed (%s), as its policies say: egress isolated by %s, no rule allows DNS", c.pod.ID(), r.Outcome, strings.Join(c.policy.Egress.Selecting, ", ")),
+				"Allow DNS egress (UDP and TCP 53 to the kube-dns pods); see the DNS findings above for the rule to add."))
+		default:
+			out = append(out, checks.Fail(check, checks.LiveDNSID, checks.SeverityError, res,
+				fmt.Sprintf("nslookup kubernetes.default from %s failed (%s: %s), though its policies allow DNS: the cluster DNS or the network is at fault, not the policies", c.pod.ID(), r.Outcome, r.Detail),
+				"kubectl get pods -n kube-system -l k8s-app=kube-dns; kubectl logs -n kube-system -l k8s-app=kube-dns; check the node's network plugin"))
+		}
+	}
+	if ok > 0 {
+		out = append(out, checks.Pass(check, checks.LiveDNSID, fmt.Sprintf("names resolve from %d of %d namespace(s) with egress-isolated pods%s", ok, len(picks), note)))
+	}
+	return out
+}
+
+// runnerSettings copies a runner's settings into a fresh one (a Runner must not be copied
+// once used).
+func runnerSettings(r *probe.Runner) *probe.Runner {
+	return &probe.Runner{Exec: r.Exec, Client: r.Client, Timeout: r.Timeout, Parallel: r.Parallel, Retries: r.Retries, NoInject: r.NoInject, Image: r.Image}
+}
+
+// --- printing
+
+// colorful: only on a terminal, and never with NO_COLOR set (https://no-color.org).
+func colorful(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
+}
+
+func printDoctor(out io.Writer, rep doctorReport, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	fmt.Fprintf(out, "Doctor: %s\n", rep.Scope)
+	titles := map[string]string{"active": "Active test: is NetworkPolicy enforced?"}
+	for _, c := range checks.All {
+		titles[c.Name] = c.Title
+	}
+	var order []string
+	for _, f := range rep.Findings {
+		if !slices.Contains(order, f.Check) {
+			order = append(order, f.Check)
+		}
+	}
+	for _, check := range order {
+		fmt.Fprintf(out, "\n%s\n", titles[check])
+		for _, f := range rep.Findings {
+			if f.Check != check {
+				continue
+			}
+			var mark string
+			switch {
+			case f.Status == checks.StatusPass:
+				mark = paint("32", "PASS")
+			case f.Status == checks.StatusSkipped:
+				mark = paint("90", "SKIP")
+			case f.Severity == checks.SeverityError:
+				mark = paint("31", "FAIL")
+			case f.Severity == checks.SeverityWarning:
+				mark = paint("33", "WARN")
+			default:
+				mark = paint("36", "INFO")
+			}
+			line := fmt.Sprintf("  %s  %s  %s", mark, f.ID, f.Message)
+			if f.Resource != "" && f.Status != checks.StatusPass {
+				line = fmt.Sprintf("  %s  %s  %s: %s", mark, f.ID, f.Resource, f.Message)
+			}
+			fmt.Fprintln(out, line)
+			if f.Remediation != "" && f.Status == checks.StatusFail {
+				fmt.Fprintf(out, "        fix:  %s\n", strings.ReplaceAll(f.Remediation, "\n", "\n              "))
+				fmt.Fprintf(out, "        docs: %s\n", f.Docs)
+			}
+		}
+	}
+	s := rep.Summary
+	fmt.Fprintf(out, "\n%d error(s), %d warning(s), %d info, %d passed, %d skipped\n", s.Errors, s.Warnings, s.Info, s.Passed, s.Skipped)
+}

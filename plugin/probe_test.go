@@ -1,0 +1,110 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+)
+
+// serveAt makes a "server pod" real: an HTTP listener on the pod's IP, which on the test
+// control plane is a loopback address (exec runs on this machine, see localcluster.HostExec).
+// It counts the requests that reach it.
+func serveAt(t *testing.T, ip, port string) *atomic.Int64 {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, port))
+	if err != nil {
+		t.Fatalf("listen on the pod IP %s: %v", ip, err)
+	}
+	var hits atomic.Int64
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("ok\n"))
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return &hits
+}
+
+func podIP(t *testing.T, client kubernetes.Interface, ns, name string) string {
+	t.Helper()
+	p, err := client.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil || p.Status.PodIP == "" {
+		t.Fatalf("pod %s/%s: %v, IP %q", ns, name, err, p.Status.PodIP)
+	}
+	return p.Status.PodIP
+}
+
+// The default-deny lab with its solution, on a control plane whose "network" enforces nothing
+// (there is no CNI: exec runs on this machine and reaches the listeners directly). The probes
+// run through the real API server; what they observe must be reported as such: the denied
+// connection got through, so the policies are right and the network does not enforce them.
+func TestProbeAndLiveCheck(t *testing.T) {
+	c := localcluster.ForTest(t)
+	kc := "--kubeconfig=" + c.Kubeconfig
+	client, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "lab", "up", "default-deny", "--solution", "--namespace-suffix=-probe", kc); r.code != ExitOK {
+		t.Fatalf("lab up: %s", r.stderr)
+	}
+	defer func() {
+		if r := run(t, "lab", "down", "default-deny", kc); r.code != ExitOK {
+			t.Errorf("lab down: %s", r.stderr)
+		}
+	}()
+	quietAPI := podIP(t, client, "quiet-probe", "api")
+	noisyAPI := podIP(t, client, "noisy-probe", "api")
+	if !strings.HasPrefix(quietAPI, "127.1.") {
+		t.Fatalf("pod IP %s is not a loopback address; the probes would leave this machine", quietAPI)
+	}
+	quietHits, noisyHits := serveAt(t, quietAPI, "8080"), serveAt(t, noisyAPI, "8080")
+
+	r := run(t, "probe", "-A", "--from", "noisy-probe/client", "--to", "app=api", "--port", "8080", "--probe-timeout", "2s", "-o", "json", kc)
+	var rep probeReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	// Expected (the policy): noisy -> quiet blocked, noisy -> noisy allowed. Observed: both
+	// connect, since nothing enforces.
+	want := map[string][2]bool{"quiet-probe/api": {false, true}, "noisy-probe/api": {true, true}}
+	for _, o := range rep.Results {
+		w, ok := want[o.To]
+		if !ok || o.From != "noisy-probe/client" || o.Observed == nil || o.Expected != w[0] || *o.Observed != w[1] || o.Outcome != "connected" {
+			t.Errorf("result %+v (error %s)", o, o.Error)
+		}
+	}
+	if rep.Summary != (summary{Correct: 1, Wrong: 1, Total: 2}) || r.code != ExitError {
+		t.Errorf("summary %+v, exit %d", rep.Summary, r.code)
+	}
+	if quietHits.Load() == 0 || noisyHits.Load() == 0 {
+		t.Errorf("the listeners saw %d and %d requests: the probes did not reach them", quietHits.Load(), noisyHits.Load())
+	}
+
+	r = run(t, "probe", "-A", "--from", "noisy-probe/client", "--to", "app=api", "--port", "8080", "--probe-timeout", "2s", kc)
+	for _, want := range []string{"8080/TCP (expected/observed):", "X/. *", "./.", "the network plugin (CNI) is not enforcing NetworkPolicy", "kubectl netpol doctor", "1 correct, 1 wrong, 0 ignored of 2"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("probe table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// lab check: the policies are right (static PASS), the live probes show them unenforced.
+	r = run(t, "lab", "check", "default-deny", "--namespace-suffix=-probe", "--probe-timeout", "2s", kc)
+	for _, want := range []string{"Static check", "Live check", "quiet-probe/client   quiet-probe/api", "WRONG", "not enforcing NetworkPolicy", "FAIL: your policies are right (4/4 goal connections), but 2 live probe(s) disagree"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lab check lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != ExitError {
+		t.Errorf("lab check: exit %d, want %d (live probes disagree)", r.code, ExitError)
+	}
+}
