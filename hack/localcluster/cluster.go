@@ -220,7 +220,8 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 		kwokConfig = append(append([]byte{}, kwokStages...), hostExecConfig...)
 		// Exec runs on this machine, so pod IPs are made loopback addresses (Linux routes all
 		// of 127/8 to lo): a probe from a "pod" to another pod's IP reaches whatever the test
-		// listens on at that address, and never leaves the machine.
+		// listens on at that address, and never leaves the machine. (Endpoint validation refuses
+		// loopback addresses, so Services there get no endpoints: tests write EndpointSlices.)
 		podCIDR = PodCIDRHostExec
 	}
 	if err := os.WriteFile(stagesPath, kwokConfig, 0o644); err != nil {

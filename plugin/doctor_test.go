@@ -1,0 +1,197 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-netpol/kubectl-netpol/checks"
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+)
+
+// doctorJSON runs doctor with -o json and returns the report and the exit code.
+func doctorJSON(t *testing.T, args ...string) (doctorReport, int) {
+	t.Helper()
+	r := run(t, append([]string{"doctor", "-o", "json"}, args...)...)
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("doctor %v: exit %d, %v\n%s%s", args, r.code, err, r.stdout, r.stderr)
+	}
+	return rep, r.code
+}
+
+// failing lists the IDs of the findings that are problems.
+func failing(rep doctorReport) []string {
+	var ids []string
+	for _, f := range rep.Findings {
+		if f.Status == checks.StatusFail {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+func kubectl(t *testing.T, c *localcluster.Cluster, args ...string) {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(c.BinDir, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %v: %v\n%s", args, err, out)
+	}
+}
+
+// Each real-world mistake, applied to the local control plane, raises its finding; the static
+// ones do so through -f as well; the healthy cluster raises none.
+func TestDoctorFixtures(t *testing.T) {
+	c := localcluster.ForTest(t)
+	kc := "--kubeconfig=" + c.Kubeconfig
+	for _, tc := range []struct {
+		file      string
+		namespace string
+		live      []string // IDs the live run must raise
+		static    []string // IDs the -f run must raise (nil: no -f run)
+	}{
+		{"flannel.yaml", "kube-flannel", []string{"NP1001"}, nil},
+		{"three-tier-labels.yaml", "dr-was", []string{"NP2001"}, []string{"NP2001"}},
+		{"dns-name-kube-system.yaml", "dr-dns", []string{"NP2001", "NP3001"}, []string{"NP2001", "NP3001"}},
+		{"udp-only-dns.yaml", "dr-udp", []string{"NP3002"}, []string{"NP3002"}},
+		{"and-or-split.yaml", "dr-vault", []string{"NP4003"}, []string{"NP4003"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			file := filepath.Join("testdata", "doctor", tc.file)
+			kubectl(t, c, "apply", "-f", file)
+			defer kubectl(t, c, "delete", "-f", file, "--wait")
+			rep, code := doctorJSON(t, "-n", tc.namespace, "--no-live", kc)
+			got := failing(rep)
+			for _, id := range tc.live {
+				if !slices.Contains(got, id) {
+					t.Errorf("live: %s not raised; findings %v\n%+v", id, got, rep.Findings)
+				}
+			}
+			if code != ExitError {
+				t.Errorf("live: exit %d with error findings %v, want %d", code, got, ExitError)
+			}
+			if tc.static == nil {
+				return
+			}
+			rep, _ = doctorJSON(t, "-f", file)
+			got = failing(rep)
+			for _, id := range tc.static {
+				if !slices.Contains(got, id) {
+					t.Errorf("-f: %s not raised; findings %v", id, got)
+				}
+			}
+			if !strings.Contains(rep.Scope, "static checks only") {
+				t.Errorf("-f scope %q should say the live checks did not run", rep.Scope)
+			}
+		})
+	}
+
+	t.Run("healthy", func(t *testing.T) {
+		file := filepath.Join("testdata", "doctor", "healthy.yaml")
+		kubectl(t, c, "apply", "-f", file)
+		defer kubectl(t, c, "delete", "-f", file, "--wait")
+		// CoreDNS becomes a ready endpoint of kube-dns once kwok runs it and the EndpointSlice
+		// controller catches up.
+		var rep doctorReport
+		var code int
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			rep, code = doctorJSON(t, "-n", "dr-healthy", "--no-live", kc)
+			if len(failing(rep)) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if got := failing(rep); len(got) != 0 || code != ExitOK {
+			t.Errorf("healthy cluster: exit %d, findings %v\n%+v", code, got, rep.Findings)
+		}
+		if rep.Summary.Passed < 5 {
+			t.Errorf("the passing checks are listed too: %+v", rep.Summary)
+		}
+		if rep, _ := doctorJSON(t, "-f", file); len(failing(rep)) != 0 {
+			t.Errorf("healthy files: %v", failing(rep))
+		}
+		// The table reads as a report: check titles, PASS marks, the summary line.
+		r := run(t, "doctor", "-n", "dr-healthy", "--no-live", kc)
+		for _, want := range []string{"Network plugin (CNI)", "PASS  NP1003", "calico", "0 error(s), 0 warning(s)"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("doctor table lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+}
+
+// A user who may read nothing gets skipped checks, not a crash; --check narrows the run and
+// --fail-on decides the exit code.
+func TestDoctorFlagsAndRBAC(t *testing.T) {
+	c := localcluster.ForTest(t)
+	path, err := c.AddUser("doctor-nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, code := doctorJSON(t, "-A", "--no-live", "--kubeconfig="+path)
+	if code != ExitOK || len(failing(rep)) != 0 || rep.Summary.Skipped < 4 {
+		t.Errorf("read-nothing user: exit %d, failing %v, summary %+v", code, failing(rep), rep.Summary)
+	}
+
+	file := filepath.Join("testdata", "doctor", "udp-only-dns.yaml")
+	rep, code = doctorJSON(t, "-f", file, "--check", "dns")
+	for _, f := range rep.Findings {
+		if f.Check != "dns" {
+			t.Errorf("--check dns ran %s", f.ID)
+		}
+	}
+	if code != ExitOK {
+		t.Errorf("a warning with --fail-on error: exit %d", code)
+	}
+	if _, code = doctorJSON(t, "-f", file, "--check", "dns", "--fail-on", "warning"); code != ExitError {
+		t.Errorf("a warning with --fail-on warning: exit %d", code)
+	}
+	if rep, _ = doctorJSON(t, "-f", file, "--skip", "NP3002,coverage"); slices.Contains(failing(rep), "NP3002") {
+		t.Errorf("--skip NP3002 still raised it")
+	}
+	for _, args := range [][]string{{"--check", "NP9999"}, {"--fail-on", "sometimes"}, {"--active", "-f", file}} {
+		r := run(t, append([]string{"doctor"}, args...)...)
+		if r.code != ExitUsage {
+			t.Errorf("doctor %v: exit %d, want %d", args, r.code, ExitUsage)
+		}
+	}
+}
+
+// --active on the local control plane: nothing listens on the scratch server's address (kwok
+// runs no containers), so the baseline fails and the verdict is inconclusive; the scratch
+// namespace is gone afterwards.
+func TestDoctorActive(t *testing.T) {
+	c := localcluster.ForTest(t)
+	rep, _ := doctorJSON(t, "--active", "--check", "cni", "--probe-timeout", "1s", "--kubeconfig="+c.Kubeconfig)
+	var active *checks.Finding
+	for i := range rep.Findings {
+		if rep.Findings[i].Check == "active" {
+			active = &rep.Findings[i]
+		}
+	}
+	if active == nil || active.ID != "NP6003" || !strings.Contains(active.Message, "inconclusive") {
+		t.Fatalf("active finding %+v", active)
+	}
+	client, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nss, err := client.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: checks.ActiveLabel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range nss.Items {
+		if ns.DeletionTimestamp == nil {
+			t.Errorf("scratch namespace %s left behind", ns.Name)
+		}
+	}
+}
