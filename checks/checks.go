@@ -70,6 +70,12 @@ type Input struct {
 	Snapshot *policy.Snapshot // namespaces, pods, policies
 	// Live is false for files: the checks that need the cluster are skipped and say so.
 	Live bool
+	// Namespace is the scope the findings are about ("" for all namespaces). The snapshot may
+	// hold pods of other namespaces too, since peers can select them.
+	Namespace string
+	// PartialPods: only the scope's pods could be listed (RBAC), so a peer that selects no pod
+	// may be selecting pods elsewhere.
+	PartialPods bool
 	// Cluster-side objects for CNI and DNS detection.
 	DaemonSets     []appsv1.DaemonSet
 	Deployments    []appsv1.Deployment
@@ -80,6 +86,9 @@ type Input struct {
 	// Forbidden maps what could not be read ("daemonsets", "nodes", …) to the error.
 	Forbidden map[string]error
 }
+
+// InScope reports whether findings about a pod of namespace ns belong to this run.
+func (in *Input) InScope(ns string) bool { return in.Namespace == "" || in.Namespace == ns }
 
 // Check is one diagnostic: a stable name for --check/--skip and the IDs it can raise.
 type Check struct {

@@ -204,6 +204,9 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 	isolated := 0
 	for i := range in.Snapshot.Pods {
 		p := &snap.Pods[i]
+		if !in.InScope(p.Namespace) {
+			continue
+		}
 		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
 		if !v.Egress.Isolated {
 			continue

@@ -15,8 +15,8 @@ import (
 // configMapsRead are the ConfigMaps the CNI check looks at, as namespace/name.
 var configMapsRead = []string{"kube-system/cilium-config", "kube-system/amazon-vpc-cni"}
 
-// Gather reads what the checks need in a few requests: one List per kind (namespaces, pods and
-// networkpolicies in the scope; daemonsets, deployments and nodes cluster-wide for CNI
+// Gather reads what the checks need in a few requests: one List per kind (namespaces; pods of
+// every namespace, or of the scope's when RBAC allows only that; networkpolicies in the scope; daemonsets, deployments and nodes cluster-wide for CNI
 // detection; Services and EndpointSlices of kube-system, where the cluster DNS is), and two
 // ConfigMaps: ten requests. What
 // RBAC forbids is recorded in Input.Forbidden, not returned as an error: doctor then says which
@@ -47,7 +47,13 @@ func Gather(ctx context.Context, client kubernetes.Interface, namespace string) 
 			in.Snapshot.Namespaces = append(in.Snapshot.Namespaces, policy.Namespace{Name: ns.Name, Labels: labels})
 		}
 	}
-	pods, err := client.CoreV1().Pods(namespace).List(ctx, list)
+	// Pods of every namespace when we may: peers select pods anywhere. Otherwise the scope's.
+	in.Namespace = namespace
+	pods, err := client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, list)
+	if apierrors.IsForbidden(err) && namespace != "" {
+		in.PartialPods = true
+		pods, err = client.CoreV1().Pods(namespace).List(ctx, list)
+	}
 	if skip, err := forbidden("pods", err); err != nil {
 		return nil, err
 	} else if !skip {

@@ -77,7 +77,13 @@ var selectorsCheck = Check{
 			return []Finding{compileFinding(check, "NP4001", err)}
 		}
 		var out []Finding
+		if in.PartialPods {
+			out = append(out, skipped(check, "NP4002", fmt.Sprintf("only the pods of %s could be listed, so peers that select pods elsewhere and egress named ports are not checked; this needs 'list' on pods in all namespaces", in.Namespace)))
+		}
 		for _, w := range ws {
+			if in.PartialPods && (w.Kind == policy.WarnPeerSelectsNothing || strings.HasPrefix(w.Field, "spec.egress") && w.Kind != policy.WarnSplitPeers) {
+				continue
+			}
 			res := "NetworkPolicy/" + w.Policy
 			msg := w.Field + ": " + w.Message
 			switch w.Kind {
@@ -97,8 +103,8 @@ var selectorsCheck = Check{
 					"Set the rule's protocol to the one the container port uses (ports: [{port: N, protocol: UDP}])."))
 			}
 		}
-		if len(out) == 0 {
-			return []Finding{pass(check, "NP4001", "every policy selects pods, every peer selects something, every named port is declared")}
+		if len(failingIDs(out)) == 0 {
+			out = append(out, pass(check, "NP4001", "every policy selects pods, every peer selects something, every named port is declared"))
 		}
 		return out
 	},
@@ -133,7 +139,7 @@ var coverageCheck = Check{
 		uncovered := map[string][]string{}
 		for i := range in.Snapshot.Pods {
 			p := &in.Snapshot.Pods[i]
-			if !withPolicies[p.Namespace] || len(ev.SelectingPolicies(p)) > 0 {
+			if !in.InScope(p.Namespace) || !withPolicies[p.Namespace] || len(ev.SelectingPolicies(p)) > 0 {
 				continue
 			}
 			uncovered[p.Namespace] = append(uncovered[p.Namespace], p.Name)
@@ -150,6 +156,17 @@ var coverageCheck = Check{
 		}
 		return out
 	},
+}
+
+// failingIDs lists the IDs of the failing findings.
+func failingIDs(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Status == StatusFail {
+			out = append(out, f.ID)
+		}
+	}
+	return out
 }
 
 func compileFinding(check, id string, err error) Finding {

@@ -28,6 +28,11 @@ step kubectl netpol lab list
 step kubectl netpol lab up three-tier --solution
 step kubectl netpol lab status three-tier
 step kubectl get networkpolicy -n web
+step kubectl netpol lab check three-tier --static-only
+step kubectl netpol explain -A --from web --from was --from db --port 8080 --port 3306
+step kubectl netpol explain --why web/web db/db --port 3306
+# doctor exits 1 on errors; this cluster has no CNI nor CoreDNS, so it has some to show.
+step kubectl netpol doctor -n web --no-live || true
 cat <<EOM
 
 The lab and the local control plane keep running. Remove the lab with

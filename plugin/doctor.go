@@ -243,7 +243,7 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 	seen := map[string]bool{}
 	for i := range in.Snapshot.Pods {
 		p := &in.Snapshot.Pods[i]
-		if seen[p.Namespace] || len(p.IPs) == 0 || p.Namespace == "kube-system" {
+		if seen[p.Namespace] || len(p.IPs) == 0 || p.Namespace == "kube-system" || !in.InScope(p.Namespace) {
 			continue
 		}
 		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: &dns.Pods[0]}, Port: 53, Protocol: corev1.ProtocolUDP})

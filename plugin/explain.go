@@ -160,7 +160,9 @@ func (o *ExplainOptions) Complete(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	if o.scope, err = o.cluster.resolveScope(o.AllNamespaces); err != nil {
+	// --why NS/POD names its namespaces itself: they need not be the current one.
+	named := o.Why && slices.ContainsFunc(o.whyArgs, func(a string) bool { return strings.Contains(a, "/") })
+	if o.scope, err = o.cluster.resolveScope(o.AllNamespaces || named); err != nil {
 		return err
 	}
 	c, err := o.cluster.Connect()
