@@ -84,7 +84,9 @@ func TestDoctorFixtures(t *testing.T) {
 			}
 			// --fail-on error (the default): exit 1 exactly when an error-level finding is raised.
 			want := ExitOK
-			if slices.ContainsFunc(rep.Findings, func(f checks.Finding) bool { return f.Severity == checks.SeverityError && f.Status == checks.StatusFail }) {
+			if slices.ContainsFunc(rep.Findings, func(f checks.Finding) bool {
+				return f.Severity == checks.SeverityError && f.Status == checks.StatusFail
+			}) {
 				want = ExitError
 			}
 			if code != want {
