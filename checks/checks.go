@@ -85,6 +85,19 @@ type Input struct {
 	EndpointSlices []discoveryv1.EndpointSlice // kube-system's
 	// Forbidden maps what could not be read ("daemonsets", "nodes", …) to the error.
 	Forbidden map[string]error
+
+	warned   bool // the semantic warnings, computed once for the checks that share them
+	warnings []policy.Warning
+	warnErr  error
+}
+
+// Warnings are the evaluator's semantic warnings on the snapshot, computed on first use.
+func (in *Input) Warnings() ([]policy.Warning, error) {
+	if !in.warned {
+		in.warnings, in.warnErr = policy.Warnings(in.Snapshot)
+		in.warned = true
+	}
+	return in.warnings, in.warnErr
 }
 
 // InScope reports whether findings about a pod of namespace ns belong to this run.

@@ -20,7 +20,7 @@ var namespaceLabelsCheck = Check{
 		if err := in.Forbidden["namespaces"]; err != nil {
 			return []Finding{skipped(check, id, "cannot list namespaces, so namespaceSelectors cannot be checked; this needs 'list' on namespaces")}
 		}
-		ws, err := policy.Warnings(in.Snapshot)
+		ws, err := in.Warnings()
 		if err != nil {
 			return []Finding{compileFinding(check, id, err)}
 		}
@@ -72,7 +72,7 @@ var selectorsCheck = Check{
 		if err := in.Forbidden["pods"]; err != nil {
 			return []Finding{skipped(check, "NP4001", "cannot list pods, so selectors cannot be checked; this needs 'list' on pods")}
 		}
-		ws, err := policy.Warnings(in.Snapshot)
+		ws, err := in.Warnings()
 		if err != nil {
 			return []Finding{compileFinding(check, "NP4001", err)}
 		}

@@ -77,16 +77,17 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 			dnsPods = append(dnsPods, &withDNS.Pods[i])
 		}
 	}
+	w := newWarner(e)
 	var out []Warning
 	for pi := range e.policies {
 		p := &e.policies[pi]
 		warn := func(kind, field, format string, a ...any) {
 			out = append(out, Warning{Kind: kind, Policy: p.name, Field: field, Message: fmt.Sprintf(format, a...)})
 		}
-		selected := e.selectedBy(p)
+		selected := w.selectedBy(p)
 		if len(selected) == 0 {
 			warn(WarnSelectsNoPod, "spec.podSelector", "podSelector %s selects no pod in namespace %s, so the policy has no effect%s",
-				selectorWords(p.podSelector), p.namespace, e.labelsHint(p.namespace))
+				selectorWords(p.podSelector), p.namespace, w.labelsHint(p.namespace))
 			continue
 		}
 		for _, egress := range []bool{false, true} {
@@ -100,15 +101,15 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 					if pr.block >= 0 {
 						continue // addresses, not pods: nothing to find in the snapshot
 					}
-					if pr.namespaces != nil && len(e.namespacesMatching(pr.namespaces)) == 0 {
+					if pr.namespaces != nil && len(w.namespacesMatching(pr.namespaces)) == 0 {
 						warn(WarnNamespaceNoMatch, field+".namespaceSelector", "namespaceSelector %s matches no namespace; label the namespace you mean, e.g. kubectl label namespace NAME %s",
 							selectorWords(pr.namespaces), labelCommand(pr.namespaces))
 						out[len(out)-1].Wants = wantedLabels(pr.namespaces)
 						continue
 					}
-					if len(e.peerPods(pr, p.namespace)) == 0 {
+					if !w.anyPod(pr, p.namespace) {
 						warn(WarnPeerSelectsNothing, field, "%s selects no pod, so this peer allows nothing%s",
-							(&rule{peers: []peer{pr}}).describePeers(e, p.namespace), e.labelsHint(p.namespace))
+							(&rule{peers: []peer{pr}}).describePeers(e, p.namespace), w.labelsHint(p.namespace))
 					}
 				}
 				if splitPeers(r.peers) {
@@ -118,8 +119,8 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 				// A named port resolves on the destination: the selected pods for ingress, the
 				// peers' pods for egress.
 				dests := selected
-				if egress {
-					dests = e.rulePods(r, p.namespace)
+				if egress && len(r.ports) > 0 {
+					dests = w.rulePods(r, p.namespace)
 				}
 				for pj, port := range r.ports {
 					if port.Port != nil && port.Port.Type == 0 && len(dests) > 0 {
@@ -148,7 +149,7 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 			}
 		}
 		if p.egress {
-			if cut := e.cutOffFromDNS(selected, dnsPods); len(cut) > 0 {
+			if cut := w.cutOffFromDNS(selected, dnsPods); len(cut) > 0 {
 				warn(WarnEgressWithoutDNS, "spec.policyTypes", "isolates egress of %s and no policy lets %s reach DNS (UDP 53 to kube-system pods k8s-app=kube-dns), so name lookups fail; add an egress rule to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] with ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]",
 					podList(cut), pronoun(cut))
 			}
@@ -157,65 +158,109 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 	return out, nil
 }
 
-// selectedBy lists the pods a policy's podSelector selects.
-func (e *Evaluator) selectedBy(p *compiled) []*Pod {
-	var out []*Pod
+// warner answers the questions Warnings asks, with the answers that many policies share (the
+// same DNS peer, the same namespaceSelector) computed once: a cluster has thousands of pods.
+type warner struct {
+	e        *Evaluator
+	byNS     map[string][]*Pod
+	nsMatch  map[string][]string
+	rulePod  map[string][]*Pod
+	dnsReach map[*Pod]bool
+}
+
+func newWarner(e *Evaluator) *warner {
+	w := &warner{e: e, byNS: map[string][]*Pod{}, nsMatch: map[string][]string{}, rulePod: map[string][]*Pod{}, dnsReach: map[*Pod]bool{}}
 	for i := range e.pods {
-		if e.pods[i].Namespace == p.namespace && p.podSelector.Matches(labels.Set(e.pods[i].Labels)) {
-			out = append(out, &e.pods[i])
+		w.byNS[e.pods[i].Namespace] = append(w.byNS[e.pods[i].Namespace], &e.pods[i])
+	}
+	return w
+}
+
+// selectedBy lists the pods a policy's podSelector selects.
+func (w *warner) selectedBy(p *compiled) []*Pod {
+	var out []*Pod
+	for _, pod := range w.byNS[p.namespace] {
+		if p.podSelector.Matches(labels.Set(pod.Labels)) {
+			out = append(out, pod)
 		}
 	}
 	return out
 }
 
 // namespacesMatching lists the known namespaces (listed, or holding pods) a selector matches.
-func (e *Evaluator) namespacesMatching(sel labels.Selector) []string {
+func (w *warner) namespacesMatching(sel labels.Selector) []string {
+	key := sel.String()
+	if names, ok := w.nsMatch[key]; ok {
+		return names
+	}
 	known := map[string]bool{}
-	for ns := range e.namespaces {
+	for ns := range w.e.namespaces {
 		known[ns] = true
 	}
-	for i := range e.pods {
-		known[e.pods[i].Namespace] = true
+	for ns := range w.byNS {
+		known[ns] = true
 	}
-	var out []string
+	names := []string{}
 	for ns := range known {
-		if sel.Matches(e.namespaceLabels(ns)) {
-			out = append(out, ns)
+		if sel.Matches(w.e.namespaceLabels(ns)) {
+			names = append(names, ns)
 		}
+	}
+	w.nsMatch[key] = names
+	return names
+}
+
+// candidates are the pods a selector peer can select: its namespaces' pods.
+func (w *warner) candidates(pr peer, policyNamespace string) []*Pod {
+	if pr.namespaces == nil {
+		return w.byNS[policyNamespace]
+	}
+	var out []*Pod
+	for _, ns := range w.namespacesMatching(pr.namespaces) {
+		out = append(out, w.byNS[ns]...)
 	}
 	return out
 }
 
-// peerPods lists the pods one peer selects.
-func (e *Evaluator) peerPods(pr peer, policyNamespace string) []*Pod {
-	var out []*Pod
-	for i := range e.pods {
-		if e.peerMatches(pr, Endpoint{Pod: &e.pods[i]}, policyNamespace) {
-			out = append(out, &e.pods[i])
+// anyPod reports whether a selector peer selects at least one pod.
+func (w *warner) anyPod(pr peer, policyNamespace string) bool {
+	for _, pod := range w.candidates(pr, policyNamespace) {
+		if w.e.peerMatches(pr, Endpoint{Pod: pod}, policyNamespace) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // rulePods lists the pods any peer of a rule selects (every pod when the rule has no peers).
-func (e *Evaluator) rulePods(r rule, policyNamespace string) []*Pod {
+func (w *warner) rulePods(r rule, policyNamespace string) []*Pod {
+	key := policyNamespace + "|" + r.describePeers(w.e, policyNamespace)
+	if pods, ok := w.rulePod[key]; ok {
+		return pods
+	}
 	var out []*Pod
-	for i := range e.pods {
-		if e.peersMatch(r.peers, Endpoint{Pod: &e.pods[i]}, policyNamespace) {
-			out = append(out, &e.pods[i])
+	for i := range w.e.pods {
+		if w.e.peersMatch(r.peers, Endpoint{Pod: &w.e.pods[i]}, policyNamespace) {
+			out = append(out, &w.e.pods[i])
 		}
 	}
+	w.rulePod[key] = out
 	return out
 }
 
 // cutOffFromDNS lists the pods whose DNS lookups (UDP 53) no DNS pod would receive.
-func (e *Evaluator) cutOffFromDNS(pods []*Pod, dns []*Pod) []*Pod {
+func (w *warner) cutOffFromDNS(pods []*Pod, dns []*Pod) []*Pod {
 	var out []*Pod
 	for _, p := range pods {
-		reaches := false
-		for _, d := range dns {
-			c := Connection{From: Endpoint{Pod: p}, To: Endpoint{Pod: d}, Port: 53, Protocol: corev1.ProtocolUDP}
-			reaches = reaches || e.Evaluate(c).Allowed
+		reaches, ok := w.dnsReach[p]
+		if !ok {
+			for _, d := range dns {
+				c := Connection{From: Endpoint{Pod: p}, To: Endpoint{Pod: d}, Port: 53, Protocol: corev1.ProtocolUDP}
+				if reaches = w.e.Evaluate(c).Allowed; reaches {
+					break
+				}
+			}
+			w.dnsReach[p] = reaches
 		}
 		if !reaches {
 			out = append(out, p)
@@ -283,13 +328,10 @@ func declares(pods []*Pod, name string, proto corev1.Protocol) bool {
 }
 
 // labelsHint shows the label sets pods in the namespace do have: a typo is the usual cause.
-func (e *Evaluator) labelsHint(ns string) string {
+func (w *warner) labelsHint(ns string) string {
 	var sets []string
-	for i := range e.pods {
-		if e.pods[i].Namespace != ns {
-			continue
-		}
-		if set := "{" + labels.Set(e.pods[i].Labels).String() + "}"; !slices.Contains(sets, set) {
+	for _, pod := range w.byNS[ns] {
+		if set := "{" + labels.Set(pod.Labels).String() + "}"; !slices.Contains(sets, set) {
 			sets = append(sets, set)
 		}
 	}
