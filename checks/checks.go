@@ -120,35 +120,60 @@ var All = []Check{
 	coverageCheck,
 }
 
-// Run runs the checks whose name or ID is in only (all when empty) and none in skip.
+// Run runs the checks named in only (all when empty), by name or by any of their IDs, and not
+// those named in skip. IDs narrow further: a check run for --check NP3002 reports only NP3002,
+// and --skip NP3002 drops just that finding.
 func Run(in *Input, only, skip []string) []Finding {
 	var out []Finding
 	for _, c := range All {
 		if !selected(c, only, skip) {
 			continue
 		}
-		out = append(out, c.Run(in)...)
+		wanted := idsOf(c, only)
+		for _, f := range c.Run(in) {
+			if (len(wanted) == 0 || slices.Contains(wanted, f.ID)) && !slices.ContainsFunc(skip, func(s string) bool { return strings.EqualFold(s, f.ID) }) {
+				out = append(out, f)
+			}
+		}
 	}
 	return out
 }
 
+// selected: named (or one of its IDs named) in only, or only empty; and not skipped by name.
 func selected(c Check, only, skip []string) bool {
-	match := func(list []string) bool {
-		return slices.ContainsFunc(list, func(s string) bool {
-			return strings.EqualFold(s, c.Name) || slices.ContainsFunc(c.IDs, func(id string) bool { return strings.EqualFold(s, id) })
-		})
+	byName := func(list []string) bool {
+		return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, c.Name) })
 	}
-	return (len(only) == 0 || match(only)) && !match(skip)
+	return (len(only) == 0 || byName(only) || len(idsOf(c, only)) > 0) && !byName(skip)
+}
+
+// idsOf lists the IDs of c named in list (upper-cased), empty when list names c itself.
+func idsOf(c Check, list []string) []string {
+	var ids []string
+	for _, s := range list {
+		if strings.EqualFold(s, c.Name) {
+			return nil
+		}
+		if slices.ContainsFunc(c.IDs, func(id string) bool { return strings.EqualFold(id, s) }) {
+			ids = append(ids, strings.ToUpper(s))
+		}
+	}
+	return ids
 }
 
 // Known reports whether s names a check or an ID (for validating --check and --skip).
 func Known(s string) bool {
 	for _, c := range All {
-		if selected(c, []string{s}, nil) {
+		if strings.EqualFold(s, c.Name) || slices.ContainsFunc(c.IDs, func(id string) bool { return strings.EqualFold(id, s) }) {
 			return true
 		}
 	}
-	return slices.ContainsFunc(ActiveIDs, func(id string) bool { return strings.EqualFold(id, s) })
+	return IsActive(s)
+}
+
+// IsActive reports whether s names the active check or one of its IDs.
+func IsActive(s string) bool {
+	return strings.EqualFold(s, "active") || slices.ContainsFunc(ActiveIDs, func(id string) bool { return strings.EqualFold(id, s) })
 }
 
 // Fail builds a failing finding with the docs anchor of its ID.

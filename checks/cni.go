@@ -429,9 +429,12 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 		e.verdict = cniDoesNot
 		var why []string
 		if !cmOn {
-			if cm == nil {
+			switch {
+			case cm == nil && in.Forbidden["configmaps"] != nil:
+				// Unreadable, so not a reason; only reached with the agent off, which decides.
+			case cm == nil:
 				why = append(why, "ConfigMap kube-system/amazon-vpc-cni does not exist, so its network policy controller (enable-network-policy-controller: \"true\") is off")
-			} else {
+			default:
 				why = append(why, "ConfigMap kube-system/amazon-vpc-cni does not set enable-network-policy-controller: \"true\", so its network policy controller is off")
 			}
 		}
@@ -445,7 +448,7 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 			e.fix += " and the node agent"
 		}
 		e.fix += ":\n"
-		if !cmOn {
+		if !cmOn && in.Forbidden["configmaps"] == nil {
 			e.fix += cmFix + "\n"
 		}
 		if agentFix != "" {
@@ -477,10 +480,21 @@ func detectK3s(nodes []corev1.Node) (cniEngine, bool) {
 			args = strings.Fields(raw)
 		}
 		disabled := false
-		for _, a := range args {
+		for i, a := range args {
 			a = strings.Trim(a, `"[],`)
-			if v, ok := strings.CutPrefix(a, "--disable-network-policy"); ok && (v == "" || strings.HasPrefix(v, "=") && cniTrue(v[1:])) {
-				disabled = true
+			v, ok := strings.CutPrefix(a, "--disable-network-policy")
+			switch {
+			case !ok:
+			case strings.HasPrefix(v, "="):
+				disabled = cniTrue(v[1:])
+			case v == "":
+				// k3s records "--flag=value" as two items, "--flag" and "value"; a bare flag
+				// (followed by another flag, or last) means true.
+				next := ""
+				if i+1 < len(args) {
+					next = strings.Trim(args[i+1], `"[],`)
+				}
+				disabled = next == "" || strings.HasPrefix(next, "-") || cniTrue(next)
 			}
 		}
 		if disabled {

@@ -202,6 +202,13 @@ func TestCNIDetection(t *testing.T) {
 			cniNode("server-0", map[string]string{"k3s.io/node-args": `["server","--disable-network-policy","--write-kubeconfig-mode","644"]`}),
 			cniNode("agent-0", map[string]string{"k3s.io/node-args": `["agent"]`})}}),
 			[]cniWant{{id: "NP1001", status: StatusFail, resource: "Node/server-0", msg: []string{"--disable-network-policy"}, fix: []string{"--disable-network-policy", "systemctl restart k3s", activeHint}}}},
+		// k3s records --flag=value as two items.
+		{"k3s with --disable-network-policy false", live(Input{DaemonSets: ds(), Nodes: []corev1.Node{
+			cniNode("server-0", map[string]string{"k3s.io/node-args": `["server","--disable-network-policy","false"]`})}}),
+			[]cniWant{{id: "NP1003", status: StatusPass, resource: "Node/server-0", msg: []string{"k3s"}}}},
+		{"k3s with --disable-network-policy true", live(Input{DaemonSets: ds(), Nodes: []corev1.Node{
+			cniNode("server-0", map[string]string{"k3s.io/node-args": `["server","--disable-network-policy","true","--node-name","x"]`})}}),
+			[]cniWant{{id: "NP1001", status: StatusFail, resource: "Node/server-0", msg: []string{"--disable-network-policy"}}}},
 		{"k3s without the flag", live(Input{DaemonSets: ds(), Nodes: []corev1.Node{
 			cniNode("server-0", map[string]string{"k3s.io/node-args": `["server","--write-kubeconfig-mode","644"]`})}}),
 			[]cniWant{{id: "NP1003", status: StatusPass, resource: "Node/server-0", msg: []string{"k3s"}}}},

@@ -39,11 +39,16 @@ var dnsCheck = Check{
 			out = append(out, finding(check, "NP3003", SeverityError, "Service/kube-system/"+dns.Service.Name,
 				"the cluster DNS Service has no ready endpoints: CoreDNS is not running or not ready, whatever the policies say",
 				"kubectl get pods -n kube-system -l k8s-app=kube-dns; kubectl describe pods -n kube-system -l k8s-app=kube-dns"))
+		case in.Forbidden["endpointslices"] != nil:
+			out = append(out, skipped(check, "NP3003", fmt.Sprintf("the cluster DNS Service %s exists, but its endpoints cannot be read (this needs 'list' on endpointslices in kube-system)", dns.Service.Name)))
 		default:
 			out = append(out, pass(check, "NP3003", fmt.Sprintf("the cluster DNS Service %s has %d ready endpoint(s)", dns.Service.Name, dns.Ready)))
 		}
 		if in.Forbidden["pods"] != nil || in.Forbidden["networkpolicies"] != nil {
 			return append(out, skipped(check, "NP3001", "cannot list pods or networkpolicies, so DNS egress cannot be checked"))
+		}
+		if _, err := in.Warnings(); err != nil {
+			return append(out, unreadable(check, "NP3001", err))
 		}
 		out = append(out, dnsEgress(in, dns)...)
 		return out
@@ -86,7 +91,7 @@ func FindDNS(in *Input) DNS {
 			if port.Port == nil {
 				continue
 			}
-			proto := corev1.ProtocolUDP
+			proto := corev1.ProtocolTCP // the API's default
 			if port.Protocol != nil {
 				proto = *port.Protocol
 			}
@@ -143,8 +148,9 @@ func selectorLabels(s *corev1.Service) map[string]string {
 	return s.Spec.Selector
 }
 
-// port returns the DNS target port for a protocol.
-func (d DNS) port(proto corev1.Protocol) int32 {
+// Port returns the port the DNS pods receive a protocol on (53 unless the endpoints say
+// otherwise, e.g. 5353): the port egress rules must allow.
+func (d DNS) Port(proto corev1.Protocol) int32 {
 	for _, pp := range d.Ports {
 		if pp.Protocol == proto {
 			return pp.Port
@@ -169,7 +175,7 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 	}
 	ev, err := policy.New(snap)
 	if err != nil {
-		return []Finding{compileFinding(check, "NP3001", err)}
+		return []Finding{unreadable(check, "NP3001", err)}
 	}
 	dnsPods := make([]*policy.Pod, 0, len(dns.Pods))
 	for i := range snap.Pods {
@@ -184,7 +190,7 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 			return last.Allowed, last
 		}
 		for _, d := range to {
-			last = ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: d}, Port: dns.port(proto), Protocol: proto})
+			last = ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: d}, Port: dns.Port(proto), Protocol: proto})
 			if last.Allowed {
 				return true, last
 			}
@@ -207,7 +213,7 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 		if !in.InScope(p.Namespace) {
 			continue
 		}
-		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
+		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.Port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
 		if !v.Egress.Isolated {
 			continue
 		}
@@ -275,9 +281,9 @@ func dnsRuleFix(dns DNS) string {
       podSelector: {matchLabels: {%s}}
     ports:
     - {port: %d, protocol: UDP}
-    - {port: %d, protocol: TCP}`, strings.Join(labelsYAML, ", "), dns.port(corev1.ProtocolUDP), dns.port(corev1.ProtocolTCP))
-	if dns.port(corev1.ProtocolUDP) != 53 {
-		fix += fmt.Sprintf("\n(The DNS pods listen on %d: a policy matches the port the pod receives on, not the Service's 53.)", dns.port(corev1.ProtocolUDP))
+    - {port: %d, protocol: TCP}`, strings.Join(labelsYAML, ", "), dns.Port(corev1.ProtocolUDP), dns.Port(corev1.ProtocolTCP))
+	if dns.Port(corev1.ProtocolUDP) != 53 {
+		fix += fmt.Sprintf("\n(The DNS pods listen on %d: a policy matches the port the pod receives on, not the Service's 53.)", dns.Port(corev1.ProtocolUDP))
 	}
 	return fix
 }

@@ -22,7 +22,7 @@ var namespaceLabelsCheck = Check{
 		}
 		ws, err := in.Warnings()
 		if err != nil {
-			return []Finding{compileFinding(check, id, err)}
+			return []Finding{unreadable(check, id, err)}
 		}
 		var out []Finding
 		for _, w := range ws {
@@ -66,7 +66,7 @@ func namespaceLabelFix(s *policy.Snapshot, wants map[string]string) string {
 
 var selectorsCheck = Check{
 	Name: "selectors", Title: "Selectors and ports that match nothing",
-	IDs: []string{"NP4001", "NP4002", "NP4003", "NP4004", "NP4005"},
+	IDs: []string{"NP4001", "NP4002", "NP4003", "NP4004", "NP4005", "NP4006"},
 	Run: func(in *Input) []Finding {
 		const check = "selectors"
 		if err := in.Forbidden["pods"]; err != nil {
@@ -74,7 +74,8 @@ var selectorsCheck = Check{
 		}
 		ws, err := in.Warnings()
 		if err != nil {
-			return []Finding{compileFinding(check, "NP4001", err)}
+			// Reported once, here; the other checks skip and point at it.
+			return []Finding{finding(check, "NP4006", SeverityError, "", "a policy cannot be read: "+err.Error(), "Fix the policy; the API server would refuse it as it is (kubectl apply --dry-run=server -f FILE shows its complaint).")}
 		}
 		var out []Finding
 		if in.PartialPods {
@@ -128,9 +129,12 @@ var coverageCheck = Check{
 		if in.Forbidden["pods"] != nil || in.Forbidden["networkpolicies"] != nil {
 			return []Finding{skipped(check, id, "cannot list pods or networkpolicies")}
 		}
+		if _, err := in.Warnings(); err != nil {
+			return []Finding{unreadable(check, id, err)}
+		}
 		ev, err := policy.New(in.Snapshot)
 		if err != nil {
-			return []Finding{compileFinding(check, id, err)}
+			return []Finding{unreadable(check, id, err)}
 		}
 		withPolicies := map[string]bool{}
 		for _, p := range in.Snapshot.Policies {
@@ -149,7 +153,7 @@ var coverageCheck = Check{
 			pods := uncovered[ns]
 			out = append(out, finding(check, id, SeverityInfo, "Namespace/"+ns,
 				fmt.Sprintf("%d pod(s) in %s are selected by no policy, though the namespace has policies: %s; all their traffic is allowed", len(pods), ns, listSome(pods, 5)),
-				"If that is not meant, add a default deny for the namespace:\n  kubectl apply -n "+ns+" -f - <<EOF\n  apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: default-deny}\n  spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n  EOF\n(and allow DNS egress next)"))
+				"If that is not meant, add a default deny for the namespace (and allow DNS egress next):\n  kubectl apply -n "+ns+` -f - <<< '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-deny"},"spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}}'`))
 		}
 		if len(out) == 0 {
 			return []Finding{pass(check, id, "in every namespace with policies, every pod is selected by one")}
@@ -169,8 +173,9 @@ func failingIDs(fs []Finding) []string {
 	return out
 }
 
-func compileFinding(check, id string, err error) Finding {
-	return finding(check, id, SeverityError, "", "a policy cannot be read: "+err.Error(), "Fix the policy; the API server would refuse it as it is.")
+// unreadable skips a check because a policy cannot be compiled (NP4006 reports it).
+func unreadable(check, id string, err error) Finding {
+	return skipped(check, id, "skipped: a policy cannot be read (see NP4006): "+err.Error())
 }
 
 func namespaceOf(id string) string {

@@ -234,3 +234,23 @@ var errForbidden = &forbiddenErr{}
 type forbiddenErr struct{}
 
 func (*forbiddenErr) Error() string { return "forbidden" }
+
+// A policy the API server would refuse is reported once (NP4006); the checks that need the
+// policies skip and point at it.
+func TestUnreadablePolicy(t *testing.T) {
+	in := cluster(t, `
+metadata: {name: bad, namespace: web}
+spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]}`)
+	var failed []string
+	for _, f := range Run(in, nil, nil) {
+		if f.Status == StatusFail && f.Check != "cni" {
+			failed = append(failed, f.ID)
+		}
+		if f.Status == StatusSkipped && f.Check != "cni" && !strings.Contains(f.Message, "NP4006") {
+			t.Errorf("skipped without pointing at NP4006: %+v", f)
+		}
+	}
+	if strings.Join(failed, ",") != "NP4006" {
+		t.Errorf("failing findings %v, want NP4006 once", failed)
+	}
+}

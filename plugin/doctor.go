@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -86,8 +87,8 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 	cmd.Flags().BoolVar(&o.Active, "active", false, "Prove enforcement: create a scratch namespace, probe before and after a deny policy, delete it")
 	cmd.Flags().BoolVar(&o.NoLive, "no-live", false, "Skip the live DNS lookups by exec")
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", string(checks.SeverityError), "Exit 1 when a finding is at least this severe: error, warning, info or never")
-	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks (IDs such as NP3001, or names: cni, namespace-labels, dns, selectors, coverage)")
-	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (IDs or names)")
+	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, namespace-labels, dns, selectors, coverage) or IDs such as NP3002, which report only that finding")
+	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (names) or findings (IDs)")
 	o.probeFlags.add(cmd)
 	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
 	return cmd
@@ -105,7 +106,12 @@ func (o *DoctorOptions) Validate() error {
 	}
 	for _, c := range append(slices.Clone(o.Checks), o.Skip...) {
 		if !checks.Known(c) {
-			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, namespace-labels, dns, selectors, coverage", c)
+			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, namespace-labels, dns, selectors, coverage, active", c)
+		}
+	}
+	for _, c := range o.Checks {
+		if checks.IsActive(c) && !o.Active {
+			return usageErrorf("--check %s: that finding comes from the active test; add --active", c)
 		}
 	}
 	if o.Active && len(o.Files) > 0 {
@@ -246,7 +252,7 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 		if seen[p.Namespace] || len(p.IPs) == 0 || p.Namespace == "kube-system" || !in.InScope(p.Namespace) {
 			continue
 		}
-		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: &dns.Pods[0]}, Port: 53, Protocol: corev1.ProtocolUDP})
+		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: &dns.Pods[0]}, Port: dns.Port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
 		if !v.Egress.Isolated {
 			continue
 		}
@@ -275,8 +281,14 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 		c := picks[i]
 		res := "Pod/" + c.pod.ID()
 		switch {
+		case errors.Is(r.Err, probe.ErrNoClient):
+			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, fmt.Sprintf("live lookup skipped: pod %s has no nslookup (doctor adds no probe container to pods)", c.pod.ID())))
 		case r.Err != nil:
 			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, "live lookup skipped: "+r.Err.Error()))
+		case r.Allowed && !c.policy.Allowed:
+			out = append(out, checks.Fail(check, checks.LiveDNSID, checks.SeverityWarning, res,
+				fmt.Sprintf("nslookup kubernetes.default from %s succeeded, though its policies deny DNS (egress isolated by %s): the network plugin is not enforcing them", c.pod.ID(), strings.Join(c.policy.Egress.Selecting, ", ")),
+				"See the network plugin finding (NP1001/NP1002); kubectl netpol doctor --active proves whether policies are enforced."))
 		case r.Allowed:
 			ok++
 		case !c.policy.Allowed:
@@ -351,7 +363,7 @@ func printDoctor(out io.Writer, rep doctorReport, color bool) {
 				line = fmt.Sprintf("  %s  %s  %s: %s", mark, f.ID, f.Resource, f.Message)
 			}
 			fmt.Fprintln(out, line)
-			if f.Remediation != "" && f.Status == checks.StatusFail {
+			if f.Remediation != "" && f.Status != checks.StatusPass {
 				fmt.Fprintf(out, "        fix:  %s\n", strings.ReplaceAll(f.Remediation, "\n", "\n              "))
 				fmt.Fprintf(out, "        docs: %s\n", f.Docs)
 			}

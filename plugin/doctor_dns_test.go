@@ -31,8 +31,8 @@ func TestLiveDNS(t *testing.T) {
 	allowAll := networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "allow-all-egress", Namespace: "open"},
 		Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Egress"}, Egress: []networkingv1.NetworkPolicyEgressRule{{}}}}
 	in := &checks.Input{Live: true, Forbidden: map[string]error{}, Snapshot: &policy.Snapshot{
-		Pods:     []policy.Pod{pod("blocked"), pod("open"), pod("broken"), pod("free")},
-		Policies: []networkingv1.NetworkPolicy{deny("blocked"), allowAll, deny("broken"), {ObjectMeta: metav1.ObjectMeta{Name: "allow-all-egress", Namespace: "broken"}, Spec: allowAll.Spec}},
+		Pods:     []policy.Pod{pod("blocked"), pod("open"), pod("broken"), pod("free"), pod("leaky")},
+		Policies: []networkingv1.NetworkPolicy{deny("blocked"), allowAll, deny("broken"), {ObjectMeta: metav1.ObjectMeta{Name: "allow-all-egress", Namespace: "broken"}, Spec: allowAll.Spec}, deny("leaky")},
 	}}
 	var mu sync.Mutex
 	var asked []string
@@ -43,7 +43,7 @@ func TestLiveDNS(t *testing.T) {
 		mu.Lock()
 		asked = append(asked, req.Namespace+": "+strings.Join(req.Command, " "))
 		mu.Unlock()
-		if req.Namespace == "open" {
+		if req.Namespace == "open" || req.Namespace == "leaky" {
 			return []byte("Server:\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n"), nil, nil
 		}
 		return []byte(";; connection timed out; no servers could be reached\n"), nil, errors.New("command terminated with exit code 1")
@@ -59,10 +59,14 @@ func TestLiveDNS(t *testing.T) {
 	if f := byResource["Pod/broken/app"]; f.Status != checks.StatusFail || !strings.Contains(f.Message, "though its policies allow DNS") {
 		t.Errorf("broken: %+v", f)
 	}
-	if f := byResource[""]; f.Status != checks.StatusPass || !strings.Contains(f.Message, "1 of 3") {
+	// DNS denied by the policies, yet it works: the policies are not enforced.
+	if f := byResource["Pod/leaky/app"]; f.Status != checks.StatusFail || f.Severity != checks.SeverityWarning || !strings.Contains(f.Message, "not enforcing") {
+		t.Errorf("leaky: %+v", f)
+	}
+	if f := byResource[""]; f.Status != checks.StatusPass || !strings.Contains(f.Message, "1 of 4") {
 		t.Errorf("pass: %+v", f)
 	}
-	if len(asked) != 3 || strings.Contains(strings.Join(asked, "\n"), "free:") || !strings.Contains(asked[0], "nslookup kubernetes.default") {
+	if len(asked) != 4 || strings.Contains(strings.Join(asked, "\n"), "free:") || !strings.Contains(asked[0], "nslookup kubernetes.default") {
 		t.Errorf("lookups %q: want one per egress-isolated namespace, none in free", asked)
 	}
 }

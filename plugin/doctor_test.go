@@ -172,7 +172,11 @@ func TestDoctorFlagsAndRBAC(t *testing.T) {
 	if rep, _ = doctorJSON(t, "-f", file, "--skip", "NP3002,coverage"); slices.Contains(failing(rep), "NP3002") {
 		t.Errorf("--skip NP3002 still raised it")
 	}
-	for _, args := range [][]string{{"--check", "NP9999"}, {"--fail-on", "sometimes"}, {"--active", "-f", file}} {
+	rep, _ = doctorJSON(t, "-f", file, "--check", "NP3002")
+	if len(rep.Findings) != 1 || rep.Findings[0].ID != "NP3002" {
+		t.Errorf("--check NP3002 reported %+v", rep.Findings)
+	}
+	for _, args := range [][]string{{"--check", "NP9999"}, {"--fail-on", "sometimes"}, {"--active", "-f", file}, {"--check", "NP6001"}} {
 		r := run(t, append([]string{"doctor"}, args...)...)
 		if r.code != ExitUsage {
 			t.Errorf("doctor %v: exit %d, want %d", args, r.code, ExitUsage)
