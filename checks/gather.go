@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -39,12 +38,8 @@ func Gather(ctx context.Context, client kubernetes.Interface, namespace string) 
 	if skip, err := forbidden("namespaces", err); err != nil {
 		return nil, err
 	} else if !skip {
-		for _, ns := range nsList.Items {
-			labels := map[string]string{"kubernetes.io/metadata.name": ns.Name}
-			for k, v := range ns.Labels {
-				labels[k] = v
-			}
-			in.Snapshot.Namespaces = append(in.Snapshot.Namespaces, policy.Namespace{Name: ns.Name, Labels: labels})
+		for i := range nsList.Items {
+			in.Snapshot.Namespaces = append(in.Snapshot.Namespaces, policy.NamespaceFrom(&nsList.Items[i]))
 		}
 	}
 	// Pods of every namespace when we may: peers select pods anywhere. Otherwise the scope's.
@@ -57,16 +52,8 @@ func Gather(ctx context.Context, client kubernetes.Interface, namespace string) 
 	if skip, err := forbidden("pods", err); err != nil {
 		return nil, err
 	} else if !skip {
-		for i := range pods.Items {
-			p := &pods.Items[i]
-			if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Spec.HostNetwork {
-				continue
-			}
-			pod, err := policy.PodFrom(p)
-			if err != nil {
-				return nil, err
-			}
-			in.Snapshot.Pods = append(in.Snapshot.Pods, pod)
+		if in.Snapshot.Pods, err = policy.PodsFrom(pods.Items); err != nil {
+			return nil, err
 		}
 	}
 	nps, err := client.NetworkingV1().NetworkPolicies(namespace).List(ctx, list)

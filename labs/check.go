@@ -55,12 +55,8 @@ func (r *Rendered) LiveSnapshot(ctx context.Context, kube kubernetes.Interface) 
 		return nil, fmt.Errorf("listing namespaces: %w", asForbidden(err, "list", schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, ""))
 	}
 	snap := &policy.Snapshot{}
-	for _, ns := range nsList.Items {
-		labels := map[string]string{"kubernetes.io/metadata.name": ns.Name}
-		for k, v := range ns.Labels {
-			labels[k] = v
-		}
-		snap.Namespaces = append(snap.Namespaces, policy.Namespace{Name: ns.Name, Labels: labels})
+	for i := range nsList.Items {
+		snap.Namespaces = append(snap.Namespaces, policy.NamespaceFrom(&nsList.Items[i]))
 	}
 	for _, ns := range r.Namespaces {
 		if !slices.ContainsFunc(snap.Namespaces, func(n policy.Namespace) bool { return n.Name == ns }) {
@@ -70,13 +66,11 @@ func (r *Rendered) LiveSnapshot(ctx context.Context, kube kubernetes.Interface) 
 		if err != nil {
 			return nil, asForbidden(err, "list", schema.GroupVersionResource{Version: "v1", Resource: "pods"}, ns)
 		}
-		for i := range pods.Items {
-			p, err := policy.PodFrom(&pods.Items[i])
-			if err != nil {
-				return nil, err
-			}
-			snap.Pods = append(snap.Pods, p)
+		found, err := policy.PodsFrom(pods.Items)
+		if err != nil {
+			return nil, err
 		}
+		snap.Pods = append(snap.Pods, found...)
 		nps, err := kube.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, asForbidden(err, "list", schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}, ns)

@@ -377,21 +377,10 @@ func printTruthTables(out io.Writer, m *policy.Matrix, rows, cols []podGroup) er
 		if pi > 0 {
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(out, "%s:\n", port)
-		w := newTable(out)
-		header := []string{"FROM \\ TO"}
-		for _, c := range cols {
-			header = append(header, c.Name)
-		}
-		fmt.Fprintln(w, strings.Join(header, "\t"))
-		for _, r := range rows {
-			line := []string{r.Name}
-			for _, c := range cols {
-				line = append(line, cell(m.ClassAllowed(pi, r.class, c.class)))
-			}
-			fmt.Fprintln(w, strings.Join(line, "\t"))
-		}
-		if err := w.Flush(); err != nil {
+		rowNames, colNames := groupNames(rows), groupNames(cols)
+		if err := printMatrix(out, port.String()+":", rowNames, colNames, func(r, c int) string {
+			return cell(m.ClassAllowed(pi, rows[r].class, cols[c].class))
+		}); err != nil {
 			return err
 		}
 	}
@@ -401,6 +390,29 @@ func printTruthTables(out io.Writer, m *policy.Matrix, rows, cols []podGroup) er
 	}
 	_, err := fmt.Fprintln(out, legend)
 	return err
+}
+
+func groupNames(groups []podGroup) []string {
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	return names
+}
+
+// printMatrix prints a truth table under a title: rows from, columns to, cellAt's text in each.
+func printMatrix(out io.Writer, title string, rows, cols []string, cellAt func(r, c int) string) error {
+	fmt.Fprintln(out, title)
+	w := newTable(out)
+	fmt.Fprintln(w, "FROM \\ TO\t"+strings.Join(cols, "\t"))
+	for r, name := range rows {
+		line := []string{name}
+		for c := range cols {
+			line = append(line, cellAt(r, c))
+		}
+		fmt.Fprintln(w, strings.Join(line, "\t"))
+	}
+	return w.Flush()
 }
 
 func cell(allowed bool) string {

@@ -359,27 +359,22 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 
 // printProbeTables prints one table per port, cells "expected/observed".
 func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observation, s *policy.Snapshot, from, to []int) {
-	i := 0
+	ids := func(pods []int) []string {
+		names := make([]string, len(pods))
+		for i, p := range pods {
+			names[i] = s.Pods[p].ID()
+		}
+		return names
+	}
+	// obs holds, per port, every from (rows) x to (columns) in order.
+	per := len(from) * len(to)
 	for pi, pp := range ports {
 		if pi > 0 {
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(out, "%s (expected/observed):\n", pp)
-		w := newTable(out)
-		header := []string{"FROM \\ TO"}
-		for _, t := range to {
-			header = append(header, s.Pods[t].ID())
-		}
-		fmt.Fprintln(w, strings.Join(header, "\t"))
-		for _, f := range from {
-			line := []string{s.Pods[f].ID()}
-			for range to {
-				line = append(line, obsCell(obs[i]))
-				i++
-			}
-			fmt.Fprintln(w, strings.Join(line, "\t"))
-		}
-		_ = w.Flush()
+		_ = printMatrix(out, pp.String()+" (expected/observed):", ids(from), ids(to), func(r, c int) string {
+			return obsCell(obs[pi*per+r*len(to)+c])
+		})
 	}
 	fmt.Fprintln(out, "\n. allowed   X blocked   ? not probed (error)   - ignored   * observed differs from expected")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -56,16 +55,8 @@ func liveSnapshot(ctx context.Context, client kubernetes.Interface, sc scope, wa
 	if err != nil {
 		return nil, listError("pods", sc, err)
 	}
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Spec.HostNetwork {
-			continue
-		}
-		pod, err := policy.PodFrom(p)
-		if err != nil {
-			return nil, err
-		}
-		s.Pods = append(s.Pods, pod)
+	if s.Pods, err = policy.PodsFrom(pods.Items); err != nil {
+		return nil, err
 	}
 	nps, err := client.NetworkingV1().NetworkPolicies(sc.listNamespace()).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -80,13 +71,9 @@ func liveSnapshot(ctx context.Context, client kubernetes.Interface, sc scope, wa
 		return nil, listError("namespaces", sc, err)
 	default:
 		found := sc.all
-		for _, ns := range nsList.Items {
-			labels := map[string]string{"kubernetes.io/metadata.name": ns.Name}
-			for k, v := range ns.Labels {
-				labels[k] = v
-			}
-			s.Namespaces = append(s.Namespaces, policy.Namespace{Name: ns.Name, Labels: labels})
-			found = found || ns.Name == sc.namespace
+		for i := range nsList.Items {
+			s.Namespaces = append(s.Namespaces, policy.NamespaceFrom(&nsList.Items[i]))
+			found = found || nsList.Items[i].Name == sc.namespace
 		}
 		if !found {
 			return nil, fmt.Errorf("namespace %q not found; 'kubectl get namespaces' lists them, or use -A for all", sc.namespace)

@@ -225,6 +225,13 @@ func (e *Evaluator) side(c Connection, self, other Endpoint, egress bool) Side {
 			}
 		}
 	}
+	s.settle(egress)
+	return s
+}
+
+// settle gives a side its verdict's reason once its rules were held against the connection:
+// not isolated means allowed; isolated with no rule allowing means denied.
+func (s *Side) settle(egress bool) {
 	switch {
 	case !s.Isolated:
 		s.Allowed = true
@@ -232,7 +239,6 @@ func (e *Evaluator) side(c Connection, self, other Endpoint, egress bool) Side {
 	case !s.Allowed:
 		s.Reasons = []string{deniedReason(egress, s.Selecting)}
 	}
-	return s
 }
 
 // The reasons' wording, shared by Evaluate and Matrix.

@@ -80,3 +80,31 @@ func PodFrom(pod *corev1.Pod) (Pod, error) {
 	}
 	return p, nil
 }
+
+// NamespaceFrom takes a namespace's name and labels, with the label the API server always sets
+// (objects from files may lack it).
+func NamespaceFrom(ns *corev1.Namespace) Namespace {
+	labels := map[string]string{"kubernetes.io/metadata.name": ns.Name}
+	for k, v := range ns.Labels {
+		labels[k] = v
+	}
+	return Namespace{Name: ns.Name, Labels: labels}
+}
+
+// PodsFrom takes the pods policies govern from a list: finished pods and pods on the host
+// network (which NetworkPolicy does not cover) are left out.
+func PodsFrom(list []corev1.Pod) ([]Pod, error) {
+	var out []Pod
+	for i := range list {
+		p := &list[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || p.Spec.HostNetwork {
+			continue
+		}
+		pod, err := PodFrom(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pod)
+	}
+	return out, nil
+}

@@ -124,13 +124,7 @@ func (m *Matrix) side(port, self, other int, egress bool) Side {
 		}
 	}
 	s.Isolated = len(selecting) > 0
-	switch {
-	case !s.Isolated:
-		s.Allowed = true
-		s.Reasons = []string{notIsolatedReason(egress)}
-	case !s.Allowed:
-		s.Reasons = []string{deniedReason(egress, s.Selecting)}
-	}
+	s.settle(egress)
 	return s
 }
 
