@@ -60,3 +60,41 @@ func BenchmarkRun200Probes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatrix9x2 is the other figure: 9 pods x 2 ports whose probes all time out
+// as expected (a default deny), with a 1 s probe timeout. The wall time, in probe deadlines,
+// should be about one: a round, no retries.
+//
+//	go test -short -run '^$' -bench BenchmarkMatrix9x2 -benchtime=1x ./probe/
+func BenchmarkMatrix9x2(b *testing.B) {
+	var jobs []Job
+	for pod := range 9 {
+		for _, port := range []int32{80, 81} {
+			jobs = append(jobs, tcpJob(fmt.Sprintf("p%d", pod), "10.0.3.1", port, false))
+		}
+	}
+	exec := ExecutorFunc(func(ctx context.Context, req ExecRequest) ([]byte, []byte, error) {
+		if slices.Equal(req.Command, detectCommand) {
+			return []byte(busyboxDetect), nil, nil
+		}
+		<-ctx.Done() // dropped: the client waits for its deadline
+		return nil, nil, ctx.Err()
+	})
+	var wall time.Duration
+	var deadline time.Duration
+	ops := 0
+	for b.Loop() {
+		r := &Runner{Exec: exec, Parallel: DefaultParallel, Timeout: time.Second, Retries: 1}
+		deadline = r.deadline()
+		start := time.Now()
+		for _, res := range r.Run(context.Background(), jobs) {
+			if res.Outcome != Timeout || !res.Agrees() {
+				b.Fatalf("%s:%d: %s (%v)", res.Job.From, res.Job.Port, res.Outcome, res.Err)
+			}
+		}
+		wall += time.Since(start)
+		ops++
+	}
+	b.ReportMetric((wall / time.Duration(ops)).Seconds(), "wall-s/op")
+	b.ReportMetric(float64(wall/time.Duration(ops))/float64(deadline), "probe-deadlines/op")
+}

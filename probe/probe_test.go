@@ -204,7 +204,8 @@ func TestRunBoundsParallelism(t *testing.T) {
 }
 
 // A probe that hangs is cut at its deadline and reported as a timeout; the matrix of the
-// issue (9 pods x 2 ports), all agreeing, takes about one probe timeout, not one per probe.
+// issue (9 pods x 2 ports), all agreeing, runs as one round: every probe in flight at once and
+// none retried. (How long that takes is BenchmarkMatrix9x2's figure, not a test's.)
 func TestRunTimeoutThroughContext(t *testing.T) {
 	var mu sync.Mutex
 	var budgets []time.Duration
@@ -227,9 +228,7 @@ func TestRunTimeoutThroughContext(t *testing.T) {
 		}
 	}
 	r := &Runner{Exec: f, Timeout: 200 * time.Millisecond, Parallel: 25, Retries: 3}
-	start := time.Now()
 	results := r.Run(context.Background(), jobs)
-	elapsed := time.Since(start)
 
 	for _, res := range results {
 		if res.Outcome != Timeout || res.Err != nil || res.Attempts != 1 || !res.Agrees() {
@@ -241,8 +240,8 @@ func TestRunTimeoutThroughContext(t *testing.T) {
 			t.Errorf("a probe ran with a budget of %s, want a deadline within %s", b, r.deadline())
 		}
 	}
-	if limit := 2 * r.deadline(); elapsed > limit {
-		t.Errorf("18 agreeing probes took %s, want under two probe deadlines (%s); one after the other they take %s", elapsed, limit, 18*r.deadline())
+	if f.maxInFlight != len(jobs) {
+		t.Errorf("at most %d probes were in flight at once, want all %d in one round", f.maxInFlight, len(jobs))
 	}
 }
 
