@@ -13,34 +13,34 @@ import (
 
 // Verdict is the answer for one connection, with the reasons of each side.
 type Verdict struct {
-	Allowed bool
-	Egress  Side // the source's side
-	Ingress Side // the destination's side
+	Allowed bool `json:"allowed"`
+	Egress  Side `json:"egress"`  // the source's side
+	Ingress Side `json:"ingress"` // the destination's side
 }
 
 // Side is what the policies of one end of a connection decided.
 type Side struct {
 	// Isolated is true when some policy selects the pod for this direction; only then do
 	// policies restrict it. Addresses outside the cluster are never isolated.
-	Isolated bool
-	Allowed  bool
+	Isolated bool `json:"isolated"`
+	Allowed  bool `json:"allowed"`
 	// Selecting names the policies that select the pod for this direction.
-	Selecting []string
+	Selecting []string `json:"selecting"`
 	// Reasons say which rule allowed the traffic, or why nothing did. They name policies and
 	// rules, never the pods, so that pods that behave the same share them.
-	Reasons []string
+	Reasons []string `json:"reasons"`
 	// Rules is every rule of the selecting policies, as considered: the walkthrough.
-	Rules []RuleCheck
+	Rules []RuleCheck `json:"rules,omitempty"`
 }
 
 // RuleCheck is one rule of a selecting policy, held against the connection.
 type RuleCheck struct {
-	Policy    string // namespace/name
-	Index     int    // the rule's index in the policy's ingress or egress list
-	Peers     string // what the rule's peers select, in words
-	PeerMatch bool
-	Ports     string // what the rule's ports admit, in words
-	PortMatch bool
+	Policy    string `json:"policy"` // namespace/name
+	Index     int    `json:"rule"`   // the rule's index in the policy's ingress or egress list
+	Peers     string `json:"peers"`  // what the rule's peers select, in words
+	PeerMatch bool   `json:"peerMatch"`
+	Ports     string `json:"ports"` // what the rule's ports admit, in words
+	PortMatch bool   `json:"portMatch"`
 }
 
 // Evaluator answers connections for one snapshot.
