@@ -270,7 +270,7 @@ func (o *ProbeOptions) Validate() error {
 		return err
 	}
 	o.explain = ExplainOptions{IOStreams: o.IOStreams, cluster: o.cluster, AllNamespaces: o.AllNamespaces,
-		Ports: o.Ports, From: o.From, To: o.To, Output: outputTable}
+		Ports: o.Ports, From: o.From, To: o.To, Output: o.Output}
 	return o.explain.Validate()
 }
 
