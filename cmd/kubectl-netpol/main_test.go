@@ -180,6 +180,10 @@ func TestKubectlLabSession(t *testing.T) {
 	if out, errOut, code := k.kubectl("netpol", "lab", "up", "dns-egress"); code != 0 || !strings.Contains(out, "Lab dns-egress is up") {
 		t.Fatalf("lab up: exit %d\n%s%s", code, out, errOut)
 	}
+	// Graded before the learner writes anything: FAIL, exit 1, with hints.
+	if out, _, code := k.kubectl("netpol", "lab", "check", "dns-egress", "--static-only"); code != 1 || !strings.Contains(out, "FAIL") || !strings.Contains(out, "hint:") {
+		t.Errorf("lab check before: exit %d\n%s", code, out)
+	}
 	solution, _, code := k.kubectl("netpol", "lab", "show", "dns-egress", "--solution")
 	if code != 0 {
 		t.Fatalf("lab show --solution: exit %d", code)
@@ -189,6 +193,9 @@ func TestKubectlLabSession(t *testing.T) {
 	apply.Stdin = strings.NewReader(solution)
 	if out, err := apply.CombinedOutput(); err != nil || !strings.Contains(string(out), "networkpolicy.networking.k8s.io/allow-dns created") {
 		t.Fatalf("kubectl apply of the solution: %v\n%s", err, out)
+	}
+	if out, errOut, code := k.kubectl("netpol", "lab", "check", "dns-egress", "--static-only"); code != 0 || !strings.Contains(out, "PASS") {
+		t.Errorf("lab check after applying the solution: exit %d\n%s%s", code, out, errOut)
 	}
 	out, _, _ := k.kubectl("netpol", "lab", "status", "dns-egress", "-o", "json")
 	var sts []struct {
