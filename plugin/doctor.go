@@ -89,7 +89,8 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", string(checks.SeverityError), "Exit 1 when a finding is at least this severe: error, warning, info or never")
 	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, namespace-labels, dns, selectors, coverage) or IDs such as NP3002, which report only that finding")
 	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (names) or findings (IDs)")
-	o.probeFlags.add(cmd)
+	o.probeFlags.addTimeoutAndImage(cmd)
+	cmd.Flag("probe-image").Usage = "Image of the --active test's server and client pods (needs httpd and wget)"
 	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
 	return cmd
 }

@@ -27,10 +27,16 @@ type probeFlags struct {
 }
 
 func (f *probeFlags) add(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&f.Timeout, "probe-timeout", probe.DefaultTimeout, "How long one probe waits for an answer")
+	f.addTimeoutAndImage(cmd)
 	cmd.Flags().IntVar(&f.Parallel, "parallel", probe.DefaultParallel, "Probes in flight at once")
 	cmd.Flags().IntVar(&f.Retries, "retries", 1, "Extra rounds for the probes whose result differs from the expectation")
 	cmd.Flags().BoolVar(&f.NoInject, "no-inject", false, "Never add a probe container (an ephemeral container) to a pod without nc, wget or nslookup")
+}
+
+// addTimeoutAndImage adds only the flags that matter where probes never inject (doctor).
+func (f *probeFlags) addTimeoutAndImage(cmd *cobra.Command) {
+	f.Parallel, f.Retries = probe.DefaultParallel, 1
+	cmd.Flags().DurationVar(&f.Timeout, "probe-timeout", probe.DefaultTimeout, "How long one probe waits for an answer")
 	cmd.Flags().StringVar(&f.Image, "probe-image", probe.DefaultImage, "Image of the probe container added to pods without a client")
 }
 
