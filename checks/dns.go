@@ -159,13 +159,13 @@ func (d DNS) Port(proto corev1.Protocol) int32 {
 	return 53
 }
 
-// dnsEgress checks every egress-isolated pod: may it reach a DNS pod over UDP, and over TCP?
-// Pods isolated by the same policies are reported together.
-func dnsEgress(in *Input, dns DNS) []Finding {
-	const check = "dns"
+// Evaluator evaluates the input's policies with the DNS pods in the picture. The snapshot it
+// returns holds the input's pods first, in order (index i is in.Snapshot.Pods[i]), then the DNS
+// pods the input lacked; the pointers are to the DNS pods in it.
+func (d DNS) Evaluator(in *Input) (*policy.Evaluator, *policy.Snapshot, []*policy.Pod, error) {
 	snap := &policy.Snapshot{Namespaces: in.Snapshot.Namespaces, Policies: in.Snapshot.Policies,
 		Pods: slices.Clone(in.Snapshot.Pods)}
-	for _, p := range dns.Pods {
+	for _, p := range d.Pods {
 		if !slices.ContainsFunc(snap.Pods, func(q policy.Pod) bool { return q.ID() == p.ID() }) {
 			snap.Pods = append(snap.Pods, p)
 		}
@@ -175,13 +175,24 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 	}
 	ev, err := policy.New(snap)
 	if err != nil {
-		return []Finding{unreadable(check, "NP3001", err)}
+		return nil, nil, nil, err
 	}
-	dnsPods := make([]*policy.Pod, 0, len(dns.Pods))
+	var dnsPods []*policy.Pod
 	for i := range snap.Pods {
-		if slices.ContainsFunc(dns.Pods, func(p policy.Pod) bool { return p.ID() == snap.Pods[i].ID() }) {
+		if slices.ContainsFunc(d.Pods, func(p policy.Pod) bool { return p.ID() == snap.Pods[i].ID() }) {
 			dnsPods = append(dnsPods, &snap.Pods[i])
 		}
+	}
+	return ev, snap, dnsPods, nil
+}
+
+// dnsEgress checks every egress-isolated pod: may it reach a DNS pod over UDP, and over TCP?
+// Pods isolated by the same policies are reported together.
+func dnsEgress(in *Input, dns DNS) []Finding {
+	const check = "dns"
+	ev, snap, dnsPods, err := dns.Evaluator(in)
+	if err != nil {
+		return []Finding{unreadable(check, "NP3001", err)}
 	}
 	reaches := func(p *policy.Pod, proto corev1.Protocol, to []*policy.Pod, ext netip.Addr) (bool, policy.Verdict) {
 		var last policy.Verdict

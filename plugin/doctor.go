@@ -208,6 +208,7 @@ func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, 
 	}
 	findings := checks.Run(in, o.Checks, o.Skip)
 	runner := o.probeFlags.runner(c)
+	runner.NoInject = true // doctor adds nothing to pods (the active test makes its own)
 	if !o.NoLive && o.selected("dns", checks.LiveDNSID) {
 		p.Update("looking up kubernetes.default from inside pods")
 		findings = append(findings, liveDNS(ctx, runner, in)...)
@@ -233,14 +234,13 @@ func (o *DoctorOptions) selected(name, id string) bool {
 
 // liveDNS looks up kubernetes.default from one pod of each namespace that has egress-isolated
 // pods (where policies can break DNS), and ties a failure to the policies, or clears them.
-// It never adds a probe container: doctor without --active writes nothing.
+// The runner must not inject probe containers: doctor without --active writes nothing.
 func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []checks.Finding {
 	const check = "dns"
 	dns := checks.FindDNS(in)
-	snap, _ := policy.WithClusterDNS(in.Snapshot)
-	ev, err := policy.New(snap)
+	ev, snap, dnsPods, err := dns.Evaluator(in)
 	if err != nil {
-		return nil
+		return nil // the static checks report the unreadable policy (NP4006)
 	}
 	type candidate struct {
 		pod    *policy.Pod
@@ -249,11 +249,11 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 	var picks []candidate
 	seen := map[string]bool{}
 	for i := range in.Snapshot.Pods {
-		p := &in.Snapshot.Pods[i]
+		p := &snap.Pods[i]
 		if seen[p.Namespace] || len(p.IPs) == 0 || p.Namespace == "kube-system" || !in.InScope(p.Namespace) {
 			continue
 		}
-		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: &dns.Pods[0]}, Port: dns.Port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
+		v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.Port(corev1.ProtocolUDP), Protocol: corev1.ProtocolUDP})
 		if !v.Egress.Isolated {
 			continue
 		}
@@ -268,14 +268,12 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 		note = fmt.Sprintf(" (first %d of %d namespaces)", maxLiveDNSNamespaces, len(picks))
 		picks = picks[:maxLiveDNSNamespaces]
 	}
-	live := *runnerSettings(runner)
-	live.NoInject = true
 	jobs := make([]probe.Job, len(picks))
 	for i, c := range picks {
 		jobs[i] = probe.Job{From: probe.PodRef{Namespace: c.pod.Namespace, Name: c.pod.Name}, To: probe.Target{Name: "cluster DNS"},
 			Kind: probe.DNSLookup, Protocol: corev1.ProtocolUDP, Port: 53, Expected: c.policy.Allowed}
 	}
-	results := live.Run(ctx, jobs)
+	results := runner.Run(ctx, jobs)
 	var out []checks.Finding
 	ok := 0
 	for i, r := range results {
@@ -306,12 +304,6 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 		out = append(out, checks.Pass(check, checks.LiveDNSID, fmt.Sprintf("names resolve from %d of %d namespace(s) with egress-isolated pods%s", ok, len(picks), note)))
 	}
 	return out
-}
-
-// runnerSettings copies a runner's settings into a fresh one (a Runner must not be copied
-// once used).
-func runnerSettings(r *probe.Runner) *probe.Runner {
-	return &probe.Runner{Exec: r.Exec, Client: r.Client, Timeout: r.Timeout, Parallel: r.Parallel, Retries: r.Retries, NoInject: r.NoInject, Image: r.Image}
 }
 
 // --- printing
