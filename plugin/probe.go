@@ -115,7 +115,7 @@ func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []p
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("probes interrupted: %w", err)
 	}
-	var podErrs []error
+	var podErrs []*probe.PodError
 	for i, res := range results {
 		o := &obs[index[i]]
 		o.Outcome, o.Detail = string(res.Outcome), res.Detail
@@ -138,10 +138,9 @@ func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []p
 	return nil
 }
 
-func allSameKind(errs []error) bool {
-	first := errs[0].(*probe.PodError).Kind
+func allSameKind(errs []*probe.PodError) bool {
 	for _, e := range errs {
-		if e.(*probe.PodError).Kind != first {
+		if e.Kind != errs[0].Kind {
 			return false
 		}
 	}
