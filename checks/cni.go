@@ -107,9 +107,14 @@ func runCNICheck(in *Input) []Finding {
 
 	var out []Finding
 	if dsForbidden == nil {
+		// With a plugin of unknown enforcement beside it, "nothing enforces" is not certain.
+		consequence := "No other policy engine was found, so every NetworkPolicy in this cluster is accepted by the API server and silently ignored."
+		if len(unknown) > 0 {
+			consequence = "Unless the other plugin found (see below) enforces them, NetworkPolicies in this cluster are accepted by the API server and silently ignored."
+		}
 		for _, e := range no {
 			out = append(out, finding(cniCheckName, cniIDNotEnforced, SeverityError, e.resource,
-				fmt.Sprintf("%s does not enforce NetworkPolicy: %s. No other policy engine was found, so every NetworkPolicy in this cluster is accepted by the API server and silently ignored.", e.where(), e.detail),
+				fmt.Sprintf("%s does not enforce NetworkPolicy: %s. %s", e.where(), e.detail, consequence),
 				e.fix+"\n"+cniActiveHint))
 		}
 	}

@@ -196,6 +196,11 @@ func TestCNIDetection(t *testing.T) {
 			[]cniWant{{id: "NP1001", status: StatusFail, msg: []string{"--network-policy=false"}, fix: []string{`"path":"/spec/template/spec/containers/0/args/1","value":"--network-policy=true"`}}}},
 		{"kindnet without a readable tag", live(Input{DaemonSets: ds(kindnetDS("localhost:5000/kindnetd@sha256:" + strings.Repeat("cd", 32)))}),
 			[]cniWant{{id: "NP1002", status: StatusFail, resource: "DaemonSet/kube-system/kindnet", fix: []string{activeHint}}}},
+		// A plugin that does not enforce beside one whose enforcement is unknown: the error
+		// stands, but "nothing enforces" is no longer certain.
+		{"flannel beside kindnet without a readable tag", live(Input{DaemonSets: ds(flannelDS("kube-flannel", "kube-flannel-ds"), kindnetDS("localhost:5000/kindnetd@sha256:"+strings.Repeat("cd", 32)))}),
+			[]cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-flannel/kube-flannel-ds", msg: []string{"Unless the other plugin found"}},
+				{id: "NP1002", status: StatusFail, resource: "DaemonSet/kube-system/kindnet"}}},
 
 		// k3s: its node annotation.
 		{"k3s with --disable-network-policy", live(Input{DaemonSets: ds(), Nodes: []corev1.Node{
