@@ -163,25 +163,10 @@ func (d DNS) Port(proto corev1.Protocol) int32 {
 // returns holds the input's pods first, in order (index i is in.Snapshot.Pods[i]), then the DNS
 // pods the input lacked; the pointers are to the DNS pods in it.
 func (d DNS) Evaluator(in *Input) (*policy.Evaluator, *policy.Snapshot, []*policy.Pod, error) {
-	snap := &policy.Snapshot{Namespaces: in.Snapshot.Namespaces, Policies: in.Snapshot.Policies,
-		Pods: slices.Clone(in.Snapshot.Pods)}
-	for _, p := range d.Pods {
-		if !slices.ContainsFunc(snap.Pods, func(q policy.Pod) bool { return q.ID() == p.ID() }) {
-			snap.Pods = append(snap.Pods, p)
-		}
-	}
-	if !slices.ContainsFunc(snap.Namespaces, func(n policy.Namespace) bool { return n.Name == "kube-system" }) {
-		snap.Namespaces = append(slices.Clone(snap.Namespaces), policy.Namespace{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}})
-	}
+	snap, dnsPods := policy.WithDNS(in.Snapshot, d.Pods)
 	ev, err := policy.New(snap)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	var dnsPods []*policy.Pod
-	for i := range snap.Pods {
-		if slices.ContainsFunc(d.Pods, func(p policy.Pod) bool { return p.ID() == snap.Pods[i].ID() }) {
-			dnsPods = append(dnsPods, &snap.Pods[i])
-		}
 	}
 	return ev, snap, dnsPods, nil
 }

@@ -50,7 +50,7 @@ func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error
 	}
 	endpoint := func(s string) (policy.Endpoint, error) {
 		if s == KubeDNS {
-			return policy.Endpoint{Pod: pods[dns[0]]}, nil
+			return policy.Endpoint{Pod: dns[0]}, nil
 		}
 		if p, ok := pods[s]; ok {
 			return policy.Endpoint{Pod: p}, nil

@@ -41,22 +41,40 @@ var ClusterDNS = Pod{
 }
 
 // WithClusterDNS returns the snapshot with the cluster DNS in it: its own kube-dns pods if it
-// has any, or else ClusterDNS (and kube-system). It also returns the DNS pods' IDs.
-func WithClusterDNS(s *Snapshot) (*Snapshot, []string) {
-	var dns []string
+// has any, or else ClusterDNS; and the DNS pods in the returned snapshot.
+func WithClusterDNS(s *Snapshot) (*Snapshot, []*Pod) {
+	var dns []Pod
 	for i := range s.Pods {
 		if isClusterDNS(&s.Pods[i]) {
-			dns = append(dns, s.Pods[i].ID())
+			dns = append(dns, s.Pods[i])
 		}
 	}
-	if len(dns) > 0 {
-		return s, dns
+	if len(dns) == 0 {
+		dns = []Pod{ClusterDNS}
 	}
-	out := &Snapshot{Namespaces: slices.Clone(s.Namespaces), Pods: append(slices.Clone(s.Pods), ClusterDNS), Policies: s.Policies}
+	return WithDNS(s, dns)
+}
+
+// WithDNS returns a copy of the snapshot that holds the given DNS pods (those it lacks are
+// appended, after its own pods in their order) and the kube-system namespace; and the DNS
+// pods in the copy.
+func WithDNS(s *Snapshot, dns []Pod) (*Snapshot, []*Pod) {
+	out := &Snapshot{Namespaces: slices.Clone(s.Namespaces), Pods: slices.Clone(s.Pods), Policies: s.Policies}
+	for _, d := range dns {
+		if !slices.ContainsFunc(out.Pods, func(p Pod) bool { return p.ID() == d.ID() }) {
+			out.Pods = append(out.Pods, d)
+		}
+	}
 	if !slices.ContainsFunc(out.Namespaces, func(n Namespace) bool { return n.Name == "kube-system" }) {
 		out.Namespaces = append(out.Namespaces, Namespace{Name: "kube-system", Labels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}})
 	}
-	return out, []string{ClusterDNS.ID()}
+	var pods []*Pod
+	for i := range out.Pods {
+		if slices.ContainsFunc(dns, func(d Pod) bool { return d.ID() == out.Pods[i].ID() }) {
+			pods = append(pods, &out.Pods[i])
+		}
+	}
+	return out, pods
 }
 
 func isClusterDNS(p *Pod) bool {
@@ -66,16 +84,10 @@ func isClusterDNS(p *Pod) bool {
 // Warnings finds the policies of the snapshot that select nothing, name what does not exist,
 // or cut pods off from DNS. A policy that cannot be compiled is an error, as in New.
 func Warnings(s *Snapshot) ([]Warning, error) {
-	withDNS, dnsIDs := WithClusterDNS(s)
+	withDNS, dnsPods := WithClusterDNS(s)
 	e, err := New(withDNS)
 	if err != nil {
 		return nil, err
-	}
-	var dnsPods []*Pod
-	for i := range withDNS.Pods {
-		if slices.Contains(dnsIDs, withDNS.Pods[i].ID()) {
-			dnsPods = append(dnsPods, &withDNS.Pods[i])
-		}
 	}
 	w := newWarner(e)
 	var out []Warning
