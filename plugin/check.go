@@ -100,6 +100,8 @@ type checkReport struct {
 	Static  []labs.Graded `json:"static"`
 	Live    []observation `json:"live,omitempty"`
 	Summary *summary      `json:"liveSummary,omitempty"`
+	// LiveError is the one reason why no probe could run; the verdict is then the static one.
+	LiveError string `json:"liveError,omitempty"`
 }
 
 // Run grades and prints.
@@ -140,7 +142,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			return err
 		}
 		sum := summarize(obs)
-		rep.Live, rep.Summary = obs, &sum
+		rep.Live, rep.Summary, rep.LiveError = obs, &sum, failureReason(obs)
 		pass = pass && sum.Wrong == 0
 	}
 	rep.Verdict = "FAIL"
@@ -263,6 +265,10 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 	}
 	staticRight := !slices.ContainsFunc(rep.Static, func(g labs.Graded) bool { return !g.Correct })
 	switch {
+	case rep.Summary != nil && rep.Summary.Failed > 0 && rep.Summary.Failed == rep.Summary.Total-rep.Summary.Ignored:
+		fmt.Fprintf(out, "\n%s (static only): %s goal connections right; the live check could not run (see above), so nothing was observed\n", rep.Verdict, rep.Score)
+	case rep.Summary != nil && rep.Summary.Failed > 0:
+		fmt.Fprintf(out, "\n%s: %s goal connections right; %d of %d live probes could not run (see above)\n", rep.Verdict, rep.Score, rep.Summary.Failed, rep.Summary.Total-rep.Summary.Ignored)
 	case staticRight && rep.Summary != nil && rep.Summary.Wrong > 0:
 		fmt.Fprintf(out, "\n%s: your policies are right (%s goal connections), but %d live probe(s) disagree with the goal\n", rep.Verdict, rep.Score, rep.Summary.Wrong)
 	case rep.Live == nil && !files:

@@ -76,10 +76,12 @@ type observation struct {
 	Error    string `json:"error,omitempty"`
 }
 
-// summary counts a run: correct and wrong among the probed, ignored the rest.
+// summary counts a run: correct and wrong among the probed, failed the probes that could not
+// run (an exec error, no client), ignored the connections no probe can test.
 type summary struct {
 	Correct int `json:"correct"`
 	Wrong   int `json:"wrong"`
+	Failed  int `json:"failed"`
 	Ignored int `json:"ignored"`
 	Total   int `json:"total"`
 }
@@ -88,8 +90,10 @@ func summarize(obs []observation) summary {
 	s := summary{Total: len(obs)}
 	for _, o := range obs {
 		switch {
-		case o.Ignored != "" || o.Observed == nil:
+		case o.Ignored != "":
 			s.Ignored++
+		case o.Observed == nil:
+			s.Failed++
 		case o.Correct:
 			s.Correct++
 		default:
@@ -100,7 +104,27 @@ func summarize(obs []observation) summary {
 }
 
 func (s summary) String() string {
-	return fmt.Sprintf("%d correct, %d wrong, %d ignored of %d", s.Correct, s.Wrong, s.Ignored, s.Total)
+	failed := ""
+	if s.Failed > 0 {
+		failed = fmt.Sprintf("%d failed, ", s.Failed)
+	}
+	return fmt.Sprintf("%d correct, %d wrong, %s%d ignored of %d", s.Correct, s.Wrong, failed, s.Ignored, s.Total)
+}
+
+// failureReason is the one reason why every probe failed, or "" when some ran or they failed
+// for different reasons.
+func failureReason(obs []observation) string {
+	reason := ""
+	for _, o := range obs {
+		switch {
+		case o.Ignored != "":
+		case o.Observed != nil || reason != "" && o.Error != reason:
+			return ""
+		default:
+			reason = o.Error
+		}
+	}
+	return reason
 }
 
 // runProbes probes the jobs (the observations not ignored) and fills in what was observed.
@@ -178,10 +202,15 @@ func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, pr
 func printObservationNotes(out io.Writer, obs []observation) {
 	leaked, refused := 0, 0
 	var lines []string
+	once := failureReason(obs)
+	if once != "" {
+		fmt.Fprintf(out, "\nNo probe could run: %s\n", once)
+	}
 	for _, o := range obs {
 		conn := fmt.Sprintf("%s -> %s %d/%s", o.From, o.To, o.Port, o.Protocol)
 		switch {
 		case o.Ignored != "":
+		case o.Error != "" && once != "":
 		case o.Error != "":
 			lines = append(lines, fmt.Sprintf("  %s: not probed: %s", conn, o.Error))
 		case !o.Correct:

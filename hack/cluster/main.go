@@ -16,7 +16,10 @@ const usage = `usage: local-cluster up|down|kubeconfig|bindir   (make cluster-up
 
   up          start the local control plane in the background (state in $KUBECTL_NETPOL_CLUSTER_DIR,
               default $KUBECTL_NETPOL_CACHE/cluster,
-              where the cache defaults to ~/.cache/kubectl-netpol) and print its kubeconfig path
+              where the cache defaults to ~/.cache/kubectl-netpol) and print its kubeconfig path;
+              its node is the real one (pods in network namespaces, kube-proxy, CoreDNS,
+              kube-router enforcing NetworkPolicy) where this machine can run it (Linux, root),
+              else kwok's API-only node; KUBECTL_NETPOL_NODE=api-only asks for that one
   down        stop it and delete its state
   kubeconfig  print the kubeconfig path
   bindir      print the folder with kubectl and the other control-plane binaries (builds them if needed)
@@ -51,7 +54,15 @@ func run(ctx context.Context, verb string) error {
 		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
-		c, err := localcluster.Start(ctx, localcluster.Options{Dir: dir, Detach: true, Log: os.Stderr})
+		opts := localcluster.Options{Dir: dir, Detach: true, Log: os.Stderr}
+		if os.Getenv("KUBECTL_NETPOL_NODE") != "api-only" {
+			if err := localcluster.DataplaneSupported(); err != nil {
+				fmt.Fprintf(os.Stderr, "API-only node (kwok): %v\n", err)
+			} else {
+				opts.Dataplane = true
+			}
+		}
+		c, err := localcluster.Start(ctx, opts)
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,33 @@ func EnsureBinaries(ctx context.Context, log io.Writer) (string, error) {
 	return dir, checkBinaries(dir)
 }
 
+// NodeComponents are the real node's executables, built by hack/nodebin.sh.
+var NodeComponents = []string{"containerd", "containerd-shim-runc-v2", "ctr", "kubelet", "kube-proxy", "kube-router", "busybox"}
+
+// EnsureNodeBinaries returns the folder holding the real node's binaries and images, building
+// them first if needed (about 10 minutes cold; it also installs missing Debian packages as root).
+// KUBECTL_NETPOL_NODEBIN names a ready folder and skips the build.
+func EnsureNodeBinaries(ctx context.Context, log io.Writer) (string, error) {
+	dir := os.Getenv("KUBECTL_NETPOL_NODEBIN")
+	if dir == "" {
+		script := filepath.Join(RepoRoot(), "hack", "nodebin.sh")
+		var out bytes.Buffer
+		cmd := exec.CommandContext(ctx, "bash", script)
+		cmd.Stdout = &out
+		cmd.Stderr = log
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("building the node with %s: %w", script, err)
+		}
+		dir = strings.TrimSpace(out.String())
+	}
+	for _, name := range NodeComponents {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("node binary missing: %w (run 'make nodebin')", err)
+		}
+	}
+	return dir, nil
+}
+
 func checkBinaries(dir string) error {
 	for _, name := range Components {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {

@@ -1,7 +1,11 @@
-// Package localcluster runs a real Kubernetes control plane on loopback for kubectl-netpol's
+// Package localcluster runs a real Kubernetes control plane on this machine for kubectl-netpol's
 // integration tests and demo: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
-// from one pinned release, plus kwok, which plays the kubelet of one fake node so that pods
-// become Running and Ready with IPs. There is no container runtime and no pod network.
+// from one pinned release, and one node of one of two kinds:
+//   - the API-only node (default): kwok plays the kubelet of a fake node, so that pods become
+//     Running and Ready with IPs at once; there is no container runtime and no pod network;
+//   - the real node (Options.Dataplane, Linux and root only; see node.go): containerd, runc and a
+//     real kubelet run the pods in network namespaces of their own, kube-proxy serves Service
+//     IPs, CoreDNS answers cluster names, and kube-router enforces NetworkPolicy.
 package localcluster
 
 import (
@@ -51,6 +55,9 @@ type Options struct {
 	// probes need it; a cluster for people leaves it off, since it hands whoever may exec into
 	// pods a shell on the host.
 	HostExec bool
+	// Dataplane runs the real node instead of kwok's fake one (see node.go); DataplaneSupported
+	// says whether this machine can.
+	Dataplane bool
 }
 
 // PodCIDRHostExec is where pod IPs come from when exec runs on the host.
@@ -75,14 +82,20 @@ type Cluster struct {
 	RESTConfig *rest.Config // the same credentials, for clients in tests
 	BinDir     string       // where kubectl and the other components are
 
+	// NodeBinDir holds the real node's binaries and images; Node its network layout (nil on
+	// the API-only node).
+	NodeBinDir string
+	Node       *node
+
 	pki       *pki
 	server    string
 	procs     []*process
 	removeDir bool
 }
 
-// Start builds the binaries if needed, starts every component on loopback and returns once the
-// fake node is Ready and the controllers run. On failure it stops what it started.
+// Start builds the binaries if needed, starts every component and returns once the node is Ready
+// and the controllers run (and, on the real node, CoreDNS answers). On failure it stops what it
+// started.
 func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	log := opts.Log
 	if log == nil {
@@ -93,41 +106,58 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return nil, err
 	}
 	c = &Cluster{Dir: opts.Dir, BinDir: binDir}
+	if opts.Dataplane {
+		if err := DataplaneSupported(); err != nil {
+			return nil, err
+		}
+		if c.NodeBinDir, err = EnsureNodeBinaries(ctx, log); err != nil {
+			return nil, err
+		}
+	}
 	if c.Dir == "" {
 		if c.Dir, err = os.MkdirTemp("", "kubectl-netpol-cluster-"); err != nil {
 			return nil, err
 		}
 		c.removeDir = true
 	}
-	defer func() {
-		if err != nil {
-			c.Stop()
-		}
-	}()
 	started := time.Now()
-	if err := c.start(ctx, opts.Detach, opts.HostExec); err != nil {
+	if err := c.start(ctx, opts); err != nil {
+		if os.Getenv("KUBECTL_NETPOL_KEEP_FAILED") != "" {
+			return nil, fmt.Errorf("%w\n(kept for inspection in %s: KUBECTL_NETPOL_KEEP_FAILED is set)", err, c.Dir)
+		}
+		c.Stop()
 		return nil, err
 	}
 	fmt.Fprintf(log, "local control plane ready in %.1fs: KUBECONFIG=%s\n", time.Since(started).Seconds(), c.Kubeconfig)
 	return c, nil
 }
 
-func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
+func (c *Cluster) start(ctx context.Context, opts Options) error {
+	detach := opts.Detach
 	ports, err := freePorts(4)
 	if err != nil {
 		return err
 	}
 	etcdPort, peerPort, apiPort, kubeletPort := ports[0], ports[1], ports[2], ports[3]
-	c.server = "https://127.0.0.1:" + strconv.Itoa(apiPort)
+	// The apiserver listens on loopback; with the real node, on the host's end of the link to
+	// the node instead, which only this machine and the node reach.
+	apiAddress, nodeIP := "127.0.0.1", "127.0.0.1"
+	if opts.Dataplane {
+		if c.Node, err = newNode(c.Dir); err != nil {
+			return err
+		}
+		apiAddress, nodeIP = c.Node.HostIP, c.Node.NodeIP
+	}
+	c.server = "https://" + net.JoinHostPort(apiAddress, strconv.Itoa(apiPort))
 
 	if c.pki, err = newPKI(filepath.Join(c.Dir, "pki")); err != nil {
 		return err
 	}
-	serving, err := c.pki.serving("apiserver", "127.0.0.1", "localhost", "10.96.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
+	serving, err := c.pki.serving("apiserver", apiAddress, "localhost", "10.96.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
 	if err != nil {
 		return err
 	}
-	kubelet, err := c.pki.serving("kubelet", "127.0.0.1", "localhost", NodeName)
+	kubelet, err := c.pki.serving("kubelet", nodeIP, "localhost", NodeName)
 	if err != nil {
 		return err
 	}
@@ -162,12 +192,12 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 
 	apiserver, err := c.run(detach, "kube-apiserver",
 		"--etcd-servers="+etcdURL,
-		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port="+strconv.Itoa(apiPort),
+		"--bind-address="+apiAddress, "--advertise-address="+apiAddress, "--secure-port="+strconv.Itoa(apiPort),
 		"--tls-cert-file="+serving.Cert, "--tls-private-key-file="+serving.Key,
 		"--client-ca-file="+c.pki.caPath(),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+sa.Cert, "--service-account-signing-key-file="+sa.Key,
-		"--service-cluster-ip-range=10.96.0.0/16",
+		"--service-cluster-ip-range="+serviceCIDR,
 		"--authorization-mode=Node,RBAC",
 		"--allow-privileged=true",
 		// Exec and logs go to the node's InternalIP, where kwok serves the kubelet API.
@@ -195,16 +225,15 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 	if err != nil {
 		return err
 	}
-	// Register the node before kwok starts, so kwok finds it at once.
-	if err := createNode(ctx, client); err != nil {
-		return err
-	}
-
-	controllers, err := c.run(detach, "kube-controller-manager",
-		"--kubeconfig="+c.Kubeconfig,
+	controllerArgs := []string{"--kubeconfig=" + c.Kubeconfig,
 		"--secure-port=0", "--leader-elect=false",
-		"--service-account-private-key-file="+sa.Key, "--root-ca-file="+c.pki.caPath(),
-		"--use-service-account-credentials=false")
+		"--service-account-private-key-file=" + sa.Key, "--root-ca-file=" + c.pki.caPath(),
+		"--use-service-account-credentials=false"}
+	if opts.Dataplane {
+		// The node's podCIDR, which its CNI range matches, as on a kubeadm cluster.
+		controllerArgs = append(controllerArgs, "--allocate-node-cidrs=true", "--cluster-cidr="+PodCIDRDataplane, "--node-cidr-mask-size=24")
+	}
+	controllers, err := c.run(detach, "kube-controller-manager", controllerArgs...)
 	if err != nil {
 		return err
 	}
@@ -213,10 +242,17 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 	if err != nil {
 		return err
 	}
+	if opts.Dataplane {
+		return c.startNode(ctx, client, detach, kubelet, []*process{controllers, scheduler})
+	}
+	// Register the node before kwok starts, so kwok finds it at once.
+	if err := createNode(ctx, client); err != nil {
+		return err
+	}
 	stagesPath := filepath.Join(c.Dir, "kwok-stages.yaml")
 	kwokConfig := kwokStages
 	podCIDR := "10.244.0.0/16"
-	if hostExec {
+	if opts.HostExec {
 		kwokConfig = append(append([]byte{}, kwokStages...), hostExecConfig...)
 		// Exec runs on this machine, so pod IPs are made loopback addresses (Linux routes all
 		// of 127/8 to lo): a probe from a "pod" to another pod's IP reaches whatever the test
@@ -238,9 +274,13 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 		return err
 	}
 
-	// Ready means: kwok made the node Ready, and kube-controller-manager created the default
-	// ServiceAccount (pods cannot be created in a namespace before it exists).
-	return waitFor(ctx, 90*time.Second, []*process{controllers, scheduler, kwok}, "the fake node to become Ready and the controllers to start", func() (bool, error) {
+	return c.waitNodeReady(ctx, client, "the fake node", []*process{controllers, scheduler, kwok})
+}
+
+// waitNodeReady waits until the node is Ready and kube-controller-manager created the default
+// ServiceAccount (pods cannot be created in a namespace before it exists).
+func (c *Cluster) waitNodeReady(ctx context.Context, client kubernetes.Interface, what string, procs []*process) error {
+	return waitFor(ctx, 90*time.Second, procs, what+" to become Ready and the controllers to start", func() (bool, error) {
 		node, err := client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil || !nodeReady(node) {
 			return false, nil
@@ -250,8 +290,41 @@ func (c *Cluster) start(ctx context.Context, detach, hostExec bool) error {
 	})
 }
 
+// startNode starts the real node with its own kubeconfig (the Node authorizer's identity), waits
+// until it is Ready, and adds CoreDNS.
+func (c *Cluster) startNode(ctx context.Context, client kubernetes.Interface, detach bool, kubelet certPaths, controlPlane []*process) error {
+	cert, err := c.pki.client("node", "system:node:"+NodeName, "system:nodes")
+	if err != nil {
+		return err
+	}
+	kubeconfig, err := c.writeKubeconfig("node.kubeconfig", cert)
+	if err != nil {
+		return err
+	}
+	if err := c.Node.start(c, detach, c.NodeBinDir, kubeconfig, kubelet); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, 60*time.Second, c.procs, "the kubelet to register the node", func() (bool, error) {
+		_, err := client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+		return err == nil, nil
+	}); err != nil {
+		return err
+	}
+	if err := c.Node.startServices(c, detach, c.NodeBinDir); err != nil {
+		return err
+	}
+	if err := c.waitNodeReady(ctx, client, "the node", c.procs); err != nil {
+		return err
+	}
+	return c.Node.addCoreDNS(ctx, c, client, c.NodeBinDir)
+}
+
 func (c *Cluster) run(detach bool, name string, args ...string) (*process, error) {
-	p, err := startProcess(c.Dir, c.BinDir, name, detach, args...)
+	return c.runArgv(detach, name, append([]string{filepath.Join(c.BinDir, name)}, args...))
+}
+
+func (c *Cluster) runArgv(detach bool, name string, argv []string) (*process, error) {
+	p, err := startProcess(c.Dir, name, detach, argv)
 	if err != nil {
 		return nil, err
 	}
@@ -259,21 +332,27 @@ func (c *Cluster) run(detach bool, name string, args ...string) (*process, error
 	return p, nil
 }
 
-// Stop ends every component (the last started first) and removes a temporary folder.
+// Stop ends every component (the last started first), removes the real node's namespaces,
+// containers, mounts and cgroups, and removes a temporary folder.
 func (c *Cluster) Stop() {
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		c.procs[i].stop()
 	}
 	c.procs = nil
+	if c.Node != nil {
+		c.Node.teardown()
+	}
 	if c.removeDir {
 		_ = os.RemoveAll(c.Dir)
 	}
 }
 
-// StopDetached stops a control plane that `Start` with Detach left running in dir.
+// StopDetached stops a control plane that `Start` with Detach left running in dir, and removes
+// its real node if it has one.
 func StopDetached(dir string) (stopped int, err error) {
-	for i := len(Components) - 1; i >= 0; i-- {
-		pidFile := filepath.Join(dir, Components[i]+".pid")
+	names := append(append([]string{}, Components...), nodeComponents...)
+	for i := len(names) - 1; i >= 0; i-- {
+		pidFile := filepath.Join(dir, names[i]+".pid")
 		pid, err := readPID(pidFile)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -284,6 +363,9 @@ func StopDetached(dir string) (stopped int, err error) {
 		stopPID(pid, nil)
 		_ = os.Remove(pidFile)
 		stopped++
+	}
+	if n, err := readNode(dir); err == nil {
+		n.teardown()
 	}
 	return stopped, nil
 }
@@ -429,10 +511,11 @@ func freePorts(n int) ([]int, error) {
 
 // DetachedRunning reports whether every component of a detached control plane in dir is alive.
 func DetachedRunning(dir string) bool {
-	for _, name := range Components {
-		if name == "kubectl" {
-			continue // a client, not a component
-		}
+	names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+	if _, err := readNode(dir); err == nil {
+		names = append(names[:4], nodeComponents...)
+	}
+	for _, name := range names {
 		pid, err := readPID(filepath.Join(dir, name+".pid"))
 		if err != nil || !alive(pid) {
 			return false

@@ -21,7 +21,7 @@ type process struct {
 	done chan struct{}
 }
 
-func startProcess(dir, binDir, name string, detach bool, args ...string) (*process, error) {
+func startProcess(dir, name string, detach bool, argv []string) (*process, error) {
 	logPath := filepath.Join(dir, "logs", name+".log")
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
@@ -32,7 +32,7 @@ func startProcess(dir, binDir, name string, detach bool, args ...string) (*proce
 	}
 	defer logFile.Close() // the child has its own copy of the descriptor
 
-	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile

@@ -11,3 +11,6 @@ func sysProcAttr(detach bool) *syscall.SysProcAttr {
 	}
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
+
+// unmount detaches a mount point at once, even while something still uses it.
+func unmount(path string) error { return syscall.Unmount(path, syscall.MNT_DETACH) }

@@ -44,3 +44,47 @@ func ForTest(t testing.TB) *Cluster {
 	}
 	return shared
 }
+
+// dataplaneSkip is why the real node's tests skip on this machine ("" when they run).
+var dataplaneSkip string
+
+// RunDataplaneTests is a TestMain body for tests on the real node (Options.Dataplane). Where this
+// machine cannot run it (not Linux, not root, packages missing), it says so in one line and the
+// tests skip through ForDataplane with that reason; where it can, a node that fails to start
+// fails the package.
+func RunDataplaneTests(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
+	if err := DataplaneSupported(); err != nil {
+		dataplaneSkip = err.Error()
+		fmt.Fprintf(os.Stderr, "the real node cannot run here, its tests skip: %v\n", err)
+		return m.Run()
+	}
+	c, err := Start(context.Background(), Options{Log: os.Stderr, Dataplane: true})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: the local node did not start: %v\n", err)
+		return 1
+	}
+	shared = c
+	code := m.Run()
+	c.Stop()
+	return code
+}
+
+// ForDataplane returns the package's cluster with the real node, or skips the test (under
+// -short, or where the machine cannot run the node, saying why).
+func ForDataplane(t testing.TB) *Cluster {
+	t.Helper()
+	switch {
+	case shared != nil && shared.Node != nil:
+		return shared
+	case testing.Short():
+		t.Skip("real-node tier skipped under -short: it needs the local node (run without -short, or 'make test')")
+	case dataplaneSkip != "":
+		t.Skip("real-node tier skipped: " + dataplaneSkip)
+	}
+	t.Fatal("no real node: call localcluster.RunDataplaneTests from TestMain")
+	return nil
+}

@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-netpol/kubectl-netpol/checks"
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+)
+
+type probeReport struct {
+	Results []observation `json:"results"`
+	Summary struct {
+		Correct, Wrong, Failed, Ignored, Total int
+	} `json:"summary"`
+}
+
+type doctorReport struct {
+	Findings []checks.Finding `json:"findings"`
+}
+
+// threeTierProbe is the probe matrix of the three-tier lab: 9 pods (with kube-dns), the tiers'
+// three ports.
+var threeTierProbe = []string{"probe", "-A", "--from", "web", "--from", "was", "--from", "db",
+	"--to", "web", "--to", "was", "--to", "db", "--port", "80", "--port", "8080", "--port", "3306", "--probe-timeout", "2s"}
+
+// With kube-router enforcing, `probe` sees exactly what the evaluator expects, in every cell; with
+// the enforcer gone, it shows the wrong cells and says plainly that the network plugin does not
+// enforce NetworkPolicy. doctor --active tells the two apart.
+func TestEnforcerOnAndOff(t *testing.T) {
+	c := localcluster.ForDataplane(t)
+	if r := netpol(t, c, "lab", "up", "three-tier", "--solution"); r.code != 0 {
+		t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
+	}
+	defer netpol(t, c, "lab", "down", "three-tier")
+
+	var rep probeReport
+	r := netpolJSON(t, c, &rep, threeTierProbe...)
+	if r.code != 0 || rep.Summary.Wrong != 0 || rep.Summary.Failed != 0 || rep.Summary.Correct == 0 {
+		t.Errorf("enforced: exit %d, summary %+v\n%s", r.code, rep.Summary, r.stderr)
+	}
+	denied := 0
+	for _, o := range rep.Results {
+		if o.Ignored == "" && !o.Correct {
+			t.Errorf("enforced: %s: expected allowed=%v, observed %s (%s)", o, o.Expected, o.Outcome, o.Detail)
+		}
+		if o.Ignored == "" && !o.Expected {
+			denied++
+		}
+	}
+	if denied == 0 {
+		t.Fatal("the matrix has no denied cell: it proves nothing about enforcement")
+	}
+	active := activeFinding(t, c)
+	if active.ID != "NP6002" {
+		t.Errorf("doctor --active with the enforcer: %s %s", active.ID, active.Message)
+	}
+
+	if err := c.StopEnforcer(); err != nil {
+		t.Fatalf("stopping kube-router: %v", err)
+	}
+	defer func() {
+		if err := c.StartEnforcer(); err != nil {
+			t.Fatalf("starting kube-router again: %v", err)
+		}
+		waitEnforced(t, c)
+	}()
+	r = netpol(t, c, append(threeTierProbe, "--retries", "0")...)
+	if r.code != 1 || !strings.Contains(r.stdout, "the network plugin (CNI) is not enforcing NetworkPolicy") {
+		t.Errorf("not enforced: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var open probeReport
+	netpolJSON(t, c, &open, append(threeTierProbe, "--retries", "0")...)
+	if open.Summary.Wrong != denied {
+		t.Errorf("not enforced: %d wrong cells, want every denied one (%d)", open.Summary.Wrong, denied)
+	}
+	if active := activeFinding(t, c); active.ID != "NP6001" {
+		t.Errorf("doctor --active without the enforcer: %s %s", active.ID, active.Message)
+	}
+}
+
+// activeFinding runs doctor's active test and returns its finding.
+func activeFinding(t *testing.T, c *localcluster.Cluster) checks.Finding {
+	t.Helper()
+	var rep doctorReport
+	netpolJSON(t, c, &rep, "doctor", "--active", "--check", "active", "--probe-timeout", "2s")
+	for _, f := range rep.Findings {
+		if f.Check == "active" {
+			return f
+		}
+	}
+	t.Fatalf("no active finding in %+v", rep.Findings)
+	return checks.Finding{}
+}
+
+// waitEnforced waits until kube-router, started again, enforces: the active test passes.
+func waitEnforced(t *testing.T, c *localcluster.Cluster) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var rep doctorReport
+		netpolJSON(t, c, &rep, "doctor", "--active", "--check", "active", "--probe-timeout", "2s")
+		for _, f := range rep.Findings {
+			if f.ID == "NP6002" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kube-router did not enforce again within a minute: %+v", rep.Findings)
+		}
+	}
+}

@@ -1,0 +1,498 @@
+package localcluster
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// The real node: a network namespace that plays one Linux machine of the cluster, with
+// containerd and runc running the pods (each in a network namespace of its own on the node's
+// bridge, with the IP the API reports), a real kubelet, kube-proxy for Service IPs, kube-router
+// enforcing NetworkPolicy with iptables and ipset, and CoreDNS as kube-system pods behind the
+// kube-dns Service. A second network namespace stands for "the internet": the node routes every
+// address outside the cluster there, it answers HTTP on ports 80 and 443 for the TEST-NET ranges
+// the labs use, and it has no way further. So no packet of the node ever reaches a network
+// outside this machine.
+
+//go:embed coredns.yaml
+var corednsManifest string
+
+const (
+	// PodCIDRDataplane is where the real node's pod IPs come from (the node's podCIDR).
+	PodCIDRDataplane = "10.244.0.0/16"
+	nodePodCIDR      = "10.244.0.0/24"
+	serviceCIDR      = "10.96.0.0/16"
+	// ClusterDNSIP is the kube-dns Service's ClusterIP on the real node.
+	ClusterDNSIP = "10.96.0.10"
+	// SandboxImage, BusyBoxImage and CoreDNSImage are the images the node has (built by
+	// hack/nodebin.sh; the node pulls nothing).
+	SandboxImage = "registry.k8s.io/pause:3.10.1"
+	BusyBoxImage = "docker.io/library/busybox:1.36.1"
+)
+
+// InternetRanges are the addresses the "internet" namespace owns: the documentation ranges
+// (RFC 5737) that the labs use for addresses outside the cluster.
+var InternetRanges = []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"}
+
+// nodeComponents run in the node's network namespace, in this order; internet-http(s) run in
+// the internet namespace.
+var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "kube-router", "internet-http", "internet-https"}
+
+// node is the real node's network layout. Index i picks the names and the link addresses, so
+// that several clusters (test packages run in parallel) never share one.
+type node struct {
+	Index      int    `json:"index"`
+	NetNS      string `json:"netns"`      // the node
+	InternetNS string `json:"internetNS"` // "the internet"
+	HostLink   string `json:"hostLink"`   // the host's end of the host<->node link
+	CgroupRoot string `json:"cgroupRoot"` // the kubelet's cgroup root: every pod lives under it
+	HostIP     string `json:"hostIP"`     // the host on the link: the apiserver listens here
+	NodeIP     string `json:"nodeIP"`     // the node on the link: its InternalIP, where the kubelet listens
+	UplinkIP   string `json:"uplinkIP"`   // the node's end of the node<->internet link
+	InternetIP string `json:"internetIP"` // the internet's end
+	Dir        string `json:"dir"`        // the node's files: containerd, kubelet, CNI
+}
+
+// DataplaneSupported says why the real node cannot run here, or nil. It needs Linux, root, and
+// the Debian packages hack/node-deps.sh installs.
+func DataplaneSupported() error {
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("the real dataplane needs Linux (this is %s)", runtime.GOOS)
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("the real dataplane needs root (network namespaces, iptables, cgroups)")
+	}
+	for _, tool := range []string{"ip", "nsenter", "iptables", "ipset", "runc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("the real dataplane needs %s (run hack/node-deps.sh as root)", tool)
+		}
+	}
+	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
+		return errors.New("the real dataplane needs the CNI plugins in /usr/lib/cni (run hack/node-deps.sh as root)")
+	}
+	return nil
+}
+
+// newNode creates the node's and the internet's network namespaces, wired as described above,
+// taking the first free index.
+func newNode(dir string) (*node, error) {
+	for i := range 250 {
+		n := &node{
+			Index:      i,
+			NetNS:      fmt.Sprintf("knp-node-%d", i),
+			InternetNS: fmt.Sprintf("knp-inet-%d", i),
+			HostLink:   fmt.Sprintf("knp%d", i),
+			CgroupRoot: fmt.Sprintf("/kubectl-netpol-%d", i),
+			HostIP:     fmt.Sprintf("100.127.%d.1", i),
+			NodeIP:     fmt.Sprintf("100.127.%d.2", i),
+			UplinkIP:   fmt.Sprintf("100.127.%d.5", i),
+			InternetIP: fmt.Sprintf("100.127.%d.6", i),
+			Dir:        filepath.Join(dir, "node"),
+		}
+		// `ip netns add` fails when the name is taken: the index belongs to another cluster.
+		if err := ip("netns", "add", n.NetNS); err != nil {
+			continue
+		}
+		if err := n.wire(); err != nil {
+			n.teardown()
+			return nil, err
+		}
+		return n, nil
+	}
+	return nil, errors.New("no free index for the node's network namespaces (250 taken: leftovers of killed runs? see 'ip netns list')")
+}
+
+func (n *node) wire() error {
+	if err := os.MkdirAll(n.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(n.Dir, "..", "node.json"), n); err != nil {
+		return err
+	}
+	in := func(ns string, args ...string) []string { return append([]string{"-n", ns}, args...) }
+	steps := [][]string{
+		{"netns", "add", n.InternetNS},
+		// host <-> node: the apiserver listens on the host's end, the kubelet on the node's.
+		{"link", "add", n.HostLink, "type", "veth", "peer", "name", "host0", "netns", n.NetNS},
+		{"addr", "add", n.HostIP + "/30", "dev", n.HostLink},
+		{"link", "set", n.HostLink, "up"},
+		in(n.NetNS, "link", "set", "lo", "up"),
+		in(n.NetNS, "addr", "add", n.NodeIP+"/30", "dev", "host0"),
+		in(n.NetNS, "link", "set", "host0", "up"),
+		// node <-> internet: the node's default route.
+		in(n.NetNS, "link", "add", "inet0", "type", "veth", "peer", "name", "eth0", "netns", n.InternetNS),
+		in(n.NetNS, "addr", "add", n.UplinkIP+"/30", "dev", "inet0"),
+		in(n.NetNS, "link", "set", "inet0", "up"),
+		in(n.NetNS, "route", "add", "default", "via", n.InternetIP),
+		in(n.InternetNS, "link", "set", "lo", "up"),
+		in(n.InternetNS, "addr", "add", n.InternetIP+"/30", "dev", "eth0"),
+		in(n.InternetNS, "link", "set", "eth0", "up"),
+		in(n.InternetNS, "route", "add", PodCIDRDataplane, "via", n.UplinkIP),
+		// Anything else is unreachable: the internet namespace has no way further.
+		in(n.InternetNS, "route", "add", "unreachable", "default"),
+	}
+	for _, cidr := range InternetRanges {
+		// Every address of these ranges is the internet namespace's own (as with AnyIP).
+		steps = append(steps, in(n.InternetNS, "route", "add", "local", cidr, "dev", "lo"))
+	}
+	for _, s := range steps {
+		if err := ip(s...); err != nil {
+			return err
+		}
+	}
+	nsExec := func(args ...string) error { return run("ip", append([]string{"netns", "exec", n.NetNS}, args...)...) }
+	// Bridged pod traffic must pass iptables (kube-proxy's DNAT, kube-router's filters); these
+	// settings belong to the node's namespace alone.
+	if err := nsExec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1"); err != nil {
+		return err
+	}
+	// Pods reach the apiserver (the kubernetes Service) through the node's address, as behind
+	// a real node's NAT; the host then needs no route to the pods.
+	return nsExec("iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "host0", "-j", "MASQUERADE")
+}
+
+// start runs containerd, loads the images, then the kubelet, kube-proxy, kube-router and the
+// internet's web servers. kubeconfig is the kubelet's own (system:node identity); kube-proxy and
+// kube-router, which a real cluster gives ServiceAccounts with cluster-wide read access, use the
+// admin's.
+func (n *node) start(c *Cluster, detach bool, binDir, kubeconfig string, kubelet certPaths) error {
+	dirs := map[string]string{}
+	for _, d := range []string{"containerd", "kubelet", "cni", "pod-logs", "www"} {
+		dirs[d] = filepath.Join(n.Dir, d)
+		if err := os.MkdirAll(dirs[d], 0o755); err != nil {
+			return err
+		}
+	}
+	socket := filepath.Join(dirs["containerd"], "containerd.sock")
+	files := map[string]string{
+		"containerd/config.toml": fmt.Sprintf(containerdConfig, dirs["containerd"], socket, SandboxImage, dirs["containerd"], dirs["cni"]),
+		"cni/10-bridge.conflist": fmt.Sprintf(cniConfig, nodePodCIDR),
+		// No resolver outside the cluster: CoreDNS and pods with dnsPolicy Default get this.
+		"kubelet/resolv.conf":  "nameserver " + n.InternetIP + "\noptions ndots:1 timeout:1 attempts:1\n",
+		"kubelet/config.yaml":  fmt.Sprintf(kubeletConfig, n.CgroupRoot, socket, c.pki.caPath(), kubelet.Cert, kubelet.Key, ClusterDNSIP, filepath.Join(dirs["kubelet"], "resolv.conf"), dirs["pod-logs"]),
+		"kube-proxy.yaml":      fmt.Sprintf(kubeProxyConfig, c.Kubeconfig, PodCIDRDataplane, NodeName),
+		"www/index.html":       "the internet (a network namespace on this machine)\n",
+		"kubelet/.placeholder": "",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(n.Dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := makeCgroup(n.CgroupRoot); err != nil {
+		return fmt.Errorf("creating the node's cgroups: %w", err)
+	}
+	inNode := func(name string, args ...string) error {
+		_, err := c.runArgv(detach, name, n.argv(binDir, name, args...))
+		return err
+	}
+	if err := inNode("containerd", "--config", filepath.Join(dirs["containerd"], "config.toml")); err != nil {
+		return err
+	}
+	ctr := func(args ...string) error {
+		return run(filepath.Join(binDir, "ctr"), append([]string{"--address", socket, "--namespace", "k8s.io"}, args...)...)
+	}
+	if err := waitFor(context.Background(), 30*time.Second, c.procs[len(c.procs)-1:], "containerd to answer", func() (bool, error) {
+		return ctr("version") == nil, nil
+	}); err != nil {
+		return err
+	}
+	images, err := filepath.Glob(filepath.Join(binDir, "images", "*.tar"))
+	if err != nil || len(images) == 0 {
+		return fmt.Errorf("no images in %s/images (rebuild with hack/nodebin.sh)", binDir)
+	}
+	for _, img := range images {
+		if err := ctr("images", "import", "--no-unpack=false", img); err != nil {
+			return fmt.Errorf("importing %s: %w", img, err)
+		}
+	}
+	if err := inNode("kubelet",
+		"--config="+filepath.Join(dirs["kubelet"], "config.yaml"),
+		"--kubeconfig="+kubeconfig,
+		"--root-dir="+dirs["kubelet"],
+		"--hostname-override="+NodeName,
+		"--node-ip="+n.NodeIP,
+		"--v=1"); err != nil {
+		return err
+	}
+	for _, port := range []string{"80", "443"} {
+		name := map[string]string{"80": "internet-http", "443": "internet-https"}[port]
+		argv := []string{"nsenter", "--net=/run/netns/" + n.InternetNS, "--", filepath.Join(binDir, "busybox"), "httpd", "-f", "-p", port, "-h", dirs["www"]}
+		if _, err := c.runArgv(detach, name, argv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// argv runs a node binary in the node's network namespace. It finds the node's binaries first
+// (containerd its shim), then the machine's (runc, iptables, ipset).
+func (n *node) argv(binDir, name string, args ...string) []string {
+	path := "PATH=" + binDir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	return append([]string{"nsenter", "--net=/run/netns/" + n.NetNS, "--", "env", path, filepath.Join(binDir, name)}, args...)
+}
+
+// kubeRouter runs kube-router's network policy controller alone: pod networking is the CNI
+// bridge's and Services are kube-proxy's.
+func (n *node) kubeRouter(c *Cluster, binDir string, extra ...string) []string {
+	return n.argv(binDir, "kube-router", append([]string{
+		"--kubeconfig=" + c.Kubeconfig,
+		"--hostname-override=" + NodeName,
+		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false",
+		"--enable-cni=false", "--enable-ipv4=true", "--enable-ipv6=false", "--enable-pod-egress=false",
+		"--service-cluster-ip-range=" + serviceCIDR,
+		"--metrics-port=0", "--health-port=20244",
+		"--iptables-sync-period=1m", "--ipvs-sync-period=1m", "--routes-sync-period=1m"}, extra...)...)
+}
+
+// StopEnforcer stops kube-router and removes its iptables rules and ipsets, so that the node
+// enforces no NetworkPolicy, as on a cluster whose network plugin ignores them (flannel).
+func (c *Cluster) StopEnforcer() error {
+	if c.Node == nil {
+		return errors.New("no real node")
+	}
+	for i, p := range c.procs {
+		if p.name == "kube-router" {
+			p.stop()
+			c.procs = append(c.procs[:i], c.procs[i+1:]...)
+			break
+		}
+	}
+	argv := c.Node.kubeRouter(c, c.NodeBinDir, "--cleanup-config")
+	return run(argv[0], argv[1:]...)
+}
+
+// StartEnforcer starts kube-router again after StopEnforcer.
+func (c *Cluster) StartEnforcer() error {
+	if c.Node == nil {
+		return errors.New("no real node")
+	}
+	_, err := c.runArgv(false, "kube-router", c.Node.kubeRouter(c, c.NodeBinDir))
+	return err
+}
+
+// startServices starts kube-proxy and kube-router, which look up their node: call it once the
+// kubelet registered it.
+func (n *node) startServices(c *Cluster, detach bool, binDir string) error {
+	if _, err := c.runArgv(detach, "kube-proxy", n.argv(binDir, "kube-proxy", "--config="+filepath.Join(n.Dir, "kube-proxy.yaml"))); err != nil {
+		return err
+	}
+	if _, err := c.runArgv(detach, "kube-router", n.kubeRouter(c, binDir)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// addCoreDNS applies CoreDNS (ServiceAccount, RBAC, Corefile, Deployment, the kube-dns Service)
+// with the real kubectl, and waits until it answers.
+func (n *node) addCoreDNS(ctx context.Context, c *Cluster, client kubernetes.Interface, binDir string) error {
+	manifest := strings.NewReplacer("CLUSTER_DNS_IP", ClusterDNSIP, "COREDNS_IMAGE", corednsImage(binDir)).Replace(corednsManifest)
+	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "kubectl"), "--kubeconfig", c.Kubeconfig, "apply", "--server-side", "-f", "-")
+	cmd.Stdin = strings.NewReader(manifest)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("applying CoreDNS: %v: %s", err, out)
+	}
+	return waitFor(ctx, 120*time.Second, c.procs, "CoreDNS to become Ready", func() (bool, error) {
+		pods, err := client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+		if err != nil {
+			return false, nil
+		}
+		for i := range pods.Items {
+			if podIsReady(&pods.Items[i]) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// corednsImage is the CoreDNS image hack/nodebin.sh built (its name carries the version).
+func corednsImage(binDir string) string {
+	data, err := os.ReadFile(filepath.Join(binDir, "images", "coredns.ref"))
+	if err != nil {
+		return "registry.k8s.io/coredns/coredns:v1.15.0"
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// teardown removes everything the node made on this machine: its processes and containers,
+// mounts, cgroups, and the two network namespaces (with them go their interfaces, routes,
+// iptables rules and ipsets; the host's end of the link goes with its peer). It is safe to call
+// on a half-built node and more than once.
+func (n *node) teardown() {
+	// Containers and their shims outlive containerd: find them by the cgroups the kubelet made
+	// and by the shims' containerd address, and kill them first.
+	killCgroup(n.CgroupRoot)
+	killMatching(filepath.Join(n.Dir, "containerd"))
+	unmountUnder(n.Dir)
+	removeCgroup(n.CgroupRoot)
+	for _, ns := range []string{n.NetNS, n.InternetNS} {
+		_ = ip("netns", "del", ns)
+	}
+	_ = ip("link", "del", n.HostLink) // gone with the namespace already, unless the namespace never got its end
+}
+
+func readNode(dir string) (*node, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "node.json"))
+	if err != nil {
+		return nil, err
+	}
+	n := &node{}
+	return n, json.Unmarshal(data, n)
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+func ip(args ...string) error { return run("ip", args...) }
+
+func run(name string, args ...string) error {
+	var out bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+var cgroupControllers = []string{"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "hugetlb", "net_cls", "perf_event"}
+
+// killCgroup kills every process in the cgroup tree under root, in each v1 hierarchy.
+func killCgroup(root string) {
+	for range 3 { // processes may fork while we kill; a few rounds catch them
+		for _, ctrl := range cgroupControllers {
+			_ = filepath.Walk(filepath.Join("/sys/fs/cgroup", ctrl, root), func(path string, info os.FileInfo, err error) error {
+				if err != nil || info.Name() != "cgroup.procs" {
+					return nil
+				}
+				data, _ := os.ReadFile(path)
+				for _, f := range strings.Fields(string(data)) {
+					if pid, err := strconv.Atoi(f); err == nil {
+						if p, err := os.FindProcess(pid); err == nil {
+							_ = p.Kill()
+						}
+					}
+				}
+				return nil
+			})
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// makeCgroup creates the cgroup root in every v1 hierarchy (the kubelet wants it there), with
+// the parent's CPUs and memory nodes for cpuset, whose new groups start with none.
+func makeCgroup(root string) error {
+	for _, ctrl := range cgroupControllers {
+		base := filepath.Join("/sys/fs/cgroup", ctrl)
+		if _, err := os.Stat(base); err != nil {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(base, root), 0o755); err != nil {
+			return err
+		}
+		if ctrl != "cpuset" {
+			continue
+		}
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			v, err := os.ReadFile(filepath.Join(base, f))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(base, root, f), v, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeCgroup removes the (now empty) cgroup tree under root, deepest first.
+func removeCgroup(root string) {
+	for _, ctrl := range cgroupControllers {
+		base := filepath.Join("/sys/fs/cgroup", ctrl, root)
+		var dirs []string
+		_ = filepath.Walk(base, func(path string, info os.FileInfo, err error) error {
+			if err == nil && info.IsDir() {
+				dirs = append(dirs, path)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			_ = os.Remove(dirs[i])
+		}
+	}
+}
+
+// killMatching kills processes whose command line mentions marker (the node's containerd
+// folder): the runc shims, which leave containerd's process tree.
+func killMatching(marker string) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(marker)) {
+			continue
+		}
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Kill()
+		}
+	}
+}
+
+// unmountUnder lazily unmounts every mount point under dir (container root filesystems, the
+// kubelet's volumes, the pods' network namespace files), deepest first.
+func unmountUnder(dir string) {
+	for range 3 {
+		data, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			return
+		}
+		var points []string
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+				points = append(points, f[4])
+			}
+		}
+		if len(points) == 0 {
+			return
+		}
+		for i := len(points) - 1; i >= 0; i-- {
+			_ = unmount(points[i])
+		}
+	}
+}
+
+func podIsReady(pod *corev1.Pod) bool {
+	for _, cond := range pod.Status.Conditions {
+		if cond.Type == corev1.PodReady {
+			return cond.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
