@@ -12,7 +12,7 @@ BIN     := bin/kubectl-netpol
 # compiled packages.
 CLUSTER := bin/local-cluster
 
-.PHONY: help build install test test-short vet fmt-check testbin cluster-tool cluster-up cluster-down demo dist clean
+.PHONY: help build install test test-short vet fmt-check testbin nodebin cluster-tool cluster-up cluster-down demo dist clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ install: ## install kubectl-netpol and kubectl_complete-netpol into $(GOBIN) or 
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/kubectl-netpol
 	install -m 0755 hack/kubectl_complete-netpol "$$($(GO) env GOPATH)/bin/kubectl_complete-netpol"
 
-test: vet fmt-check testbin ## unit and integration tests (starts local control planes; builds them once)
+test: vet fmt-check testbin nodebin ## unit, integration and real-packet tests (starts local clusters; builds them once)
 	$(GO) test -count=1 -timeout 45m ./...
 
 test-short: ## unit tests only (no control plane)
@@ -41,10 +41,16 @@ fmt-check: ## fail when gofmt would change a file
 testbin: ## build the control-plane binaries into ~/.cache/kubectl-netpol (once; about 10 minutes cold)
 	@bash hack/testbin.sh >/dev/null
 
+# The real node runs on Linux as root only; elsewhere its tests skip and the demo uses the API-only
+# node, each saying so in one line.
+nodebin: ## build the real node (kubelet, containerd, kube-router, CoreDNS, BusyBox) into the cache (once; about 10 minutes cold)
+	@if [ "$$(uname -s)" = Linux ] && [ "$$(id -u)" = 0 ]; then bash hack/nodebin.sh >/dev/null; \
+	else echo "the real node needs Linux and root: skipping its build (its tests skip, make demo uses the API-only node)"; fi
+
 cluster-tool:
 	@CGO_ENABLED=0 $(GO) build -trimpath -o $(CLUSTER) ./hack/cluster
 
-cluster-up: testbin cluster-tool ## start the local control plane in the background
+cluster-up: testbin nodebin cluster-tool ## start the local cluster (the real node where it can run) in the background
 	@$(CLUSTER) up >/dev/null
 	@echo "export KUBECONFIG=$$($(CLUSTER) kubeconfig)"
 

@@ -27,7 +27,7 @@ var ActiveIDs = []string{"NP6001", "NP6002", "NP6003"}
 // Active configures the active check.
 type Active struct {
 	Client  kubernetes.Interface
-	Prober  *probe.Runner // its Exec, Client, Timeout and Retries are used
+	Prober  *probe.Runner // its Exec, Client, Timeout, Retries and RetryDelay are used
 	Image   string        // busybox-like: httpd and wget
 	Timeout time.Duration // for the pods to run
 	// Progress, when set, hears what is happening.
@@ -100,7 +100,7 @@ func (a *Active) Run(ctx context.Context) (f Finding, err error) {
 	}
 	// A runner of its own: the client pod has wget, so nothing is ever injected.
 	prober := &probe.Runner{Exec: a.Prober.Exec, Client: a.Prober.Client, Timeout: a.Prober.Timeout,
-		Parallel: 1, Retries: a.Prober.Retries, NoInject: true}
+		Parallel: 1, Retries: a.Prober.Retries, RetryDelay: a.Prober.RetryDelay, NoInject: true}
 	job := probe.Job{From: probe.PodRef{Namespace: ns, Name: "client", Container: "client"}, To: probe.Target{Name: ns + "/server", Host: ip}, Port: 8080, Protocol: corev1.ProtocolTCP}
 
 	say("probing client -> server without a policy")
@@ -118,9 +118,11 @@ func (a *Active) Run(ctx context.Context) (f Finding, err error) {
 	if _, err := a.Client.NetworkingV1().NetworkPolicies(ns).Create(ctx, deny, metav1.CreateOptions{}); err != nil {
 		return f, activeError("create networkpolicies", err)
 	}
-	// CNIs take a moment to program a new policy; the retries of mismatches cover it.
+	// CNIs take a moment to program a new policy; the retries of mismatches, spaced out, cover it
+	// (1 s, 2 s, 4 s: kube-router took up to about 2 s on the local node).
 	job.Expected = false
 	prober.Retries = max(prober.Retries, 3)
+	prober.RetryDelay = max(prober.RetryDelay, time.Second)
 	after := prober.Run(ctx, []probe.Job{job})[0]
 	if after.Err != nil {
 		return f, fmt.Errorf("the active check could not probe: %w", after.Err)

@@ -19,23 +19,33 @@ import (
 
 // probeFlags configure the prober for `probe` and `lab check`.
 type probeFlags struct {
-	Timeout  time.Duration
-	Parallel int
-	Retries  int
-	NoInject bool
-	Image    string
+	Timeout    time.Duration
+	Parallel   int
+	Retries    int
+	RetryDelay time.Duration
+	NoInject   bool
+	Image      string
 }
+
+// defaultRetries and defaultRetryDelay give a network plugin 1 s, then 2 s more to program
+// policies or pods just created before a disagreeing probe counts as wrong: kube-router took up
+// to a couple of seconds on the local node, right after `lab up`.
+const (
+	defaultRetries    = 2
+	defaultRetryDelay = time.Second
+)
 
 func (f *probeFlags) add(cmd *cobra.Command) {
 	f.addTimeoutAndImage(cmd)
 	cmd.Flags().IntVar(&f.Parallel, "parallel", probe.DefaultParallel, "Probes in flight at once")
-	cmd.Flags().IntVar(&f.Retries, "retries", 1, "Extra rounds for the probes whose result differs from the expectation")
+	cmd.Flags().IntVar(&f.Retries, "retries", defaultRetries, "Extra rounds for the probes whose result differs from the expectation")
+	cmd.Flags().DurationVar(&f.RetryDelay, "retry-delay", defaultRetryDelay, "Wait before the first extra round, doubled before each next one (policies just applied take the network plugin a moment)")
 	cmd.Flags().BoolVar(&f.NoInject, "no-inject", false, "Never add a probe container (an ephemeral container) to a pod without nc, wget or nslookup")
 }
 
 // addTimeoutAndImage adds only the flags that matter where probes never inject (doctor).
 func (f *probeFlags) addTimeoutAndImage(cmd *cobra.Command) {
-	f.Parallel, f.Retries = probe.DefaultParallel, 1
+	f.Parallel, f.Retries, f.RetryDelay = probe.DefaultParallel, defaultRetries, defaultRetryDelay
 	cmd.Flags().DurationVar(&f.Timeout, "probe-timeout", probe.DefaultTimeout, "How long one probe waits for an answer")
 	cmd.Flags().StringVar(&f.Image, "probe-image", probe.DefaultImage, "Image of the probe container added to pods without a client")
 }
@@ -48,6 +58,8 @@ func (f *probeFlags) validate() error {
 		return usageErrorf("--parallel must be at least 1")
 	case f.Retries < 0:
 		return usageErrorf("--retries cannot be negative")
+	case f.RetryDelay < 0:
+		return usageErrorf("--retry-delay cannot be negative")
 	}
 	return nil
 }
@@ -55,7 +67,7 @@ func (f *probeFlags) validate() error {
 func (f *probeFlags) runner(c *Cluster) *probe.Runner {
 	return &probe.Runner{
 		Exec: probe.NewExecutor(c.RESTConfig, c.Client), Client: c.Client,
-		Timeout: f.Timeout, Parallel: f.Parallel, Retries: f.Retries, NoInject: f.NoInject, Image: f.Image,
+		Timeout: f.Timeout, Parallel: f.Parallel, Retries: f.Retries, RetryDelay: f.RetryDelay, NoInject: f.NoInject, Image: f.Image,
 	}
 }
 

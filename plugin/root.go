@@ -6,6 +6,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 	"k8s.io/utils/ptr"
@@ -79,6 +81,12 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // Main runs the plugin with args (without the program name) and returns the process exit code.
 func Main(streams genericiooptions.IOStreams, args []string) int {
+	// client-go logs through klog what it cannot return, such as the stream copy errors of an
+	// exec that a probe ends on purpose ("Copying stdout failed ... use of closed network
+	// connection"): noise on stderr for every probe on a real node. The plugin reports every
+	// error that matters itself.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
 	// Ctrl-C cancels the command's context: long commands stop cleanly and say what is left.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

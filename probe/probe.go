@@ -179,6 +179,9 @@ type Runner struct {
 	Timeout  time.Duration // per probe; 0 means DefaultTimeout
 	Parallel int           // probes (and pod preparations) in flight at once; 0 means DefaultParallel
 	Retries  int           // extra rounds for the probes that disagree with Job.Expected
+	// RetryDelay is the wait before the first extra round, doubled before each next one: a
+	// network plugin takes a moment to program policies just applied, or pods just started.
+	RetryDelay time.Duration
 
 	// NoInject turns off adding a probe container to pods that have no client.
 	NoInject bool
@@ -260,7 +263,15 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []Result {
 		}
 		pending = append(pending, i)
 	}
+	delay := r.RetryDelay
 	for round := 0; round <= r.Retries && len(pending) > 0 && ctx.Err() == nil; round++ {
+		if round > 0 && delay > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(delay):
+			}
+			delay *= 2
+		}
 		g := new(errgroup.Group)
 		g.SetLimit(r.parallel())
 		for _, i := range pending {

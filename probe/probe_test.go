@@ -541,3 +541,30 @@ func TestRunInjectedContainerCannotStart(t *testing.T) {
 		t.Errorf("took %s: an image that cannot be pulled should not be waited for", time.Since(start))
 	}
 }
+
+// Extra rounds wait RetryDelay first, doubled each round: a probe that agrees on its third try
+// ran after at least delay + 2*delay.
+func TestRetriesWaitBetweenRounds(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	f := &fakeExec{answer: func(_ context.Context, req ExecRequest, n int) (string, string, error) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		if n < 2 {
+			return ncAnswer(Connected, targetOf(req.Command))
+		}
+		return ncAnswer(Timeout, targetOf(req.Command))
+	}}
+	const delay = 50 * time.Millisecond
+	res := (&Runner{Exec: f, Retries: 3, RetryDelay: delay, Timeout: time.Second}).Run(context.Background(), []Job{tcpJob("a", "10.0.9.1", 80, false)})[0]
+	if !res.Agrees() || res.Attempts != 3 || len(times) != 3 {
+		t.Fatalf("agrees %v after %d attempts (%d execs), want agreement on the third", res.Agrees(), res.Attempts, len(times))
+	}
+	if gap := times[1].Sub(times[0]); gap < delay {
+		t.Errorf("second attempt %s after the first, want at least %s", gap, delay)
+	}
+	if gap := times[2].Sub(times[1]); gap < 2*delay {
+		t.Errorf("third attempt %s after the second, want at least %s", gap, 2*delay)
+	}
+}

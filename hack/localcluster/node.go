@@ -25,7 +25,7 @@ import (
 // bridge, with the IP the API reports), a real kubelet, kube-proxy for Service IPs, kube-router
 // enforcing NetworkPolicy with iptables and ipset, and CoreDNS as kube-system pods behind the
 // kube-dns Service. A second network namespace stands for "the internet": the node routes every
-// address outside the cluster there, it answers HTTP on ports 80 and 443 for the TEST-NET ranges
+// address outside the cluster there, it answers TCP on every port for the TEST-NET ranges
 // the labs use, and it has no way further. So no packet of the node ever reaches a network
 // outside this machine.
 
@@ -49,9 +49,9 @@ const (
 // (RFC 5737) that the labs use for addresses outside the cluster.
 var InternetRanges = []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"}
 
-// nodeComponents run in the node's network namespace, in this order; internet-http(s) run in
-// the internet namespace.
-var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "kube-router", "internet-http", "internet-https"}
+// nodeComponents run in the node's network namespace, in this order; internet-http runs in the
+// internet namespace.
+var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "kube-router", "internet-http"}
 
 // node is the real node's network layout. Index i picks the names and the link addresses, so
 // that several clusters (test packages run in parallel) never share one.
@@ -88,25 +88,42 @@ func DataplaneSupported() error {
 	return nil
 }
 
+// registry records which cluster folder owns each node index, so that a node whose test binary
+// was killed (its processes die with it, its namespaces and mounts do not) is found and removed.
+const registry = "/run/kubectl-netpol"
+
+// layout is the node of index i in the cluster folder dir.
+func layout(i int, dir string) *node {
+	return &node{
+		Index:      i,
+		NetNS:      fmt.Sprintf("knp-node-%d", i),
+		InternetNS: fmt.Sprintf("knp-inet-%d", i),
+		HostLink:   fmt.Sprintf("knp%d", i),
+		CgroupRoot: fmt.Sprintf("/kubectl-netpol-%d", i),
+		HostIP:     fmt.Sprintf("100.127.%d.1", i),
+		NodeIP:     fmt.Sprintf("100.127.%d.2", i),
+		UplinkIP:   fmt.Sprintf("100.127.%d.5", i),
+		InternetIP: fmt.Sprintf("100.127.%d.6", i),
+		Dir:        filepath.Join(dir, "node"),
+	}
+}
+
 // newNode creates the node's and the internet's network namespaces, wired as described above,
-// taking the first free index.
+// taking the first free index (after removing nodes whose owners are gone).
 func newNode(dir string) (*node, error) {
+	reclaimStale()
+	if err := os.MkdirAll(registry, 0o755); err != nil {
+		return nil, err
+	}
 	for i := range 250 {
-		n := &node{
-			Index:      i,
-			NetNS:      fmt.Sprintf("knp-node-%d", i),
-			InternetNS: fmt.Sprintf("knp-inet-%d", i),
-			HostLink:   fmt.Sprintf("knp%d", i),
-			CgroupRoot: fmt.Sprintf("/kubectl-netpol-%d", i),
-			HostIP:     fmt.Sprintf("100.127.%d.1", i),
-			NodeIP:     fmt.Sprintf("100.127.%d.2", i),
-			UplinkIP:   fmt.Sprintf("100.127.%d.5", i),
-			InternetIP: fmt.Sprintf("100.127.%d.6", i),
-			Dir:        filepath.Join(dir, "node"),
-		}
+		n := layout(i, dir)
 		// `ip netns add` fails when the name is taken: the index belongs to another cluster.
 		if err := ip("netns", "add", n.NetNS); err != nil {
 			continue
+		}
+		if err := os.WriteFile(n.record(), []byte(dir), 0o644); err != nil {
+			n.teardown()
+			return nil, err
 		}
 		if err := n.wire(); err != nil {
 			n.teardown()
@@ -154,6 +171,12 @@ func (n *node) wire() error {
 		if err := ip(s...); err != nil {
 			return err
 		}
+	}
+	// The internet answers on every TCP port of its addresses (one web server on port 80, every
+	// other port redirected to it), so that a probe to an outside address connects exactly when
+	// no policy stops it.
+	if err := run("ip", "netns", "exec", n.InternetNS, "iptables", "-t", "nat", "-A", "PREROUTING", "-p", "tcp", "-j", "REDIRECT", "--to-ports", "80"); err != nil {
+		return err
 	}
 	nsExec := func(args ...string) error { return run("ip", append([]string{"netns", "exec", n.NetNS}, args...)...) }
 	// Bridged pod traffic must pass iptables (kube-proxy's DNAT, kube-router's filters); these
@@ -230,12 +253,9 @@ func (n *node) start(c *Cluster, detach bool, binDir, kubeconfig string, kubelet
 		"--v=1"); err != nil {
 		return err
 	}
-	for _, port := range []string{"80", "443"} {
-		name := map[string]string{"80": "internet-http", "443": "internet-https"}[port]
-		argv := []string{"nsenter", "--net=/run/netns/" + n.InternetNS, "--", filepath.Join(binDir, "busybox"), "httpd", "-f", "-p", port, "-h", dirs["www"]}
-		if _, err := c.runArgv(detach, name, argv); err != nil {
-			return err
-		}
+	argv := []string{"nsenter", "--net=/run/netns/" + n.InternetNS, "--", filepath.Join(binDir, "busybox"), "httpd", "-f", "-p", "80", "-h", dirs["www"]}
+	if _, err := c.runArgv(detach, "internet-http", argv); err != nil {
+		return err
 	}
 	return nil
 }
@@ -260,8 +280,10 @@ func (n *node) kubeRouter(c *Cluster, binDir string, extra ...string) []string {
 		"--iptables-sync-period=1m", "--ipvs-sync-period=1m", "--routes-sync-period=1m"}, extra...)...)
 }
 
-// StopEnforcer stops kube-router and removes its iptables rules and ipsets, so that the node
+// StopEnforcer stops kube-router and removes its iptables chains and ipsets, so that the node
 // enforces no NetworkPolicy, as on a cluster whose network plugin ignores them (flannel).
+// (kube-router's own --cleanup-config crashes in v2.1.0 where IPVS is missing, so the rules are
+// removed here: every chain and ipset kube-router names with its prefixes.)
 func (c *Cluster) StopEnforcer() error {
 	if c.Node == nil {
 		return errors.New("no real node")
@@ -273,8 +295,36 @@ func (c *Cluster) StopEnforcer() error {
 			break
 		}
 	}
-	argv := c.Node.kubeRouter(c, c.NodeBinDir, "--cleanup-config")
-	return run(argv[0], argv[1:]...)
+	inNode := func(name string, args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", c.Node.NetNS, name}, args...)...)
+	}
+	rules, err := inNode("iptables-save", "-t", "filter").Output()
+	if err != nil {
+		return fmt.Errorf("reading the node's iptables rules: %w", err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(rules), "\n") {
+		if !strings.Contains(line, "KUBE-ROUTER-") && !strings.Contains(line, "KUBE-POD-FW-") && !strings.Contains(line, "KUBE-NWPLCY-") {
+			kept = append(kept, line)
+		}
+	}
+	restore := inNode("iptables-restore", "-T", "filter")
+	restore.Stdin = strings.NewReader(strings.Join(kept, "\n"))
+	if out, err := restore.CombinedOutput(); err != nil {
+		return fmt.Errorf("removing kube-router's iptables rules: %v: %s", err, out)
+	}
+	sets, err := inNode("ipset", "list", "-n").Output()
+	if err != nil {
+		return fmt.Errorf("listing the node's ipsets: %w", err)
+	}
+	for _, set := range strings.Fields(string(sets)) {
+		if strings.HasPrefix(set, "KUBE-SRC-") || strings.HasPrefix(set, "KUBE-DST-") {
+			if out, err := inNode("ipset", "destroy", set).CombinedOutput(); err != nil {
+				return fmt.Errorf("removing ipset %s: %v: %s", set, err, out)
+			}
+		}
+	}
+	return nil
 }
 
 // StartEnforcer starts kube-router again after StopEnforcer.
@@ -345,6 +395,41 @@ func (n *node) teardown() {
 		_ = ip("netns", "del", ns)
 	}
 	_ = ip("link", "del", n.HostLink) // gone with the namespace already, unless the namespace never got its end
+	_ = os.Remove(n.record())
+}
+
+func (n *node) record() string { return filepath.Join(registry, n.NetNS) }
+
+// reclaimStale tears down the nodes whose cluster has no live process left (a test binary that
+// was killed), found through the registry; a node without a record is left alone.
+func reclaimStale() {
+	entries, _ := os.ReadDir(registry)
+	for _, e := range entries {
+		var i int
+		if _, err := fmt.Sscanf(e.Name(), "knp-node-%d", &i); err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(registry, e.Name()))
+		if err != nil {
+			continue
+		}
+		dir := string(data)
+		if anyAlive(dir) {
+			continue
+		}
+		layout(i, dir).teardown()
+	}
+}
+
+// anyAlive reports whether a process recorded in dir's pid files still runs.
+func anyAlive(dir string) bool {
+	pids, _ := filepath.Glob(filepath.Join(dir, "*.pid"))
+	for _, f := range pids {
+		if pid, err := readPID(f); err == nil && alive(pid) {
+			return true
+		}
+	}
+	return false
 }
 
 func readNode(dir string) (*node, error) {
