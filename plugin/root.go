@@ -5,6 +5,7 @@ package plugin
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -79,14 +80,24 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// silenceKlog sends klog's output nowhere: not to stderr (logtostderr, and errors above
+// stderrthreshold would still go there), not to files.
+func silenceKlog() {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	for name, value := range map[string]string{"logtostderr": "false", "alsologtostderr": "false", "stderrthreshold": "FATAL"} {
+		_ = fs.Set(name, value)
+	}
+	klog.SetOutput(io.Discard)
+}
+
 // Main runs the plugin with args (without the program name) and returns the process exit code.
 func Main(streams genericiooptions.IOStreams, args []string) int {
 	// client-go logs through klog what it cannot return, such as the stream copy errors of an
 	// exec that a probe ends on purpose ("Copying stdout failed ... use of closed network
 	// connection"): noise on stderr for every probe on a real node. The plugin reports every
 	// error that matters itself.
-	klog.SetOutput(io.Discard)
-	klog.LogToStderr(false)
+	silenceKlog()
 	// Ctrl-C cancels the command's context: long commands stop cleanly and say what is left.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
