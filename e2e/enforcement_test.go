@@ -43,6 +43,13 @@ func TestEnforcerOnAndOff(t *testing.T) {
 	for _, o := range wrongCells(t, c, rep) {
 		t.Errorf("enforced: %s: expected allowed=%v, observed %s (%s)", o, o.Expected, o.Outcome, o.Detail)
 	}
+	// Without --port, a destination is probed only on the ports it declares: the client pods
+	// serve nothing, and a refusal from them would be a false "wrong".
+	for _, o := range rep.Results {
+		if strings.HasSuffix(o.To, "/client") && !strings.Contains(o.Ignored, "declares no") {
+			t.Errorf("%s probed though the destination declares no such port (%q)", o, o.Ignored)
+		}
+	}
 	denied := 0
 	for _, o := range rep.Results {
 		if o.Ignored == "" && !o.Expected && listens(t, c, o.To, o.Port) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,6 +184,17 @@ func allSameKind(errs []*probe.PodError) bool {
 	return true
 }
 
+// declares reports whether the pod declares the container port.
+func declares(p *policy.Pod, pp policy.PortProtocol) bool {
+	return slices.ContainsFunc(p.Ports, func(port policy.Port) bool {
+		proto := port.Protocol
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		return port.Port == pp.Port && proto == pp.Protocol
+	})
+}
+
 // job turns one connection between snapshot endpoints into a probe job, or says why it cannot
 // be probed.
 func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, proto corev1.Protocol, expected bool) (probe.Job, string) {
@@ -355,7 +367,10 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("no pod in %s matches --from %s --to %s", o.explain.scope, orAll(o.From), orAll(o.To))
 	}
 	ports := o.explain.ports
-	if len(ports) == 0 {
+	// Without --port, each destination is probed on the ports it declares only: on a real
+	// cluster a port nobody serves answers "refused", which says nothing about the policies.
+	declaredOnly := len(ports) == 0
+	if declaredOnly {
 		if ports = declaredPorts(s, to); len(ports) == 0 {
 			return usageErrorf("the destination pods declare no container ports; name the ports to probe, e.g. --port 80 --port 53/UDP")
 		}
@@ -370,6 +385,9 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 				expected := m.Allowed(pi, f, t)
 				o := observation{From: s.Pods[f].ID(), To: s.Pods[t].ID(), Port: pp.Port, Protocol: string(pp.Protocol), Expected: expected}
 				j, why := job(policy.Endpoint{Pod: &s.Pods[f]}, policy.Endpoint{Pod: &s.Pods[t]}, o.To, pp.Port, pp.Protocol, expected)
+				if why == "" && declaredOnly && !declares(&s.Pods[t], pp) {
+					why = fmt.Sprintf("the destination declares no %d/%s (nothing known to listen; name it with --port to probe anyway)", pp.Port, pp.Protocol)
+				}
 				if why != "" {
 					o.Ignored = why
 				} else {
