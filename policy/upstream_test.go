@@ -120,30 +120,28 @@ func withSCTP(s *Snapshot) {
 	}
 }
 
-// setPodLabel and setNamespaceLabel return a snapshot change that adds one label, for the
-// upstream tests that update labels between two probes.
-func setPodLabel(id, key, value string) func(*Snapshot) {
-	return func(s *Snapshot) {
-		for i := range s.Pods {
-			if s.Pods[i].ID() == id {
-				s.Pods[i].Labels[key] = value
-				return
-			}
-		}
-		panic("no pod " + id)
-	}
-}
+// labelChange adds one label to a pod ("x/b") or a namespace ("y"), for the upstream tests
+// that update labels between two probes. It is data, so that the live run can make the same
+// change on a cluster.
+type labelChange struct{ target, key, value string }
 
-func setNamespaceLabel(ns, key, value string) func(*Snapshot) {
-	return func(s *Snapshot) {
-		for i := range s.Namespaces {
-			if s.Namespaces[i].Name == ns {
-				s.Namespaces[i].Labels[key] = value
-				return
-			}
+func setPodLabel(id, key, value string) labelChange       { return labelChange{id, key, value} }
+func setNamespaceLabel(ns, key, value string) labelChange { return labelChange{ns, key, value} }
+
+func (c labelChange) apply(s *Snapshot) {
+	for i := range s.Pods {
+		if s.Pods[i].ID() == c.target {
+			s.Pods[i].Labels[c.key] = c.value
+			return
 		}
-		panic("no namespace " + ns)
 	}
+	for i := range s.Namespaces {
+		if s.Namespaces[i].Name == c.target {
+			s.Namespaces[i].Labels[c.key] = c.value
+			return
+		}
+	}
+	panic("no pod or namespace " + c.target)
 }
 
 type upstreamProbe struct {
@@ -157,11 +155,12 @@ func probe(port int32, proto corev1.Protocol, want expect) upstreamProbe {
 }
 
 // upstreamStep is one state of the cluster: the policies present, optional changes to the
-// model (labels, SCTP ports), and what each probe must see.
+// model (labels; SCTP ports on every pod), and what each probe must see.
 type upstreamStep struct {
 	desc     string
 	policies []string
-	changes  []func(*Snapshot)
+	labels   []labelChange
+	sctp     bool
 	probes   []upstreamProbe
 }
 
@@ -231,7 +230,7 @@ func upstreamCases() []upstreamCase {
 		// Netpol (SCTP) "should support a 'default-deny-ingress' policy".
 		{name: "SCTP: should support a 'default-deny-ingress' policy", steps: []upstreamStep{{
 			policies: []string{npDenyIngressX},
-			changes:  []func(*Snapshot){withSCTP},
+			sctp:     true,
 			probes: []upstreamProbe{
 				probe(80, sctp, allowAll().ingress("x", false)),
 			},
@@ -381,7 +380,7 @@ spec:
 		}}},
 		{name: "SCTP: should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector", steps: []upstreamStep{{
 			policies: []string{npXAFromYA},
-			changes:  []func(*Snapshot){withSCTP},
+			sctp:     true,
 			probes: []upstreamProbe{
 				probe(80, sctp, allowAll().ingress("x/a", false).set("y/a", "x/a", true)),
 			},
@@ -404,7 +403,7 @@ spec:
 		}}},
 		{name: "SCTP: should enforce policy based on Ports", steps: []upstreamStep{{
 			policies: []string{npXAFromYOnPort("allow-ingress-on-port-81-ns-x", "81", "SCTP")},
-			changes:  []func(*Snapshot){withSCTP},
+			sctp:     true,
 			probes: []upstreamProbe{
 				probe(81, sctp, allowAll().set("x", "x/a", false).set("z", "x/a", false)),
 				probe(81, tcp, allowAll().ingress("x/a", false)),
@@ -538,7 +537,7 @@ spec:
 				{desc: "before the label", policies: []string{np}, probes: []upstreamProbe{
 					probe(80, tcp, allowAll().ingress("x/a", false)),
 				}},
-				{desc: "y labelled ns2=updated", policies: []string{np}, changes: []func(*Snapshot){setNamespaceLabel("y", "ns2", "updated")}, probes: []upstreamProbe{
+				{desc: "y labelled ns2=updated", policies: []string{np}, labels: []labelChange{setNamespaceLabel("y", "ns2", "updated")}, probes: []upstreamProbe{
 					probe(80, tcp, allowAll().ingress("x/a", false).set("y", "", true)),
 				}},
 			}
@@ -555,7 +554,7 @@ spec:
 				{desc: "before the label", policies: []string{np}, probes: []upstreamProbe{
 					probe(80, tcp, allowAll().ingress("x/a", false)),
 				}},
-				{desc: "x/b labelled pod2=updated", policies: []string{np}, changes: []func(*Snapshot){setPodLabel("x/b", "pod2", "updated")}, probes: []upstreamProbe{
+				{desc: "x/b labelled pod2=updated", policies: []string{np}, labels: []labelChange{setPodLabel("x/b", "pod2", "updated")}, probes: []upstreamProbe{
 					probe(80, tcp, allowAll().ingress("x/a", false).set("x/b", "x/a", true)),
 				}},
 			}
@@ -580,7 +579,7 @@ metadata: {name: deny-ingress-via-label-selector, namespace: x}
 spec: {podSelector: {matchLabels: {target: isolated}}, policyTypes: [Ingress]}`
 			return []upstreamStep{
 				{desc: "before the label", policies: []string{np}, probes: []upstreamProbe{probe(80, tcp, allowAll())}},
-				{desc: "x/a labelled target=isolated", policies: []string{np}, changes: []func(*Snapshot){setPodLabel("x/a", "target", "isolated")}, probes: []upstreamProbe{
+				{desc: "x/a labelled target=isolated", policies: []string{np}, labels: []labelChange{setPodLabel("x/a", "target", "isolated")}, probes: []upstreamProbe{
 					probe(80, tcp, allowAll().ingress("x/a", false)),
 				}},
 			}
@@ -795,7 +794,7 @@ spec:
   podSelector: {matchLabels: {pod: a}}
   policyTypes: [Ingress]
   ingress: [{ports: [{port: 81, protocol: SCTP}]}]`},
-			changes: []func(*Snapshot){withSCTP},
+			sctp: true,
 			probes: []upstreamProbe{
 				probe(81, tcp, allowAll().ingress("x", false)),
 				probe(81, sctp, allowAll().ingress("x/b", false).ingress("x/c", false)),
@@ -810,7 +809,7 @@ spec:
   podSelector: {matchLabels: {pod: a}}
   policyTypes: [Ingress]
   ingress: [{ports: [{port: 80, protocol: SCTP}]}]`},
-			changes: []func(*Snapshot){withSCTP},
+			sctp: true,
 			probes: []upstreamProbe{
 				probe(81, tcp, allowAll().ingress("x/a", false)),
 				probe(80, tcp, allowAll().ingress("x/a", false)),
@@ -876,8 +875,11 @@ func TestUpstreamNetpol(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for i, st := range tc.steps {
 				s := withPolicies(t, st.policies...)
-				for _, change := range st.changes {
-					change(s)
+				if st.sctp {
+					withSCTP(s)
+				}
+				for _, change := range st.labels {
+					change.apply(s)
 				}
 				for _, p := range st.probes {
 					got := truth(t, s, p.port, p.proto)
