@@ -15,7 +15,7 @@ COREDNS_VERSION=v1.15.0
 bash "$root/hack/node-deps.sh"
 kube_version=$(cat "$root/hack/KUBE_VERSION")
 cache=${KUBECTL_NETPOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-netpol}
-key=$( { cat "$root/hack/testbin/go.mod" "$root/hack/testbin/go.sum" "$0" "$root"/hack/nodebin/go.* \
+key=$( { cat "$root/hack/testbin/go.mod" "$root/hack/testbin/go.sum" "$0" "$root/hack/kube-stamp.sh" "$root"/hack/nodebin/go.* \
          "$root"/hack/nodebin/*/main.go; echo "$CONTAINERD_VERSION $KUBE_ROUTER_VERSION $COREDNS_VERSION"; go version; } \
        | sha256sum | cut -c1-12)
 dir="$cache/nodebin/$kube_version-$key"
@@ -32,12 +32,8 @@ start=$SECONDS
 export GOFLAGS="-trimpath -buildvcs=false"
 
 # kubelet and kube-proxy from the control plane's module graph, stamped like the control plane.
-minor=${kube_version#v1.}; minor=${minor%%.*}
-stamp=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  stamp+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z -X $pkg.gitCommit=module-proxy-build"
-done
+source "$root/hack/kube-stamp.sh"
+stamp=$(kube_stamp "$kube_version")
 (cd "$root/hack/testbin" && go build -ldflags "-s -w$stamp" -o "$tmp/" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
 
 # The rest from their own module graphs (go install pkg@version reads each one's go.mod).

@@ -11,7 +11,7 @@ KWOK_VERSION=v0.8.0
 kube_version=$(cat ../KUBE_VERSION)
 cache=${KUBECTL_NETPOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-netpol}
 # The folder name changes whenever anything that goes into the binaries does.
-key=$( { cat go.mod go.sum etcd/main.go ../testbin.sh; echo "$KWOK_VERSION"; go version; } | sha256sum | cut -c1-12)
+key=$( { cat go.mod go.sum etcd/main.go ../testbin.sh ../kube-stamp.sh; echo "$KWOK_VERSION"; go version; } | sha256sum | cut -c1-12)
 dir="$cache/testbin/$kube_version-$key"
 
 if [ -f "$dir/.complete" ]; then
@@ -27,12 +27,8 @@ mkdir -p "$tmp"
 start=$SECONDS
 export GOFLAGS="-trimpath -buildvcs=false"
 # What Kubernetes' own build stamps in, so that `kubectl version` and /version tell the release.
-minor=${kube_version#v1.}; minor=${minor%%.*}
-stamp=""
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  stamp+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-  stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z -X $pkg.gitCommit=module-proxy-build"
-done
+source "$root/hack/kube-stamp.sh"
+stamp=$(kube_stamp "$kube_version")
 # One go build for all five: the packages they share compile once.
 go build -ldflags "-s -w$stamp" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver \

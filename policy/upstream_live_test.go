@@ -21,10 +21,10 @@ import (
 
 // The upstream cases again, on real packets: the same policies on the real node (kube-router
 // enforcing), the same nine pods (namespaces x, y, z; pods a, b, c) serving TCP 80 and 81, probed
-// from inside each pod with BusyBox's nc through the apiserver. Every TCP cell is compared with
-// the case's expectation, which TestUpstreamNetpol holds the evaluator to. Not compared: a pod to
-// itself (upstream skips loopback on live clusters too), UDP (the lab image serves no UDP
-// echo here) and SCTP (no client speaks it). Model IPs in ipBlock rules (10.0.N.M) are replaced
+// from inside each pod with BusyBox's nc through the apiserver. Every TCP and UDP cell is
+// compared with the case's expectation, which TestUpstreamNetpol holds the evaluator to. Not
+// compared: a pod to itself (upstream skips loopback on live clusters too) and SCTP (no client
+// speaks it). UDP is answered by BusyBox's udpsvd, which replies with the pod's hostname. Model IPs in ipBlock rules (10.0.N.M) are replaced
 // by the live pods' IPs; 0.0.0.0/4 holds the live pod range as it holds the model's.
 func TestUpstreamNetpolLive(t *testing.T) {
 	if testing.Short() {
@@ -51,14 +51,14 @@ func TestUpstreamNetpolLive(t *testing.T) {
 	runner := &live.Runner{Exec: live.NewExecutor(c.RESTConfig, cs), Client: cs, Timeout: time.Second,
 		Parallel: 25, Retries: 2, RetryDelay: time.Second, NoInject: true}
 
-	agree, compared := 0, 0
+	agree, compared := map[corev1.Protocol]int{}, map[corev1.Protocol]int{}
 	for _, tc := range upstreamCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			defer resetModel(t, cs)
 			for i, st := range tc.steps {
 				applyStep(t, cs, st, modelIP)
 				for _, p := range st.probes {
-					if p.proto != tcp {
+					if p.proto == sctp {
 						continue
 					}
 					var jobs []live.Job
@@ -69,29 +69,30 @@ func TestUpstreamNetpolLive(t *testing.T) {
 							}
 							ns, name, _ := strings.Cut(from, "/")
 							jobs = append(jobs, live.Job{From: live.PodRef{Namespace: ns, Name: name, Container: "server"},
-								To: live.Target{Name: to, Host: liveIP[to]}, Port: p.port, Protocol: tcp, Expected: p.want[[2]string{from, to}]})
+								To: live.Target{Name: to, Host: liveIP[to]}, Port: p.port, Protocol: p.proto, Expected: p.want[[2]string{from, to}]})
 						}
 					}
 					for _, res := range runner.Run(ctx, jobs) {
 						if res.Err != nil {
-							t.Errorf("step %d %d/TCP %s -> %s: not probed: %v", i+1, p.port, res.Job.From, res.Job.To.Name, res.Err)
+							t.Errorf("step %d %d/%s %s -> %s: not probed: %v", i+1, p.port, p.proto, res.Job.From, res.Job.To.Name, res.Err)
 							continue
 						}
-						compared++
+						compared[p.proto]++
 						if res.Agrees() {
-							agree++
+							agree[p.proto]++
 							continue
 						}
-						t.Errorf("step %d (%s) %d/TCP %s -> %s: the packets say allowed=%v (%s: %s), the specification %v",
-							i+1, st.desc, p.port, res.Job.From, res.Job.To.Name, res.Allowed, res.Outcome, res.Detail, res.Job.Expected)
+						t.Errorf("step %d (%s) %d/%s %s -> %s: the packets say allowed=%v (%s: %s), the specification %v",
+							i+1, st.desc, p.port, p.proto, res.Job.From, res.Job.To.Name, res.Allowed, res.Outcome, res.Detail, res.Job.Expected)
 					}
 				}
 			}
 		})
 	}
-	t.Logf("upstream cases on real packets: %d of %d TCP cells agree with the specification (and so with the evaluator)", agree, compared)
-	if compared < 1000 {
-		t.Errorf("only %d cells compared", compared)
+	t.Logf("upstream cases on real packets: %d of %d TCP cells and %d of %d UDP cells agree with the specification (and so with the evaluator)",
+		agree[tcp], compared[tcp], agree[udp], compared[udp])
+	if compared[tcp] < 1000 || compared[udp] < 100 {
+		t.Errorf("only %d TCP and %d UDP cells compared", compared[tcp], compared[udp])
 	}
 }
 
@@ -117,8 +118,9 @@ func startModel(t *testing.T, cs kubernetes.Interface) map[string]string {
 			ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: map[string]string{"pod": p.Name}},
 			Spec: corev1.PodSpec{TerminationGracePeriodSeconds: &one, Containers: []corev1.Container{{
 				Name: "server", Image: localcluster.BusyBoxImage,
-				Command: []string{"sh", "-c", "mkdir -p /tmp/www && { httpd -f -p 80 -h /tmp/www & httpd -f -p 81 -h /tmp/www & wait; }"},
-				Ports:   ports,
+				Command: []string{"sh", "-c", "mkdir -p /tmp/www && { httpd -f -p 80 -h /tmp/www & httpd -f -p 81 -h /tmp/www & " +
+					"udpsvd 0 80 hostname & udpsvd 0 81 hostname & wait; }"},
+				Ports: ports,
 			}}},
 		}
 		// The namespace's ServiceAccount comes from kube-controller-manager a moment later.

@@ -22,9 +22,15 @@ func RunTests(m *testing.M) int {
 	if testing.Short() {
 		return m.Run()
 	}
-	c, err := Start(context.Background(), Options{Log: os.Stderr, HostExec: true})
+	return runWith(m, Options{Log: os.Stderr, HostExec: true})
+}
+
+// runWith starts the package's cluster, runs the tests and stops it; a cluster that does not
+// start fails the package.
+func runWith(m *testing.M, opts Options) int {
+	c, err := Start(context.Background(), opts)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: the local control plane did not start: %v\n", err)
+		fmt.Fprintf(os.Stderr, "FAIL: the local cluster did not start: %v\n", err)
 		return 1
 	}
 	shared = c
@@ -62,15 +68,7 @@ func RunDataplaneTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "the real node cannot run here, its tests skip: %v\n", err)
 		return m.Run()
 	}
-	c, err := Start(context.Background(), Options{Log: os.Stderr, Dataplane: true})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: the local node did not start: %v\n", err)
-		return 1
-	}
-	shared = c
-	code := m.Run()
-	c.Stop()
-	return code
+	return runWith(m, Options{Log: os.Stderr, Dataplane: true})
 }
 
 // ForDataplane returns the package's cluster with the real node, or skips the test (under
