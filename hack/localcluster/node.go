@@ -118,8 +118,12 @@ func newNode(dir string) (*node, error) {
 	for i := range 250 {
 		n := layout(i, dir)
 		// `ip netns add` fails when the name is taken: the index belongs to another cluster.
+		// Any other failure (no permission in a container, say) is the answer.
 		if err := ip("netns", "add", n.NetNS); err != nil {
-			continue
+			if _, taken := os.Stat(filepath.Join("/run/netns", n.NetNS)); taken == nil {
+				continue
+			}
+			return nil, fmt.Errorf("creating the node's network namespace: %w", err)
 		}
 		if err := os.WriteFile(n.record(), []byte(dir), 0o644); err != nil {
 			n.teardown()
