@@ -141,7 +141,7 @@ func startModel(t *testing.T, cs kubernetes.Interface) map[string]string {
 	for len(ips) < len(base.Pods) {
 		for _, p := range base.Pods {
 			got, err := cs.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
-			if err == nil && got.Status.PodIP != "" && podReady(got) {
+			if err == nil && got.Status.PodIP != "" && localcluster.PodReady(got) {
 				ips[p.ID()] = got.Status.PodIP
 			}
 		}
@@ -151,15 +151,6 @@ func startModel(t *testing.T, cs kubernetes.Interface) map[string]string {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return ips
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 var modelIPPattern = regexp.MustCompile(`\b10\.0\.[1-3]\.[1-3]\b`)

@@ -61,7 +61,7 @@ func TestPodBecomesRunningAndNamespaceTerminates(t *testing.T) {
 	}
 
 	running := waitPod(ctx, t, cs, "lifecycle", "web", func(p *corev1.Pod) bool {
-		return p.Status.Phase == corev1.PodRunning && podReady(p) && p.Status.PodIP != ""
+		return p.Status.Phase == corev1.PodRunning && PodReady(p) && p.Status.PodIP != ""
 	})
 	if running.Spec.NodeName != NodeName {
 		t.Errorf("pod scheduled onto %q, want %q", running.Spec.NodeName, NodeName)
@@ -139,15 +139,6 @@ func waitPod(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, nam
 			t.Fatalf("pod %s/%s not as expected in time; last status: %+v", ns, name, last)
 		}
 	}
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // Exec goes the way kubectl's does, through the API server to the node's kubelet API (served by

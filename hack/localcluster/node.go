@@ -210,11 +210,10 @@ func (n *node) start(c *Cluster, detach bool, binDir, kubeconfig string, kubelet
 		"containerd/config.toml": fmt.Sprintf(containerdConfig, dirs["containerd"], socket, SandboxImage, dirs["containerd"], dirs["cni"]),
 		"cni/10-bridge.conflist": fmt.Sprintf(cniConfig, nodePodCIDR),
 		// No resolver outside the cluster: CoreDNS and pods with dnsPolicy Default get this.
-		"kubelet/resolv.conf":  "nameserver " + n.InternetIP + "\noptions ndots:1 timeout:1 attempts:1\n",
-		"kubelet/config.yaml":  fmt.Sprintf(kubeletConfig, n.CgroupRoot, socket, c.pki.caPath(), kubelet.Cert, kubelet.Key, ClusterDNSIP, filepath.Join(dirs["kubelet"], "resolv.conf"), dirs["pod-logs"]),
-		"kube-proxy.yaml":      fmt.Sprintf(kubeProxyConfig, c.Kubeconfig, PodCIDRDataplane, NodeName),
-		"www/index.html":       "the internet (a network namespace on this machine)\n",
-		"kubelet/.placeholder": "",
+		"kubelet/resolv.conf": "nameserver " + n.InternetIP + "\noptions ndots:1 timeout:1 attempts:1\n",
+		"kubelet/config.yaml": fmt.Sprintf(kubeletConfig, n.CgroupRoot, socket, c.pki.caPath(), kubelet.Cert, kubelet.Key, ClusterDNSIP, filepath.Join(dirs["kubelet"], "resolv.conf"), dirs["pod-logs"]),
+		"kube-proxy.yaml":     fmt.Sprintf(kubeProxyConfig, c.Kubeconfig, PodCIDRDataplane, NodeName),
+		"www/index.html":      "the internet (a network namespace on this machine)\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(n.Dir, name), []byte(content), 0o644); err != nil {
@@ -367,7 +366,7 @@ func (n *node) addCoreDNS(ctx context.Context, c *Cluster, client kubernetes.Int
 			return false, nil
 		}
 		for i := range pods.Items {
-			if podIsReady(&pods.Items[i]) {
+			if PodReady(&pods.Items[i]) {
 				return true, nil
 			}
 		}
@@ -577,7 +576,8 @@ func unmountUnder(dir string) {
 	}
 }
 
-func podIsReady(pod *corev1.Pod) bool {
+// PodReady reports whether the pod's Ready condition is true.
+func PodReady(pod *corev1.Pod) bool {
 	for _, cond := range pod.Status.Conditions {
 		if cond.Type == corev1.PodReady {
 			return cond.Status == corev1.ConditionTrue
