@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kubectl-netpol/kubectl-netpol/checks"
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
@@ -111,17 +115,13 @@ func activeFinding(t *testing.T, c *localcluster.Cluster) checks.Finding {
 // waitEnforced waits until kube-router, started again, enforces: the active test passes.
 func waitEnforced(t *testing.T, c *localcluster.Cluster) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var rep doctorReport
+	var rep doctorReport
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+		rep = doctorReport{}
 		netpolJSON(t, c, &rep, "doctor", "--active", "--check", "active", "--probe-timeout", "2s")
-		for _, f := range rep.Findings {
-			if f.ID == "NP6002" {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kube-router did not enforce again within a minute: %+v", rep.Findings)
-		}
+		return slices.ContainsFunc(rep.Findings, func(f checks.Finding) bool { return f.ID == "NP6002" }), nil
+	})
+	if err != nil {
+		t.Fatalf("kube-router did not enforce again within a minute: %+v", rep.Findings)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
@@ -135,18 +136,16 @@ func waitSettled(t *testing.T, c *localcluster.Cluster, namespaces []string) {
 	for _, ns := range namespaces {
 		args = append(args, "--from", ns, "--to", ns)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var rep probeReport
+	var rep probeReport
+	var wrong []observation
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		rep = probeReport{}
 		netpolJSON(t, c, &rep, args...)
-		wrong := wrongCells(t, c, rep)
-		if len(wrong) == 0 && rep.Summary.Failed == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the enforcer did not settle within 30s: %+v, wrong: %v", rep.Summary, wrong)
-		}
-		time.Sleep(500 * time.Millisecond)
+		wrong = wrongCells(t, c, rep)
+		return len(wrong) == 0 && rep.Summary.Failed == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("the enforcer did not settle within 30s: %+v, wrong: %v", rep.Summary, wrong)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
@@ -124,31 +125,31 @@ func startModel(t *testing.T, cs kubernetes.Interface) map[string]string {
 			}}},
 		}
 		// The namespace's ServiceAccount comes from kube-controller-manager a moment later.
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			_, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, pod, metav1.CreateOptions{})
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal(err)
-			}
-			time.Sleep(200 * time.Millisecond)
+		var err error
+		if pollErr := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			_, err = cs.CoreV1().Pods(p.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+			return err == nil, nil
+		}); pollErr != nil {
+			t.Fatal(err)
 		}
 	}
 	ips := map[string]string{}
-	deadline := time.Now().Add(90 * time.Second)
-	for len(ips) < len(base.Pods) {
-		for _, p := range base.Pods {
-			got, err := cs.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
-			if err == nil && got.Status.PodIP != "" && localcluster.PodReady(got) {
-				ips[p.ID()] = got.Status.PodIP
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+		for _, ns := range base.Namespaces {
+			pods, err := cs.CoreV1().Pods(ns.Name).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false, nil
+			}
+			for i := range pods.Items {
+				if p := &pods.Items[i]; p.Status.PodIP != "" && localcluster.PodReady(p) {
+					ips[p.Namespace+"/"+p.Name] = p.Status.PodIP
+				}
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("model pods not ready within 90s: %v", ips)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return len(ips) == len(base.Pods), nil
+	})
+	if err != nil {
+		t.Fatalf("model pods not ready within 90s: %v", ips)
 	}
 	return ips
 }
