@@ -3,10 +3,10 @@ package labs
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -16,13 +16,52 @@ import (
 )
 
 // Graded is one goal row of `lab check`'s static half: what the goal wants, what the learner's
-// policies give under the evaluator, and, when they differ, a hint aimed at the cause.
+// policies give under the evaluator, and, when they differ, the causes, most likely first. Hint
+// is the first cause's message.
 type Graded struct {
 	Connection
-	Evaluated bool     `json:"evaluated"`
-	Correct   bool     `json:"correct"`
-	Reasons   []string `json:"reasons"`
-	Hint      string   `json:"hint,omitempty"`
+	Evaluated bool           `json:"evaluated"`
+	Correct   bool           `json:"correct"`
+	Reasons   []string       `json:"reasons"`
+	Hint      string         `json:"hint,omitempty"`
+	Causes    []policy.Cause `json:"causes,omitempty"`
+}
+
+// Grading is `lab check`'s static answer: the goal rows, and the problems of the files
+// themselves (a policy the API server would refuse, one that lands outside the lab).
+type Grading struct {
+	Rows []Graded
+	// Problems are about whole policies, not rows. A Refused one fails the check whatever the
+	// rows say: kubectl apply would refuse the file, so nothing of it would be enforced.
+	Problems []Problem
+}
+
+// Problem is one policy of the learner's files that does not apply as written.
+type Problem struct {
+	Code    string   `json:"code"` // invalid-policy, policy-in-other-namespace
+	Policy  string   `json:"policy"`
+	Refused bool     `json:"refused"` // the API server would refuse it
+	Message string   `json:"message"`
+	Errors  []string `json:"errors,omitempty"` // the API server's own words
+	Fix     string   `json:"fix,omitempty"`
+}
+
+// CauseInvalidPolicy is a policy the API server would refuse.
+const CauseInvalidPolicy = "invalid-policy"
+
+// Pass reports whether every row is right and no policy would be refused.
+func (g *Grading) Pass() bool {
+	for _, p := range g.Problems {
+		if p.Refused {
+			return false
+		}
+	}
+	for _, r := range g.Rows {
+		if !r.Correct {
+			return false
+		}
+	}
+	return true
 }
 
 // NotUpError says the lab's namespaces are missing: there is nothing to grade.
@@ -33,17 +72,56 @@ func (e *NotUpError) Error() string {
 }
 
 // GradeFiles grades policy files before they are applied: the lab's setup with the files'
-// objects on top (a Namespace in the files replaces the lab's, labels and all).
-func (r *Rendered) GradeFiles(paths []string) ([]Graded, error) {
+// objects on top (a Namespace in the files replaces the lab's, labels and all). An object without
+// metadata.namespace goes where kubectl apply would put it: currentNamespace. A policy the API
+// server would refuse is left out (nothing of it would be enforced) and fails the check.
+func (r *Rendered) GradeFiles(paths []string, currentNamespace string) (*Grading, error) {
 	objs, err := policy.LoadObjects(paths)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := policy.FromObjects(append(slices.Clone(r.Setup), objs...))
+	if currentNamespace == "" {
+		currentNamespace = "default"
+	}
+	var problems []Problem
+	defaulted := map[string]bool{}
+	kept := objs[:0:0]
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" && o.GetNamespace() == "" {
+			o.SetNamespace(currentNamespace)
+			if o.GetKind() == "NetworkPolicy" {
+				defaulted[currentNamespace+"/"+o.GetName()] = true
+				if !slices.Contains(r.Namespaces, currentNamespace) {
+					problems = append(problems, Problem{Code: policy.CausePolicyElsewhere, Policy: currentNamespace + "/" + o.GetName(),
+						Message: fmt.Sprintf("%s has no metadata.namespace, so it is graded in namespace %s, where kubectl apply would put it (the current namespace); that is not a namespace of this lab (%s), so it isolates nothing here",
+							o.GetName(), currentNamespace, strings.Join(r.Namespaces, ", ")),
+						Fix: fmt.Sprintf("Set metadata.namespace to the lab namespace it is meant for (one of %s), or apply it with -n", strings.Join(r.Namespaces, ", "))})
+				}
+			}
+		}
+		if o.GetKind() == "NetworkPolicy" {
+			if errs, err := policy.ValidateObject(o); err != nil {
+				return nil, err
+			} else if len(errs) > 0 {
+				name := o.GetNamespace() + "/" + o.GetName()
+				problems = append(problems, Problem{Code: CauseInvalidPolicy, Policy: name, Refused: true, Errors: errs,
+					Message: fmt.Sprintf("the API server would refuse %s (kubectl apply fails), so none of it would be enforced: %s", name, strings.Join(errs, "; ")),
+					Fix:     "Fix the fields named; kubectl apply --dry-run=server -f FILE shows the API server's verdict"})
+				continue
+			}
+		}
+		kept = append(kept, o)
+	}
+	snap, err := policy.FromObjects(append(slices.Clone(r.Setup), kept...))
 	if err != nil {
 		return nil, err
 	}
-	return r.Grade(snap)
+	g, err := r.grade(snap, defaulted)
+	if err != nil {
+		return nil, err
+	}
+	g.Problems = problems
+	return g, nil
 }
 
 // LiveSnapshot reads the lab as it is in the cluster: every namespace's labels (a
@@ -92,78 +170,44 @@ func (r *Rendered) LiveSnapshot(ctx context.Context, kube kubernetes.Interface) 
 }
 
 // Grade evaluates the goal against a snapshot and explains every wrong row.
-func (r *Rendered) Grade(snap *policy.Snapshot) ([]Graded, error) {
-	results, err := evaluateGoal(snap, r.Goal)
+func (r *Rendered) Grade(snap *policy.Snapshot) (*Grading, error) {
+	return r.grade(snap, nil)
+}
+
+func (r *Rendered) grade(snap *policy.Snapshot, defaulted map[string]bool) (*Grading, error) {
+	results, ev, err := evaluateGoal(snap, r.Goal)
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := policy.Warnings(snap)
+	ingressOnly, err := r.ingressOnly()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Graded, len(results))
-	for i, g := range results {
-		out[i] = Graded{Connection: g.Connection, Evaluated: g.Got, Correct: g.Met(), Reasons: g.Reasons}
-		if !g.Met() {
-			out[i].Hint = hint(g, warnings)
+	g := &Grading{Rows: make([]Graded, len(results))}
+	for i, res := range results {
+		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons}
+		if !res.Met() {
+			row.Causes = ev.Diagnose(res.conn, policy.Intent{Want: res.Allowed, IngressOnly: ingressOnly, Defaulted: defaulted})
+			if len(row.Causes) > 0 {
+				row.Hint = row.Causes[0].Message
+			}
 		}
+		g.Rows[i] = row
 	}
-	return out, nil
+	return g, nil
 }
 
-// hint aims at the likely cause of one wrong row: first a semantic warning about a policy on
-// the failing side (the namespace lacks a label, a selector with a typo, no DNS rule), then
-// what the verdict itself shows.
-func hint(g GoalResult, warnings []policy.Warning) string {
-	v := g.Verdict
-	port := fmt.Sprintf("%d/%s", g.Port, strings.ToUpper(g.Protocol))
-	if g.Allowed { // wanted allowed, got blocked
-		side, who, dir := v.Ingress, g.To, "ingress"
-		if !v.Egress.Allowed {
-			side, who, dir = v.Egress, g.From, "egress"
-		}
-		if dir == "egress" && g.To == KubeDNS {
-			return fmt.Sprintf("%s's egress is isolated by %s and no rule allows DNS: add an egress rule to kube-system pods k8s-app=kube-dns on UDP and TCP 53", g.From, strings.Join(side.Selecting, ", "))
-		}
-		for _, w := range warnings {
-			if slices.Contains(side.Selecting, w.Policy) && w.Kind != policy.WarnEgressWithoutDNS {
-				return w.Policy + " " + w.Field + ": " + w.Message
-			}
-		}
-		peer := g.From
-		if dir == "egress" {
-			peer = g.To
-		}
-		return fmt.Sprintf("%s's %s is isolated by %s and no rule admits %s on %s: add a rule for it (a podSelector and a namespaceSelector in ONE peer must both match; in two peers, either does)",
-			who, dir, strings.Join(side.Selecting, ", "), peer, port)
+// ingressOnly reports whether the lab asks for ingress control only: its solution isolates no
+// pod's egress. A learner's policy that does is then itself the mistake.
+func (r *Rendered) ingressOnly() (bool, error) {
+	snap, err := policy.FromObjects(r.Solution)
+	if err != nil {
+		return false, err
 	}
-	// Wanted blocked, got allowed.
-	if !v.Ingress.Isolated && !v.Egress.Isolated {
-		for _, w := range warnings {
-			if w.Kind == policy.WarnSelectsNoPod && strings.HasPrefix(w.Policy, namespaceOf(g.To)+"/") {
-				return w.Policy + " " + w.Field + ": " + w.Message
-			}
-		}
-		if _, err := netip.ParseAddr(g.To); err == nil {
-			return fmt.Sprintf("no policy isolates %s for egress: select it with a policy whose policyTypes include Egress, and allow only what it needs (DNS too)", g.From)
-		}
-		return fmt.Sprintf("no policy isolates %s for ingress (nor %s for egress): select %s with a policy whose policyTypes include Ingress", g.To, g.From, g.To)
-	}
-	for _, side := range []policy.Side{v.Ingress, v.Egress} {
-		for _, rc := range side.Rules {
-			if rc.PeerMatch && rc.PortMatch {
-				msg := fmt.Sprintf("%s rule %d admits it (%s; ports %s): narrow that rule", rc.Policy, rc.Index, rc.Peers, rc.Ports)
-				if strings.Contains(rc.Peers, " OR ") {
-					msg += "; its peers are separate list items, so EITHER admits: to require both, put podSelector and namespaceSelector in one item"
-				}
-				return msg
-			}
+	for _, p := range snap.Policies {
+		if slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) || len(p.Spec.PolicyTypes) == 0 && len(p.Spec.Egress) > 0 {
+			return false, nil
 		}
 	}
-	return fmt.Sprintf("nothing isolates the side that allows %s -> %s on %s", g.From, g.To, port)
-}
-
-func namespaceOf(id string) string {
-	ns, _, _ := strings.Cut(id, "/")
-	return ns
+	return true, nil
 }

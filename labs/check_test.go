@@ -26,7 +26,7 @@ func TestGradeCatalog(t *testing.T) {
 			t.Fatal(err)
 		}
 		wrong := 0
-		for _, g := range setup {
+		for _, g := range setup.Rows {
 			if !g.Correct {
 				wrong++
 				if g.Hint == "" {
@@ -41,7 +41,7 @@ func TestGradeCatalog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range solved {
+		for _, g := range solved.Rows {
 			if !g.Correct || g.Hint != "" {
 				t.Errorf("%s: with the solution, %s -> %s %d is wrong: %+v", lab.Name, g.From, g.To, g.Port, g)
 			}
@@ -52,8 +52,10 @@ func TestGradeCatalog(t *testing.T) {
 // The hints name the cause the lab is about.
 func TestGradeHints(t *testing.T) {
 	for _, tc := range []struct{ lab, from, to, want string }{
-		// The broken policy's namespaceSelector wants a label no namespace has.
-		{"namespace-labels", "", "", "kubectl label namespace"},
+		// The broken policy's namespaceSelector wants a label no namespace has: label the
+		// namespace named, or select it by the label every namespace carries.
+		{"namespace-labels", "frontend/client", "backend/api", "kubectl label namespace frontend name=frontend"},
+		{"namespace-labels", "frontend/client", "backend/api", "kubernetes.io/metadata.name: frontend"},
 		// Default deny egress without a DNS rule.
 		{"dns-egress", "", "kube-dns", "no rule allows DNS"},
 		// Two peers (OR) where one (AND) was meant.
@@ -72,13 +74,16 @@ func TestGradeHints(t *testing.T) {
 			t.Fatal(err)
 		}
 		found := false
-		for _, g := range graded {
+		for _, g := range graded.Rows {
 			if g.Correct || (tc.from != "" && g.From != tc.from) || (tc.to != "" && g.To != tc.to) {
 				continue
 			}
 			found = true
-			if !strings.Contains(g.Hint, tc.want) {
-				t.Errorf("%s %s -> %s: hint %q lacks %q", tc.lab, g.From, g.To, g.Hint, tc.want)
+			if len(g.Causes) == 0 || g.Hint != g.Causes[0].Message {
+				t.Fatalf("%s %s -> %s: the hint is not the first cause: %+v", tc.lab, g.From, g.To, g)
+			}
+			if text := g.Hint + "\n" + g.Causes[0].Fix; !strings.Contains(text, tc.want) {
+				t.Errorf("%s %s -> %s: hint and fix %q lack %q", tc.lab, g.From, g.To, text, tc.want)
 			}
 		}
 		if !found {
@@ -124,12 +129,12 @@ spec:
       podSelector: {matchLabels: {app: backup}}
     ports: [{port: 5432}]`)
 	for path, wantPass := range map[string]bool{broken: false, fixed: true} {
-		graded, err := r.GradeFiles([]string{path})
+		graded, err := r.GradeFiles([]string{path}, "default")
 		if err != nil {
 			t.Fatal(err)
 		}
 		pass := true
-		for _, g := range graded {
+		for _, g := range graded.Rows {
 			pass = pass && g.Correct
 		}
 		if pass != wantPass {

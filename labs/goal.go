@@ -17,7 +17,8 @@ type GoalResult struct {
 	Connection
 	Got     bool
 	Reasons []string
-	Verdict policy.Verdict `json:"-"` // both sides, with the rule walkthrough, for hints
+	Verdict policy.Verdict `json:"-"` // both sides, with the rule walkthrough
+	conn    policy.Connection
 }
 
 // Met reports whether the evaluator's verdict is the goal's.
@@ -34,15 +35,16 @@ func (r *Rendered) EvaluateGoal(withSolution bool) ([]GoalResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return evaluateGoal(snap, r.Goal)
+	results, _, err := evaluateGoal(snap, r.Goal)
+	return results, err
 }
 
-func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error) {
+func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, *policy.Evaluator, error) {
 	// Goal rows name the cluster DNS as the pods labelled k8s-app=kube-dns in kube-system.
 	snap, dns := policy.WithClusterDNS(snap)
 	ev, err := policy.New(snap)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pods := map[string]*policy.Pod{}
 	for i := range snap.Pods {
@@ -64,14 +66,19 @@ func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, error
 	for _, g := range goal {
 		from, err := endpoint(g.From)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		to, err := endpoint(g.To)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		v := ev.Evaluate(policy.Connection{From: from, To: to, Port: int32(g.Port), Protocol: corev1.Protocol(strings.ToUpper(g.Protocol))})
-		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), Verdict: v})
+		proto := corev1.Protocol(strings.ToUpper(g.Protocol))
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		c := policy.Connection{From: from, To: to, Port: int32(g.Port), Protocol: proto}
+		v := ev.Evaluate(c)
+		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), Verdict: v, conn: c})
 	}
-	return out, nil
+	return out, ev, nil
 }

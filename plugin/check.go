@@ -98,6 +98,9 @@ type checkReport struct {
 	Verdict string        `json:"verdict"` // PASS or FAIL
 	Score   string        `json:"score"`   // goal rows right, statically
 	Static  []labs.Graded `json:"static"`
+	// Problems are the learner's policies that do not apply as written (refused by the API
+	// server, or landing outside the lab).
+	Problems []labs.Problem `json:"problems,omitempty"`
 	Live    []observation `json:"live,omitempty"`
 	Summary *summary      `json:"liveSummary,omitempty"`
 	// LiveError is the one reason why no probe could run; the verdict is then the static one.
@@ -109,12 +112,17 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	rep := checkReport{Lab: o.lab.Name}
 	var snap *policy.Snapshot
 	var cluster *Cluster
+	var grading *labs.Grading
 	if len(o.Files) > 0 {
-		graded, err := o.lab.GradeFiles(o.Files)
+		// A file without metadata.namespace lands where kubectl apply would put it: the
+		// current namespace (-n, else the kubeconfig context's, else default).
+		current, _, err := o.cluster.flags.ToRawKubeConfigLoader().Namespace()
 		if err != nil {
+			current = "default"
+		}
+		if grading, err = o.lab.GradeFiles(o.Files, current); err != nil {
 			return err
 		}
-		rep.Static = graded
 	} else {
 		var err error
 		if cluster, err = o.cluster.Connect(); err != nil {
@@ -123,10 +131,11 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 		if snap, err = o.lab.LiveSnapshot(ctx, cluster.Client); err != nil {
 			return err
 		}
-		if rep.Static, err = o.lab.Grade(snap); err != nil {
+		if grading, err = o.lab.Grade(snap); err != nil {
 			return err
 		}
 	}
+	rep.Static, rep.Problems = grading.Rows, grading.Problems
 	right := 0
 	for _, g := range rep.Static {
 		if g.Correct {
@@ -134,7 +143,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 		}
 	}
 	rep.Score = fmt.Sprintf("%d/%d", right, len(rep.Static))
-	pass := right == len(rep.Static)
+	pass := grading.Pass()
 
 	if len(o.Files) == 0 && !o.StaticOnly {
 		obs, jobs, index := goalJobs(o.lab, snap)
@@ -235,13 +244,32 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictWord(g.Allowed), verdictWord(g.Evaluated), mark)
 	}
 	_ = w.Flush()
+	for _, p := range rep.Problems {
+		label := "note"
+		if p.Refused {
+			label = "REFUSED"
+		}
+		fmt.Fprintf(out, "\n%s: %s\n", label, p.Message)
+		printIndented(out, "  fix:  ", p.Fix)
+	}
 	for _, g := range rep.Static {
 		if g.Correct {
 			continue
 		}
 		fmt.Fprintf(out, "\n%s -> %s %d/%s: want %s, your policies give %s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictWord(g.Allowed), verdictWord(g.Evaluated))
 		fmt.Fprintf(out, "  why:  %s\n", strings.Join(g.Reasons, "; "))
-		fmt.Fprintf(out, "  hint: %s\n", g.Hint)
+		for i, c := range g.Causes {
+			if i == 3 {
+				fmt.Fprintf(out, "  (%d more causes in -o yaml)\n", len(g.Causes)-3)
+				break
+			}
+			label := "hint: "
+			if i > 0 {
+				label = "also: "
+			}
+			fmt.Fprintf(out, "  %s%s\n", label, c.Message)
+			printIndented(out, "  fix:  ", c.Fix)
+		}
 	}
 	if rep.Live != nil {
 		fmt.Fprintln(out, "\nLive check: probes from inside the source pods")
@@ -275,5 +303,20 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		fmt.Fprintf(out, "\n%s: %s goal connections right (static only)\n", rep.Verdict, rep.Score)
 	default:
 		fmt.Fprintf(out, "\n%s: %s goal connections right\n", rep.Verdict, rep.Score)
+	}
+}
+
+// printIndented prints a multi-line text after a label, its later lines aligned under the first.
+func printIndented(out io.Writer, label, text string) {
+	if text == "" {
+		return
+	}
+	pad := strings.Repeat(" ", len(label))
+	for i, line := range strings.Split(text, "\n") {
+		if i == 0 {
+			fmt.Fprintf(out, "%s%s\n", label, line)
+		} else {
+			fmt.Fprintf(out, "%s%s\n", pad, line)
+		}
 	}
 }

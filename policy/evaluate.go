@@ -63,6 +63,7 @@ type compiled struct {
 	egress      bool
 	ingressFrom []rule
 	egressTo    []rule
+	src         *networkingv1.NetworkPolicy // for diagnoses that quote the policy's own selectors
 }
 
 type rule struct {
@@ -74,6 +75,7 @@ type peer struct {
 	pods       labels.Selector // nil: not given
 	namespaces labels.Selector // nil: not given
 	block      int             // index into Evaluator.blocks; -1: not an ipBlock peer
+	src        networkingv1.NetworkPolicyPeer
 }
 
 type ipBlock struct {
@@ -103,7 +105,7 @@ func New(s *Snapshot) (*Evaluator, error) {
 }
 
 func (e *Evaluator) compile(p *networkingv1.NetworkPolicy) (compiled, error) {
-	c := compiled{name: p.Namespace + "/" + p.Name, namespace: p.Namespace}
+	c := compiled{name: p.Namespace + "/" + p.Name, namespace: p.Namespace, src: p}
 	var err error
 	if c.podSelector, err = metav1.LabelSelectorAsSelector(&p.Spec.PodSelector); err != nil {
 		return c, err
@@ -141,7 +143,7 @@ func (e *Evaluator) compile(p *networkingv1.NetworkPolicy) (compiled, error) {
 func (e *Evaluator) compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (rule, error) {
 	r := rule{ports: ports}
 	for i, p := range peers {
-		cp := peer{block: -1}
+		cp := peer{block: -1, src: p}
 		// The API server refuses both of these; a file may still hold them.
 		if p.PodSelector == nil && p.NamespaceSelector == nil && p.IPBlock == nil {
 			return r, fmt.Errorf("peer %d sets none of podSelector, namespaceSelector and ipBlock", i)
@@ -412,15 +414,21 @@ func (r *rule) describePeers(e *Evaluator, policyNamespace string) string {
 	}
 	var parts []string
 	for _, p := range r.peers {
-		switch {
-		case p.block >= 0:
+		if p.block >= 0 {
 			parts = append(parts, e.blocks[p.block].String())
+			continue
+		}
+		pods := "every pod"
+		if p.pods != nil && !p.pods.Empty() {
+			pods = "pods " + selectorWords(p.pods)
+		}
+		switch {
 		case p.namespaces == nil:
-			parts = append(parts, fmt.Sprintf("pods %s in namespace %s", selectorWords(p.pods), policyNamespace))
-		case p.pods == nil:
-			parts = append(parts, fmt.Sprintf("all pods in namespaces %s", selectorWords(p.namespaces)))
+			parts = append(parts, fmt.Sprintf("%s in namespace %s", pods, policyNamespace))
+		case p.namespaces.Empty():
+			parts = append(parts, pods+" in every namespace")
 		default:
-			parts = append(parts, fmt.Sprintf("pods %s in namespaces %s", selectorWords(p.pods), selectorWords(p.namespaces)))
+			parts = append(parts, fmt.Sprintf("%s in namespaces %s", pods, selectorWords(p.namespaces)))
 		}
 	}
 	return strings.Join(parts, " OR ")
@@ -428,7 +436,7 @@ func (r *rule) describePeers(e *Evaluator, policyNamespace string) string {
 
 func selectorWords(s labels.Selector) string {
 	if s.Empty() {
-		return "(all)"
+		return "{}"
 	}
 	return "[" + s.String() + "]"
 }
@@ -436,13 +444,13 @@ func selectorWords(s labels.Selector) string {
 // describePorts says in words what a rule's ports admit.
 func describePorts(ports []networkingv1.NetworkPolicyPort) string {
 	if len(ports) == 0 {
-		return "all ports"
+		return "any port"
 	}
 	var parts []string
 	for _, p := range ports {
 		switch {
 		case p.Port == nil:
-			parts = append(parts, "all "+string(protocolOf(p))+" ports")
+			parts = append(parts, "any "+string(protocolOf(p))+" port")
 		case p.EndPort != nil:
 			parts = append(parts, fmt.Sprintf("%s-%d/%s", p.Port.String(), *p.EndPort, protocolOf(p)))
 		default:

@@ -24,11 +24,17 @@ func LoadFiles(paths []string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" && o.GetNamespace() == "" {
+			o.SetNamespace("default")
+		}
+	}
 	return FromObjects(objs)
 }
 
 // LoadObjects reads the objects of files and folders as LoadFiles does, without building a
-// snapshot (for callers that add objects of their own first).
+// snapshot (for callers that add objects of their own first). Objects without a namespace keep
+// it empty: the caller knows where kubectl would put them.
 func LoadObjects(paths []string) ([]*unstructured.Unstructured, error) {
 	var files []string
 	for _, p := range paths {
@@ -149,9 +155,6 @@ func expandObject(o *unstructured.Unstructured) ([]*unstructured.Unstructured, e
 	}
 	if o.GetName() == "" {
 		return nil, fmt.Errorf("%s without metadata.name", kind)
-	}
-	if kind != "Namespace" && o.GetNamespace() == "" {
-		o.SetNamespace("default")
 	}
 	path, isWorkload := templatePaths[kind]
 	if !isWorkload {
