@@ -198,6 +198,7 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 		policies  []string
 		pods      []string
 		udp, tcp  bool
+		first     *policy.Pod // the diagnosis is the same for every pod of the group
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -227,7 +228,7 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 		key := fmt.Sprint(p.Namespace, v.Egress.Selecting, udp, tcp)
 		g, ok := groups[key]
 		if !ok {
-			g = &group{namespace: p.Namespace, policies: v.Egress.Selecting, udp: udp, tcp: tcp}
+			g = &group{namespace: p.Namespace, policies: v.Egress.Selecting, udp: udp, tcp: tcp, first: p}
 			groups[key] = g
 			order = append(order, key)
 		}
@@ -238,14 +239,21 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 		g := groups[key]
 		res := "NetworkPolicy/" + g.policies[0]
 		pods := fmt.Sprintf("%d pod(s) in %s (%s)", len(g.pods), g.namespace, listSome(g.pods, 3))
+		// The shared diagnosis says which rule was meant for DNS and why it misses, when one was.
+		proto := corev1.ProtocolUDP
+		if g.udp {
+			proto = corev1.ProtocolTCP
+		}
+		cause, fix := "", dnsRuleFix(dns)
+		if cs := ev.Diagnose(policy.Connection{From: policy.Endpoint{Pod: g.first}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.Port(proto), Protocol: proto}, policy.Intent{Want: true}); len(cs) > 0 && cs[0].Rule != nil {
+			cause, fix = ": "+cs[0].Message, cs[0].Fix
+		}
 		if !g.udp {
-			out = append(out, finding(check, "NP3001", SeverityError, res,
-				fmt.Sprintf("%s are isolated for egress by %s, and no rule lets them reach the cluster DNS: every name lookup fails", pods, strings.Join(g.policies, ", ")),
-				dnsRuleFix(dns)))
+			msg := fmt.Sprintf("%s are isolated for egress by %s, and no rule lets them reach the cluster DNS: every name lookup fails", pods, strings.Join(g.policies, ", "))
+			out = append(out, finding(check, "NP3001", SeverityError, res, msg+cause, fix))
 		} else {
-			out = append(out, finding(check, "NP3002", SeverityWarning, res,
-				fmt.Sprintf("%s may reach the cluster DNS over UDP only (isolated by %s): answers too large for UDP are retried over TCP, and those lookups fail", pods, strings.Join(g.policies, ", ")),
-				dnsRuleFix(dns)))
+			msg := fmt.Sprintf("%s may reach the cluster DNS over UDP only (isolated by %s): answers too large for UDP are retried over TCP, and those lookups fail", pods, strings.Join(g.policies, ", "))
+			out = append(out, finding(check, "NP3002", SeverityWarning, res, msg+cause, fix))
 		}
 	}
 	if len(nodeLocalBlocked) > 0 {

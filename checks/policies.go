@@ -72,12 +72,30 @@ var selectorsCheck = Check{
 		if err := in.Forbidden["pods"]; err != nil {
 			return []Finding{skipped(check, "NP4001", "cannot list pods, so selectors cannot be checked; this needs 'list' on pods")}
 		}
+		var out []Finding
+		// Files: what the API server would refuse (a cluster's policies were accepted already).
+		if !in.Live {
+			for i := range in.Snapshot.Policies {
+				np := &in.Snapshot.Policies[i]
+				var msgs []string
+				for _, e := range policy.Validate(np) {
+					msgs = append(msgs, e.Error())
+				}
+				if len(msgs) > 0 {
+					out = append(out, finding(check, "NP4006", SeverityError, "NetworkPolicy/"+np.Namespace+"/"+np.Name,
+						"the API server would refuse this policy, so kubectl apply fails and nothing of it is enforced: "+strings.Join(msgs, "; "),
+						"Fix the fields named; kubectl apply --dry-run=server -f FILE shows the API server's verdict."))
+				}
+			}
+		}
 		ws, err := in.Warnings()
 		if err != nil {
+			if len(out) > 0 {
+				return out // the refusals above say it better than the compile error
+			}
 			// Reported once, here; the other checks skip and point at it.
 			return []Finding{finding(check, "NP4006", SeverityError, "", "a policy cannot be read: "+err.Error(), "Fix the policy; the API server would refuse it as it is (kubectl apply --dry-run=server -f FILE shows its complaint).")}
 		}
-		var out []Finding
 		if in.PartialPods {
 			out = append(out, skipped(check, "NP4002", fmt.Sprintf("only the pods of %s could be listed, so peers that select pods elsewhere and egress named ports are not checked; this needs 'list' on pods in all namespaces", in.Namespace)))
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
 // On the local control plane: the lab without its solution fails statically, with the wrong
@@ -38,8 +39,8 @@ func TestLabCheckStatic(t *testing.T) {
 	for _, g := range rep.Static {
 		if !g.Correct {
 			wrong = append(wrong, g.From+" -> "+g.To)
-			if !strings.Contains(g.Hint, "EITHER admits") {
-				t.Errorf("hint for %s -> %s: %q", g.From, g.To, g.Hint)
+			if !strings.Contains(g.Hint, "EITHER admits") || len(g.Causes) == 0 || g.Causes[0].Code != policy.CauseSplitPeers || g.Causes[0].Policy != "vault-check/allow-backup" {
+				t.Errorf("hint for %s -> %s: %q %+v", g.From, g.To, g.Hint, g.Causes)
 			}
 		}
 	}
@@ -47,7 +48,7 @@ func TestLabCheckStatic(t *testing.T) {
 		t.Errorf("wrong rows %v", wrong)
 	}
 	if r = run(t, "lab", "check", "and-vs-or", suffix, "--static-only", kc); !strings.Contains(r.stdout, "FAIL: 1/3 goal connections right (static only)") ||
-		!strings.Contains(r.stdout, "hint: vault-check/allow-backup rule 0 admits it") {
+		!strings.Contains(r.stdout, "hint: vault-check/allow-backup ingress rule 0 admits ops-check/shell on 5432/TCP") {
 		t.Errorf("table output:\n%s", r.stdout)
 	}
 
@@ -96,6 +97,40 @@ spec:
 	if r.code != ExitOK || !strings.Contains(r.stdout, "PASS: 3/3") {
 		t.Errorf("solution file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// -o json carries the causes as fields.
+	r = run(t, "lab", "check", "and-vs-or", "-f", broken, "-o", "json")
+	var rep checkReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	for _, g := range rep.Static {
+		if g.Correct {
+			continue
+		}
+		if c := g.Causes; len(c) == 0 || c[0].Code != policy.CauseSplitPeers || c[0].Field != "spec.ingress[0].from" || c[0].Rule == nil || *c[0].Rule != 0 || !strings.Contains(c[0].Fix, "ONE item") {
+			t.Errorf("%s -> %s: causes %+v", g.From, g.To, c)
+		}
+	}
+
+	// A policy the API server would refuse fails with its own words, whatever the rows say.
+	refused := write("refused.yaml", strings.Replace(run(t, "lab", "show", "and-vs-or", "--solution").stdout,
+		"ports:", "ports:\n    - {port: 5432, endPort: 5000}", 1))
+	r = run(t, "lab", "check", "and-vs-or", "-f", refused)
+	if r.code != ExitError || !strings.Contains(r.stdout, "REFUSED: the API server would refuse vault/allow-backup") ||
+		!strings.Contains(r.stdout, "spec.ingress[0].ports[0].endPort: Invalid value: 5432: must be greater than or equal to `port`") {
+		t.Errorf("refused file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Without metadata.namespace a policy lands in the current namespace, -n here.
+	bare := write("bare.yaml", strings.Replace(run(t, "lab", "show", "and-vs-or", "--solution").stdout, "namespace: vault", "", 1))
+	r = run(t, "lab", "check", "and-vs-or", "-f", bare, "-n", "team-a")
+	if r.code != ExitError || !strings.Contains(r.stdout, "graded in namespace team-a") || !strings.Contains(r.stdout, "no metadata.namespace") {
+		t.Errorf("file without namespace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = run(t, "lab", "check", "and-vs-or", "-f", bare, "-n", "vault"); r.code != ExitOK {
+		t.Errorf("file without namespace, -n vault: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	r = run(t, "lab", "check", "and-vs-or", "-f", filepath.Join(dir, "nope.yaml"))
 	if line := oneErrorLine(t, r); r.code != ExitError || !strings.Contains(line, "nope.yaml") {
 		t.Errorf("missing file: exit %d %q", r.code, line)

@@ -543,7 +543,10 @@ type whyReport struct {
 	Allowed bool        `json:"allowed"`
 	Egress  policy.Side `json:"egress"`
 	Ingress policy.Side `json:"ingress"`
-	conn    policy.Connection
+	// Causes: for a blocked connection, the rules that come closest to admitting it and what
+	// differs; for an allowed one, what admits it. The same diagnosis as lab check's hints.
+	Causes []policy.Cause `json:"causes,omitempty"`
+	conn   policy.Connection
 }
 
 func (o *ExplainOptions) runWhy(ev *policy.Evaluator) error {
@@ -567,7 +570,7 @@ func (o *ExplainOptions) runWhy(ev *policy.Evaluator) error {
 		c := policy.Connection{From: from, To: to, Port: pp.Port, Protocol: pp.Protocol}
 		v := ev.Evaluate(c)
 		reports = append(reports, whyReport{From: from.String(), To: to.String(), Port: pp.Port, Proto: string(pp.Protocol),
-			Allowed: v.Allowed, Egress: v.Egress, Ingress: v.Ingress, conn: c})
+			Allowed: v.Allowed, Egress: v.Egress, Ingress: v.Ingress, conn: c, Causes: ev.Diagnose(c, policy.Intent{Want: !v.Allowed})})
 	}
 	if o.Output != outputTable {
 		return printStructured(o.Out, o.Output, reports)
@@ -645,6 +648,22 @@ func printWalkthrough(out io.Writer, r whyReport) {
 	side("Egress", r.From, r.Egress, true)
 	side("Ingress", r.To, r.Ingress, false)
 	fmt.Fprintf(out, "\nVerdict: %s (egress %s, ingress %s; both must allow)\n", strings.ToUpper(verdictWord(r.Allowed)), verdictWord(r.Egress.Allowed), verdictWord(r.Ingress.Allowed))
+	if len(r.Causes) == 0 {
+		return
+	}
+	title := "To allow it"
+	if r.Allowed {
+		title = "To block it"
+	}
+	fmt.Fprintf(out, "\n%s, most likely first:\n", title)
+	for i, c := range r.Causes {
+		if i == 3 {
+			fmt.Fprintf(out, "  (%d more in -o yaml)\n", len(r.Causes)-3)
+			break
+		}
+		fmt.Fprintf(out, "  - %s\n", c.Message)
+		printIndented(out, "    fix: ", c.Fix)
+	}
 }
 
 func verdictWord(allowed bool) string {

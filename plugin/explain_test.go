@@ -170,7 +170,7 @@ func TestExplainWhy(t *testing.T) {
 	for _, want := range []string{
 		"db/admin -> db/postgres-0 on 5432/TCP: BLOCKED",
 		"db/db-from-web selects db/postgres-0",
-		"rule 0: from all pods in namespaces [tier=web]; ports pg/TCP",
+		"rule 0: from every pod in namespaces [tier=web]; ports pg/TCP",
 		"db/admin does not match; 5432/TCP is admitted",
 		"Verdict: BLOCKED (egress allowed, ingress blocked",
 	} {

@@ -114,8 +114,8 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 						continue // addresses, not pods: nothing to find in the snapshot
 					}
 					if pr.namespaces != nil && len(w.namespacesMatching(pr.namespaces)) == 0 {
-						warn(WarnNamespaceNoMatch, field+".namespaceSelector", "namespaceSelector %s matches no namespace; label the namespace you mean, e.g. kubectl label namespace NAME %s",
-							selectorWords(pr.namespaces), labelCommand(pr.namespaces))
+						warn(WarnNamespaceNoMatch, field+".namespaceSelector", "namespaceSelector %s matches no namespace; %s",
+							selectorWords(pr.namespaces), w.namespaceLabelAdvice(pr.namespaces))
 						out[len(out)-1].Wants = wantedLabels(pr.namespaces)
 						continue
 					}
@@ -354,6 +354,20 @@ func (w *warner) labelsHint(ns string) string {
 		sets = append(sets[:4], "...")
 	}
 	return fmt.Sprintf(" (pods in %s have labels %s)", ns, strings.Join(sets, ", "))
+}
+
+// namespaceLabelAdvice offers both fixes with the real name when a namespace is named like a
+// value the selector wants (the `name: web` mistake): label it, or select it by the label every
+// namespace carries. Otherwise the command, with NAME for the namespace meant.
+func (w *warner) namespaceLabelAdvice(sel labels.Selector) string {
+	wants := wantedLabels(sel)
+	for _, k := range sortedKeys(wants) {
+		if _, known := w.e.namespaces[wants[k]]; known || len(w.byNS[wants[k]]) > 0 {
+			ns := wants[k]
+			return fmt.Sprintf("namespace %s has no label %s=%s: label it (kubectl label namespace %s %s=%s), or select it by the label every namespace carries (matchLabels: {kubernetes.io/metadata.name: %s})", ns, k, ns, ns, k, ns, ns)
+		}
+	}
+	return "label the namespace you mean, e.g. kubectl label namespace NAME " + labelCommand(sel) + " (kubectl get namespaces --show-labels lists what they carry)"
 }
 
 // labelCommand is what `kubectl label namespace NAME ...` needs for the selector to match.
