@@ -101,8 +101,8 @@ type checkReport struct {
 	// Problems are the learner's policies that do not apply as written (refused by the API
 	// server, or landing outside the lab).
 	Problems []labs.Problem `json:"problems,omitempty"`
-	Live    []observation `json:"live,omitempty"`
-	Summary *summary      `json:"liveSummary,omitempty"`
+	Live     []observation  `json:"live,omitempty"`
+	Summary  *summary       `json:"liveSummary,omitempty"`
 	// LiveError is the one reason why no probe could run; the verdict is then the static one.
 	LiveError string `json:"liveError,omitempty"`
 }
