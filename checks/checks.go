@@ -64,6 +64,15 @@ type Finding struct {
 	Docs        string   `json:"docs"`
 }
 
+// Foreign is one policy object of another engine, as read from a file.
+type Foreign struct {
+	Source     string `json:"source"` // the file
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
 // Input is what the checks read. A nil list means it could not be read (Forbidden says why), as
 // opposed to an empty one.
 type Input struct {
@@ -85,6 +94,9 @@ type Input struct {
 	EndpointSlices []discoveryv1.EndpointSlice // kube-system's
 	// Forbidden maps what could not be read ("daemonsets", "nodes", …) to the error.
 	Forbidden map[string]error
+	// Foreign are policy objects of other engines found in the files (Calico, Cilium, Antrea,
+	// AdminNetworkPolicy): they act on traffic too, and the evaluator does not read them.
+	Foreign []Foreign
 
 	warned   bool // the semantic warnings, computed once for the checks that share them
 	warnings []policy.Warning

@@ -33,6 +33,9 @@ type Pod struct {
 	Labels    map[string]string
 	IPs       []netip.Addr
 	Ports     []Port // declared container ports, for named ports
+	// StandIn: the pod stands for the replicas of a workload read from files (a Deployment's
+	// pod template), so its pair with itself is replica to replica, not a pod to itself.
+	StandIn bool
 }
 
 // Port is a declared container port.
