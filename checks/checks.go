@@ -126,6 +126,7 @@ type Check struct {
 // All is every static check, in the order doctor prints them.
 var All = []Check{
 	cniCheck,
+	foreignCheck,
 	namespaceLabelsCheck,
 	dnsCheck,
 	selectorsCheck,

@@ -16,12 +16,19 @@ import (
 // accepts NetworkPolicies whatever the plugin; a plugin that does not enforce them ignores
 // them silently. The signatures are those of DESIGN.md §5, looked up in every namespace. No
 // signature is proof: `kubectl netpol doctor --active` is.
+//
+// On files (doctor -f, Live false) the same table reads the DaemonSets, Deployments, Nodes and
+// ConfigMaps the files hold, and gives the same findings. What changes is what a missing
+// object means: on a cluster it does not exist, in files it may exist elsewhere. So a ConfigMap
+// that decides enforcement and is not in the files leaves the verdict open (NP1004), "no other
+// engine" means none in the files, and no signature at all is NP1004, not NP1002: the files
+// are not the cluster.
 
 const (
 	cniIDNotEnforced = "NP1001" // error: a plugin that does not enforce, and none that does
 	cniIDUnknown     = "NP1002" // warning: no known plugin, or one whose enforcement cannot be told
 	cniIDEnforced    = "NP1003" // pass: a plugin that enforces
-	cniIDSkipped     = "NP1004" // skipped: files, or what RBAC kept doctor from reading
+	cniIDSkipped     = "NP1004" // skipped: what RBAC kept doctor from reading, or what the files lack
 )
 
 const cniCheckName = "cni"
@@ -37,6 +44,16 @@ var cniCheck = Check{
 const kindnetPolicySince = "20240719"
 
 const cniActiveHint = "Prove it either way with the empirical test: kubectl netpol doctor --active"
+
+// cniFilesActiveHint is cniActiveHint for files: --active needs the cluster.
+const cniFilesActiveHint = "On the cluster, prove it either way with the empirical test: kubectl netpol doctor --active"
+
+func cniHint(in *Input) string {
+	if in.Live {
+		return cniActiveHint
+	}
+	return cniFilesActiveHint
+}
 
 // cniVerdict says whether a detected plugin enforces NetworkPolicy.
 type cniVerdict int
@@ -57,17 +74,25 @@ type cniEngine struct {
 	// forbidden names what could not be read when the verdict is unknown for that reason
 	// ("configmaps"); empty otherwise.
 	forbidden string
+	// notInFiles names the object that decides the verdict and that the files lack (files
+	// only: "ConfigMap kube-system/amazon-vpc-cni"); the verdict is then unknown.
+	notInFiles string
 }
 
 func (e cniEngine) where() string { return e.name + " (" + e.resource + ")" }
 
 func runCNICheck(in *Input) []Finding {
-	if !in.Live {
-		return []Finding{skipped(cniCheckName, cniIDSkipped, "files: the network plugin (CNI) can only be detected on a cluster; run doctor against one (without -f), and with --active to prove enforcement")}
-	}
 	dsForbidden := in.Forbidden["daemonsets"]
 	nodesForbidden := in.Forbidden["nodes"]
 	engines := detectCNIs(in)
+	if !in.Live && len(engines) == 0 && dsForbidden == nil {
+		return []Finding{cniNothingInFiles(in)}
+	}
+	// Where the findings come from: the cluster, or what the files hold.
+	found := ""
+	if !in.Live {
+		found = " in the files"
+	}
 
 	var yes, no, unknown []cniEngine
 	for _, e := range engines {
@@ -100,26 +125,48 @@ func runCNICheck(in *Input) []Finding {
 			}
 			msg += "; also found, not enforcing by itself: " + strings.Join(others, ", ")
 		}
-		f := pass(cniCheckName, cniIDEnforced, msg+" (detected from its signature; kubectl netpol doctor --active proves it empirically)")
+		if in.Live {
+			msg += " (detected from its signature; kubectl netpol doctor --active proves it empirically)"
+		} else {
+			msg += " (detected from its signature in the files; whether it runs in the cluster cannot be told from files: once applied, kubectl netpol doctor --active proves it empirically)"
+		}
+		f := pass(cniCheckName, cniIDEnforced, msg)
 		f.Resource = yes[0].resource
 		return []Finding{f}
 	}
 
 	var out []Finding
 	if dsForbidden == nil {
-		// With a plugin of unknown enforcement beside it, "nothing enforces" is not certain.
+		// With a plugin of unknown enforcement beside it, "nothing enforces" is not certain;
+		// with files, neither is it for an engine that runs outside them.
 		consequence := "No other policy engine was found, so every NetworkPolicy in this cluster is accepted by the API server and silently ignored."
-		if len(unknown) > 0 {
+		switch {
+		case in.Live && len(unknown) > 0:
 			consequence = "Unless the other plugin found (see below) enforces them, NetworkPolicies in this cluster are accepted by the API server and silently ignored."
+		case len(unknown) > 0:
+			consequence = "Unless the other plugin found (see below) enforces them, or an engine the files do not hold runs in the cluster, NetworkPolicies there are accepted by the API server and silently ignored."
+		case !in.Live:
+			consequence = "No other policy engine was found in the files: unless one the files do not hold runs in the cluster, every NetworkPolicy there is accepted by the API server and silently ignored."
 		}
 		for _, e := range no {
+			fix := e.fix
+			if !in.Live && strings.Contains(fix, "kubectl patch") {
+				fix = "The commands below change a running cluster; make the same change in the manifest in the files, or the next apply undoes it.\n" + fix
+			}
 			out = append(out, finding(cniCheckName, cniIDNotEnforced, SeverityError, e.resource,
-				fmt.Sprintf("%s does not enforce NetworkPolicy: %s. %s", e.where(), e.detail, consequence),
-				e.fix+"\n"+cniActiveHint))
+				fmt.Sprintf("%s%s does not enforce NetworkPolicy: %s. %s", e.where(), found, e.detail, consequence),
+				fix+"\n"+cniHint(in)))
 		}
 	}
 	for _, e := range unknown {
-		if e.forbidden != "" {
+		switch {
+		case e.notInFiles != "":
+			f := skipped(cniCheckName, cniIDSkipped, fmt.Sprintf("%s is not in the files: whether %s, found in the files, enforces NetworkPolicy cannot be decided from them (%s)", e.notInFiles, e.where(), e.detail))
+			f.Resource = e.resource
+			f.Remediation = "Add the " + e.notInFiles + " manifest to the files (from the cluster: kubectl get " + cniGetArgs(e.notInFiles) + " -o yaml), or run doctor on the cluster (without -f).\n" + cniFilesActiveHint
+			out = append(out, f)
+			continue
+		case e.forbidden != "":
 			f := skipped(cniCheckName, cniIDSkipped, fmt.Sprintf("cannot read %s: whether %s enforces NetworkPolicy is unknown (%s)", e.forbidden, e.where(), e.detail))
 			f.Resource = e.resource
 			f.Remediation = cniRBACFix(e.forbidden) + "\n" + cniActiveHint
@@ -127,8 +174,8 @@ func runCNICheck(in *Input) []Finding {
 			continue
 		}
 		out = append(out, finding(cniCheckName, cniIDUnknown, SeverityWarning, e.resource,
-			fmt.Sprintf("%s found, but whether it enforces NetworkPolicy cannot be told: %s", e.where(), e.detail),
-			cniActiveHint))
+			fmt.Sprintf("%s found%s, but whether it enforces NetworkPolicy cannot be told: %s", e.where(), found, e.detail),
+			cniHint(in)))
 	}
 	if dsForbidden != nil {
 		msg := "cannot list daemonsets: CNI detection skipped. The network plugin runs as a DaemonSet, and listing them in all namespaces needs 'list' on daemonsets.apps at cluster scope"
@@ -166,6 +213,31 @@ func runCNICheck(in *Input) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// cniNothingInFiles is the files' finding when they hold no plugin's signature: the plugin's
+// manifests are rarely next to an application's, and some are never in files at all (k3s's
+// controller shows in its Nodes' annotation only, a managed platform's plugin in no manifest).
+func cniNothingInFiles(in *Input) Finding {
+	msg := "files: no network plugin (CNI) found in the files: they hold no DaemonSet, Deployment or Node with a known plugin's signature, so whether the cluster enforces NetworkPolicy cannot be told from them."
+	if netish := networkishDaemonSets(in.DaemonSets); len(netish) > 0 {
+		msg += " DaemonSets in the files that look network-related but match no known plugin: " + cniListSome(netish, 6) + "."
+	}
+	msg += " A run on the cluster (without -f) detects the plugin, and --active proves enforcement"
+	f := skipped(cniCheckName, cniIDSkipped, msg)
+	f.Remediation = "Run doctor on the cluster, where the plugin runs:\n  kubectl netpol doctor\n  kubectl netpol doctor --active\n" +
+		"or add the plugin's manifests (its DaemonSet, and its ConfigMap: cilium-config, amazon-vpc-cni) to the files."
+	return f
+}
+
+// cniGetArgs turns "ConfigMap ns/name" into "configmap name -n ns" for kubectl get.
+func cniGetArgs(object string) string {
+	kind, ref, _ := strings.Cut(object, " ")
+	ns, name, ok := strings.Cut(ref, "/")
+	if !ok {
+		return strings.ToLower(kind) + " " + ref
+	}
+	return strings.ToLower(kind) + " " + name + " -n " + ns
 }
 
 // cniRBACFix says which permission lets doctor read what it could not.
@@ -209,6 +281,10 @@ func detectCNIs(in *Input) []cniEngine {
 		case d.Name == "tigera-operator" && dsForbidden:
 			out = append(out, cniEngine{name: "Calico", resource: res, verdict: cniEnforces,
 				detail: "its tigera-operator runs (the calico-node DaemonSet it manages could not be listed)"})
+		case d.Name == "tigera-operator" && !calico && !in.Live:
+			// Files never hold calico-node under the operator: it creates it at run time.
+			out = append(out, cniEngine{name: "Calico", resource: res, verdict: cniEnforces,
+				detail: "its tigera-operator is in the files; the operator creates the calico-node DaemonSet at run time from an Installation resource (operator.tigera.io/v1), so files never hold it, and Calico enforces NetworkPolicy whenever it runs"})
 		case d.Name == "tigera-operator" && !calico:
 			out = append(out, cniEngine{name: "Calico", resource: res, verdict: cniUnknown,
 				detail: "the tigera-operator runs but no calico-node DaemonSet exists: Calico is not installed (yet); the operator creates it from an Installation resource (kubectl get installation default -o yaml)"})
@@ -294,15 +370,20 @@ func detectDaemonSet(in *Input, ds *appsv1.DaemonSet) (cniEngine, bool) {
 	return e, true
 }
 
-// cniCilium applies cilium-config's enable-policy (default, always or never).
+// cniCilium applies cilium-config's enable-policy (default, always or never). A cluster is read
+// for kube-system's; files may hold it in Cilium's own namespace (a Helm release's), looked up
+// first.
 func cniCilium(in *Input, e cniEngine, ns string) cniEngine {
-	cm := cniConfigMap(in, "kube-system", "cilium-config")
+	cm := cniConfigMap(in, ns, "cilium-config")
+	if cm == nil {
+		cm = cniConfigMap(in, "kube-system", "cilium-config")
+	}
 	switch {
 	case cm != nil && strings.EqualFold(strings.TrimSpace(cm.Data["enable-policy"]), "never"):
 		e.verdict = cniDoesNot
-		e.detail = "ConfigMap kube-system/cilium-config sets enable-policy: never, so Cilium allows all traffic whatever the policies say"
+		e.detail = "ConfigMap " + cm.Namespace + "/cilium-config sets enable-policy: never, so Cilium allows all traffic whatever the policies say"
 		e.fix = "Set enable-policy back to default (enforce on the endpoints that policies select) and restart the agents:\n" +
-			"  kubectl patch configmap cilium-config -n kube-system --type merge -p '{\"data\":{\"enable-policy\":\"default\"}}'\n" +
+			"  kubectl patch configmap cilium-config -n " + cm.Namespace + " --type merge -p '{\"data\":{\"enable-policy\":\"default\"}}'\n" +
 			"  kubectl rollout restart daemonset cilium -n " + ns + "\n" +
 			"(with Helm: helm upgrade cilium cilium/cilium -n " + ns + " --reuse-values --set policyEnforcementMode=default)"
 	case cm != nil:
@@ -313,6 +394,8 @@ func cniCilium(in *Input, e cniEngine, ns string) cniEngine {
 		e.detail = "cilium-config enable-policy: " + mode
 	case in.Forbidden["configmaps"] != nil:
 		e.detail = "cilium-config could not be read; Cilium enforces unless it sets enable-policy: never"
+	case !in.Live:
+		e.detail = "ConfigMap cilium-config is not in the files; Cilium enforces unless it sets enable-policy: never"
 	case ns != "kube-system":
 		e.detail = "doctor reads kube-system/cilium-config only; Cilium enforces unless it sets enable-policy: never"
 	}
@@ -406,6 +489,8 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 	agentOff := agentSet && !cniTrue(agentFlag.value)
 	cm := cniConfigMap(in, "kube-system", "amazon-vpc-cni")
 	cmOn := cm != nil && strings.EqualFold(strings.TrimSpace(cm.Data["enable-network-policy-controller"]), "true")
+	// Missing but perhaps there: RBAC kept doctor from reading it, or the files lack it.
+	cmUnknown := cm == nil && (in.Forbidden["configmaps"] != nil || !in.Live)
 	addon := "  aws eks update-addon --cluster-name CLUSTER --addon-name vpc-cni --configuration-values '{\"enableNetworkPolicy\":\"true\"}'"
 	var cmFix string
 	if cm == nil {
@@ -425,9 +510,13 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 			"  aws eks update-addon --cluster-name CLUSTER --addon-name vpc-cni --addon-version VERSION --configuration-values '{\"enableNetworkPolicy\":\"true\"}'\n" +
 			"or install a policy engine beside it, such as Calico in policy-only mode."
 		return e
-	case cm == nil && in.Forbidden["configmaps"] != nil && !agentOff:
+	case cmUnknown && !agentOff:
 		e.verdict = cniUnknown
-		e.forbidden = "configmaps"
+		if in.Forbidden["configmaps"] != nil {
+			e.forbidden = "configmaps"
+		} else {
+			e.notInFiles = "ConfigMap kube-system/amazon-vpc-cni"
+		}
 		e.detail = "it enforces only when ConfigMap kube-system/amazon-vpc-cni sets enable-network-policy-controller: \"true\""
 		return e
 	case !cmOn || agentOff:
@@ -435,8 +524,9 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 		var why []string
 		if !cmOn {
 			switch {
-			case cm == nil && in.Forbidden["configmaps"] != nil:
-				// Unreadable, so not a reason; only reached with the agent off, which decides.
+			case cmUnknown:
+				// Unreadable or not in the files, so not a reason; only reached with the agent
+				// off, which decides.
 			case cm == nil:
 				why = append(why, "ConfigMap kube-system/amazon-vpc-cni does not exist, so its network policy controller (enable-network-policy-controller: \"true\") is off")
 			default:
@@ -453,7 +543,7 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 			e.fix += " and the node agent"
 		}
 		e.fix += ":\n"
-		if !cmOn && in.Forbidden["configmaps"] == nil {
+		if !cmOn && !cmUnknown {
 			e.fix += cmFix + "\n"
 		}
 		if agentFix != "" {

@@ -1,8 +1,12 @@
 package checks
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +16,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 )
@@ -266,15 +272,161 @@ func TestCNIDetection(t *testing.T) {
 			[]cniWant{{id: "NP1003", status: StatusPass, resource: "Deployment/tigera-operator/tigera-operator"}}},
 		{"empty live input", &Input{Live: true},
 			[]cniWant{{id: "NP1002", status: StatusFail}}},
-		{"files", &Input{Live: false, DaemonSets: ds(flannelDS("kube-flannel", "kube-flannel-ds"))},
-			[]cniWant{{id: "NP1004", status: StatusSkipped, msg: []string{"cluster"}}}},
 	}
+
+	// The same table on files (doctor -f): the same objects give the same findings, except
+	// where a missing object only means that the files lack it. Cases with Forbidden reads are
+	// a cluster's only.
+	notInFiles := []cniWant{{id: "NP1004", status: StatusSkipped, msg: []string{"no network plugin (CNI) found in the files", "cluster"}, fix: []string{"kubectl netpol doctor"}}}
+	filesWant := map[string][]cniWant{
+		// The operator creates calico-node at run time: files never hold it.
+		"tigera-operator without calico-node": {{id: "NP1003", status: StatusPass, resource: "Deployment/tigera-operator/tigera-operator", msg: []string{"Calico", "Installation"}}},
+		// The ConfigMap may be in the cluster and not in the files: the verdict stays open.
+		"aws-node without the ConfigMap": {{id: "NP1004", status: StatusSkipped, resource: "DaemonSet/kube-system/aws-node",
+			msg: []string{"ConfigMap kube-system/amazon-vpc-cni is not in the files", "AWS VPC CNI"}, fix: []string{"kubectl get configmap amazon-vpc-cni -n kube-system -o yaml", activeHint}}},
+		"cilium without its ConfigMap (default)": {{id: "NP1003", status: StatusPass, msg: []string{"cilium-config is not in the files"}}},
+		// No signature: the files are not the cluster.
+		"nothing": notInFiles,
+		"nothing known, one network-ish DaemonSet": {{id: "NP1004", status: StatusSkipped, msg: []string{"no network plugin (CNI) found in the files", "DaemonSet/kube-system/azure-cns"}}},
+		"empty live input":                         notInFiles,
+	}
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := cniCheck.Run(tt.in)
 			checkCNIFindings(t, got, tt.want)
 		})
+		if len(tt.in.Forbidden) > 0 {
+			continue
+		}
+		t.Run("files/"+tt.name, func(t *testing.T) {
+			in := *tt.in
+			in.Live = false
+			want, ok := filesWant[tt.name]
+			if !ok {
+				want = tt.want
+			}
+			got := cniCheck.Run(&in)
+			checkCNIFindings(t, got, want)
+			checkCNIFilesWording(t, got)
+		})
 	}
+}
+
+// checkCNIFilesWording: on files every finding says that it comes from the files, and a fix
+// that patches a running cluster says to change the manifests too.
+func checkCNIFilesWording(t *testing.T, got []Finding) {
+	t.Helper()
+	for i, f := range got {
+		if !strings.Contains(f.Message, "in the files") {
+			t.Errorf("finding %d (files) does not say it comes from the files:\n%s", i, f.Message)
+		}
+		if strings.Contains(f.Remediation, "kubectl patch") && !strings.Contains(f.Remediation, "the same change in the manifest in the files") {
+			t.Errorf("finding %d (files): a cluster patch without the manifest:\n%s", i, f.Remediation)
+		}
+		if strings.Contains(f.Remediation, cniActiveHint) {
+			t.Errorf("finding %d (files): --active needs the cluster:\n%s", i, f.Remediation)
+		}
+	}
+}
+
+// TestCNIManifests reads the plugins' own manifests (trimmed copies in testdata/cni) as doctor
+// -f would, and runs the check on them as files and, the same objects, as a cluster.
+func TestCNIManifests(t *testing.T) {
+	const activeHint = "kubectl netpol doctor --active"
+	tests := []struct {
+		file  string
+		live  []cniWant
+		files []cniWant // nil: as live
+	}{
+		{"flannel.yaml", []cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-flannel/kube-flannel-ds", msg: []string{"flannel", "kube-network-policies"},
+			fix: []string{"helm upgrade flannel flannel/flannel -n kube-flannel", activeHint}}}, nil},
+		{"kindnet-v0.23.yaml", []cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/kindnet", msg: []string{"20240513", "20240719"}, fix: []string{"kind v0.24.0"}}}, nil},
+		{"kindnet-v0.24.yaml", []cniWant{{id: "NP1003", status: StatusPass, resource: "DaemonSet/kube-system/kindnet", msg: []string{"kindnetd image docker.io/kindest/kindnetd:v20240813-c6f155d6"}}}, nil},
+		{"calico.yaml", []cniWant{{id: "NP1003", status: StatusPass, resource: "DaemonSet/kube-system/calico-node", msg: []string{"Calico"}}}, nil},
+		{"tigera-operator.yaml",
+			[]cniWant{{id: "NP1002", status: StatusFail, resource: "Deployment/tigera-operator/tigera-operator", msg: []string{"no calico-node DaemonSet"}}},
+			[]cniWant{{id: "NP1003", status: StatusPass, resource: "Deployment/tigera-operator/tigera-operator", msg: []string{"Installation", "in the files"}}}},
+		{"cilium-never.yaml", []cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/cilium", msg: []string{"ConfigMap kube-system/cilium-config sets enable-policy: never"},
+			fix: []string{"kubectl patch configmap cilium-config -n kube-system", "kubectl rollout restart daemonset cilium -n kube-system"}}}, nil},
+		// Cilium's Helm release elsewhere: its cilium-config is beside it.
+		{"cilium-own-namespace.yaml", []cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/cilium/cilium", msg: []string{"ConfigMap cilium/cilium-config sets enable-policy: never"},
+			fix: []string{"kubectl patch configmap cilium-config -n cilium", "kubectl rollout restart daemonset cilium -n cilium"}}}, nil},
+		{"aws-k8s-cni.yaml", []cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/aws-node",
+			msg: []string{`ConfigMap kube-system/amazon-vpc-cni does not set enable-network-policy-controller: "true"`, "runs with --enable-network-policy=false"},
+			fix: []string{"kubectl patch configmap amazon-vpc-cni -n kube-system", `"path":"/spec/template/spec/containers/1/args/1","value":"--enable-network-policy=true"`}}}, nil},
+		{"aws-k8s-cni-netpol.yaml", []cniWant{{id: "NP1003", status: StatusPass, resource: "DaemonSet/kube-system/aws-node", msg: []string{"AWS VPC CNI", "enable-network-policy-controller"}}}, nil},
+		{"aws-node-only.yaml",
+			[]cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/aws-node", msg: []string{"ConfigMap kube-system/amazon-vpc-cni does not exist"}}},
+			[]cniWant{{id: "NP1004", status: StatusSkipped, resource: "DaemonSet/kube-system/aws-node", msg: []string{"ConfigMap kube-system/amazon-vpc-cni is not in the files"}}}},
+		{"app.yaml",
+			[]cniWant{{id: "NP1002", status: StatusFail, msg: []string{"no known network plugin"}}},
+			[]cniWant{{id: "NP1004", status: StatusSkipped, msg: []string{"no network plugin (CNI) found in the files", "cluster"}}}},
+	}
+	for _, tt := range tests {
+		in := readCNIManifest(t, filepath.Join("testdata", "cni", tt.file))
+		t.Run("files/"+tt.file, func(t *testing.T) {
+			want := tt.files
+			if want == nil {
+				want = tt.live
+			}
+			got := cniCheck.Run(&in)
+			checkCNIFindings(t, got, want)
+			checkCNIFilesWording(t, got)
+		})
+		t.Run("cluster/"+tt.file, func(t *testing.T) {
+			live := in
+			live.Live = true
+			checkCNIFindings(t, cniCheck.Run(&live), tt.live)
+		})
+	}
+}
+
+// readCNIManifest reads the objects the CNI check looks at from a multi-document YAML file:
+// DaemonSets, Deployments, Nodes and ConfigMaps, as doctor -f fills them.
+func readCNIManifest(t *testing.T, path string) Input {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var in Input
+	r := utilyaml.NewYAMLReader(bufio.NewReader(f))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var into any
+		switch meta.Kind {
+		case "DaemonSet":
+			in.DaemonSets = append(in.DaemonSets, appsv1.DaemonSet{})
+			into = &in.DaemonSets[len(in.DaemonSets)-1]
+		case "Deployment":
+			in.Deployments = append(in.Deployments, appsv1.Deployment{})
+			into = &in.Deployments[len(in.Deployments)-1]
+		case "Node":
+			in.Nodes = append(in.Nodes, corev1.Node{})
+			into = &in.Nodes[len(in.Nodes)-1]
+		case "ConfigMap":
+			in.ConfigMaps = append(in.ConfigMaps, corev1.ConfigMap{})
+			into = &in.ConfigMaps[len(in.ConfigMaps)-1]
+		default:
+			continue
+		}
+		if err := yaml.UnmarshalStrict(doc, into); err != nil {
+			t.Fatalf("%s: %s: %v", path, meta.Kind, err)
+		}
+	}
+	return in
 }
 
 func checkCNIFindings(t *testing.T, got []Finding, want []cniWant) {
