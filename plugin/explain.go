@@ -373,13 +373,18 @@ func printTruthTables(out io.Writer, m *policy.Matrix, rows, cols []podGroup) er
 	for _, g := range append(slices.Clone(rows), cols...) {
 		grouped = grouped || len(g.Pods) > 1
 	}
+	selfBlocked := false // a group to itself shows X, though each of its pods reaches itself
 	for pi, port := range m.Ports {
 		if pi > 0 {
 			fmt.Fprintln(out)
 		}
 		rowNames, colNames := groupNames(rows), groupNames(cols)
 		if err := printMatrix(out, port.String()+":", rowNames, colNames, func(r, c int) string {
-			return cell(m.ClassAllowed(pi, rows[r].class, cols[c].class))
+			allowed := groupAllowed(m, pi, rows[r], cols[c])
+			if !allowed && len(rows[r].Pods)+len(cols[c].Pods) > 2 && sharesLoopback(m, rows[r], cols[c]) {
+				selfBlocked = true
+			}
+			return cell(allowed)
 		}); err != nil {
 			return err
 		}
@@ -388,8 +393,34 @@ func printTruthTables(out io.Writer, m *policy.Matrix, rows, cols []podGroup) er
 	if grouped {
 		legend += "   (N pods): pods with the same labels, shown once; --no-group shows each"
 	}
+	if selfBlocked {
+		legend += "\nX from a group to itself: its pods to one another; each pod can always reach itself (loopback)"
+	}
 	_, err := fmt.Fprintln(out, legend)
 	return err
+}
+
+// groupAllowed is the cell of a row group and a column group. A pod to itself is loopback,
+// always allowed; groups of several pods show the verdict between different pods of them,
+// which all their pairs share but the pods to themselves.
+func groupAllowed(m *policy.Matrix, port int, r, c podGroup) bool {
+	if len(r.Pods) == 1 && len(c.Pods) == 1 {
+		return m.Allowed(port, r.Pods[0], c.Pods[0])
+	}
+	return m.ClassAllowed(port, r.class, c.class)
+}
+
+// sharesLoopback reports whether some pod of both groups is loopback to itself.
+func sharesLoopback(m *policy.Matrix, r, c podGroup) bool {
+	if r.class != c.class {
+		return false
+	}
+	for _, p := range r.Pods {
+		if m.Loopback(p, p) && slices.Contains(c.Pods, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func groupNames(groups []podGroup) []string {
@@ -429,8 +460,10 @@ func flows(m *policy.Matrix, rows, cols []podGroup) (edges [][2]int, labelsOf ma
 	labelsOf = map[[2]int]string{}
 	for ri, r := range rows {
 		for ci, c := range cols {
-			if len(r.Pods) == 1 && len(c.Pods) == 1 && r.Pods[0] == c.Pods[0] {
-				continue // a pod to itself: loopback, not a flow
+			if len(r.Pods) == 1 && len(c.Pods) == 1 && m.Loopback(r.Pods[0], c.Pods[0]) {
+				// A pod to itself: loopback, allowed always, not a flow between pods. (A
+				// stand-in to itself is its replicas to one another: a flow, as for a group.)
+				continue
 			}
 			var ports []string
 			for pi, p := range m.Ports {
@@ -647,6 +680,11 @@ func printWalkthrough(out io.Writer, r whyReport) {
 	}
 	side("Egress", r.From, r.Egress, true)
 	side("Ingress", r.To, r.Ingress, false)
+	if r.conn.Loopback() {
+		// The causes say the same (loopback); -o yaml and json carry them.
+		fmt.Fprintf(out, "\nVerdict: %s (a pod to itself: loopback, which no policy can block)\n", strings.ToUpper(verdictWord(r.Allowed)))
+		return
+	}
 	fmt.Fprintf(out, "\nVerdict: %s (egress %s, ingress %s; both must allow)\n", strings.ToUpper(verdictWord(r.Allowed)), verdictWord(r.Egress.Allowed), verdictWord(r.Ingress.Allowed))
 	if len(r.Causes) == 0 {
 		return

@@ -110,17 +110,18 @@ func TestExplainFiles(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	// Written by hand from the policy: only web's pods reach postgres, and only on 5432;
-	// nothing else is isolated. The three frontends have one row, with their count.
+	// nothing else is isolated, and postgres reaches itself (loopback, which no policy
+	// blocks). The three frontends have one row, with their count.
 	fe, pg, admin := "web/frontend-7d9f-* (3 pods)", "db/postgres-0", "db/admin"
 	want := map[string]map[string]map[string]string{
 		"5432/TCP": {
 			fe:    {fe: ".", pg: ".", admin: "."},
-			pg:    {fe: ".", pg: "X", admin: "."},
+			pg:    {fe: ".", pg: ".", admin: "."},
 			admin: {fe: ".", pg: "X", admin: "."},
 		},
 		"80/TCP": {
 			fe:    {fe: ".", pg: "X", admin: "."},
-			pg:    {fe: ".", pg: "X", admin: "."},
+			pg:    {fe: ".", pg: ".", admin: "."},
 			admin: {fe: ".", pg: "X", admin: "."},
 		},
 	}
@@ -154,11 +155,16 @@ func TestExplainJSON(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	for _, res := range rep.Results {
-		want := strings.HasPrefix(res.From, "web/")
+		self := res.From == res.To // postgres to itself: loopback
+		want := strings.HasPrefix(res.From, "web/") || self
 		if res.To != "db/postgres-0" || res.Allowed != want || len(res.Reasons) != 2 {
 			t.Errorf("result %+v: want allowed=%t with a reason per side", res, want)
 		}
-		if want && res.Reasons[1] != "ingress allowed by db/db-from-web rule 0" {
+		wantReason := "ingress allowed by db/db-from-web rule 0"
+		if self {
+			wantReason = "ingress allowed: loopback, a pod can always reach itself"
+		}
+		if want && len(res.Reasons) == 2 && res.Reasons[1] != wantReason {
 			t.Errorf("reasons %q", res.Reasons)
 		}
 	}
@@ -183,6 +189,84 @@ func TestExplainWhy(t *testing.T) {
 	var reps []whyReport
 	if err := json.Unmarshal([]byte(r.stdout), &reps); err != nil || len(reps) != 1 || reps[0].Allowed || !reps[0].Egress.Allowed {
 		t.Errorf("why from outside: %v %s", err, r.stdout)
+	}
+}
+
+// A pod to itself is allowed whatever its policies (loopback): in the table, -o json and
+// --why. Here a default deny in web isolates the three frontends from one another.
+func TestExplainLoopback(t *testing.T) {
+	dir := appFile(t)
+	deny := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all, namespace: web}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n"
+	if err := os.WriteFile(filepath.Join(dir, "deny.yaml"), []byte(deny), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const a, b = "web/frontend-7d9f-a1", "web/frontend-7d9f-b2"
+
+	// Grouped: the frontends to one another are blocked, and the legend says each still
+	// reaches itself.
+	r := run(t, "explain", "-f", dir, "--port", "80", "--from", "web", "--to", "web")
+	fe := "web/frontend-7d9f-* (3 pods)"
+	if got := truthTable(t, r.stdout, "80/TCP"); got[fe][fe] != "X" || !strings.Contains(r.stdout, "each pod can always reach itself (loopback)") {
+		t.Errorf("grouped:\n%s", r.stdout)
+	}
+	// One row per pod: the diagonal allowed, the rest blocked.
+	r = run(t, "explain", "-f", dir, "--port", "80", "--from", "web", "--to", "web", "--no-group")
+	got := truthTable(t, r.stdout, "80/TCP")
+	for _, from := range []string{a, b} {
+		for _, to := range []string{a, b} {
+			if want := cell(from == to); got[from][to] != want {
+				t.Errorf("--no-group %s -> %s: %q, want %q\n%s", from, to, got[from][to], want, r.stdout)
+			}
+		}
+	}
+	if strings.Contains(r.stdout, "loopback") {
+		t.Errorf("--no-group: no group to itself, no loopback note:\n%s", r.stdout)
+	}
+
+	// -o json: the reason on each side.
+	r = run(t, "explain", "-f", dir, "--port", "80", "--from", "web", "--to", "web", "-o", "json")
+	var rep policy.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Results) != 9 {
+		t.Fatalf("exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	loopback := []string{"egress allowed: loopback, a pod can always reach itself", "ingress allowed: loopback, a pod can always reach itself"}
+	for _, res := range rep.Results {
+		self := res.From == res.To
+		if res.Allowed != self || (strings.Join(res.Reasons, "|") == strings.Join(loopback, "|")) != self {
+			t.Errorf("%+v: want allowed=%t", res, self)
+		}
+	}
+
+	// --why: the walkthrough still shows the policies, and the verdict says why it is allowed.
+	r = run(t, "explain", "-f", dir, "--why", a, a, "--port", "80")
+	for _, want := range []string{
+		a + " -> " + a + " on 80/TCP: ALLOWED",
+		"web/deny-all selects " + a + " and has no egress rules",
+		"Ingress: " + loopback[1],
+		"Verdict: ALLOWED (a pod to itself: loopback, which no policy can block)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("walkthrough lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "To block it") {
+		t.Errorf("a fix offered for loopback:\n%s", r.stdout)
+	}
+	r = run(t, "explain", "-f", dir, "--why", a, a, "--port", "80", "-o", "json")
+	var reps []whyReport
+	if err := json.Unmarshal([]byte(r.stdout), &reps); err != nil || len(reps) != 1 || !reps[0].Allowed ||
+		!reps[0].Egress.Isolated || len(reps[0].Causes) != 1 || reps[0].Causes[0].Code != policy.CauseLoopback {
+		t.Errorf("--why -o json: %v\n%s", err, r.stdout)
+	}
+	// Another frontend: blocked by the policies, as before.
+	if r = run(t, "explain", "-f", dir, "--why", a, b, "--port", "80"); !strings.Contains(r.stdout, "Verdict: BLOCKED (egress blocked, ingress blocked") {
+		t.Errorf("--why to another pod:\n%s", r.stdout)
+	}
+
+	// Pictures: no edge from a pod to itself (it is not a flow).
+	r = run(t, "explain", "-f", dir, "--port", "80", "--from", "web", "--to", "web", "--no-group", "-o", "dot")
+	if strings.Contains(r.stdout, "->") {
+		t.Errorf("dot with only loopback allowed has edges:\n%s", r.stdout)
 	}
 }
 

@@ -202,7 +202,7 @@ func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, pr
 	case from.Pod == nil:
 		return probe.Job{}, "the source is outside the cluster"
 	case to.Pod != nil && from.Pod.ID() == to.Pod.ID():
-		return probe.Job{}, "loopback (a pod to itself): CNIs differ"
+		return probe.Job{}, "loopback (a pod to itself): allowed whatever the policies; not probed, CNIs differ"
 	case proto == corev1.ProtocolSCTP:
 		return probe.Job{}, "SCTP: no probe client speaks it"
 	case len(from.Pod.IPs) == 0:

@@ -90,6 +90,17 @@ func TestProbeAndLiveCheck(t *testing.T) {
 		t.Errorf("the listeners saw %d and %d requests: the probes did not reach them", quietHits.Load(), noisyHits.Load())
 	}
 
+	// quiet's api to itself: isolated by the default deny, yet expected allowed (loopback);
+	// not probed, as before.
+	r = run(t, "probe", "-A", "--from", "quiet-probe/api", "--to", "quiet-probe/api", "--port", "8080", "--probe-timeout", "2s", "-o", "json", kc)
+	var self probeReport
+	if err := json.Unmarshal([]byte(r.stdout), &self); err != nil || r.code != ExitOK {
+		t.Fatalf("probe a pod to itself: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(self.Results) != 1 || !self.Results[0].Expected || !strings.HasPrefix(self.Results[0].Ignored, "loopback") || self.Summary != (summary{Ignored: 1, Total: 1}) {
+		t.Errorf("a pod to itself: %+v", self)
+	}
+
 	r = run(t, "probe", "-A", "--from", "noisy-probe/client", "--to", "app=api", "--port", "8080", "--probe-timeout", "2s", kc)
 	for _, want := range []string{"8080/TCP (expected/observed):", "X/. *", "./.", "the network plugin (CNI) is not enforcing NetworkPolicy", "kubectl netpol doctor", "1 correct, 1 wrong, 0 ignored of 2"} {
 		if !strings.Contains(r.stdout, want) {

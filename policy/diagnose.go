@@ -38,6 +38,7 @@ const (
 	CauseSplitPeers        = "split-peers" // OR where AND was meant
 	CauseNotIsolated       = "not-isolated"
 	CausePolicyTypeMissing = "policy-type-missing" // rules of a direction that policyTypes leaves out
+	CauseLoopback          = "loopback"            // a pod to itself: no policy can block it
 )
 
 // Cause is one likely reason for a verdict that is not the one wanted: which side and which
@@ -74,6 +75,10 @@ func (e *Evaluator) Diagnose(c Connection, in Intent) []Cause {
 	v := e.Evaluate(c)
 	if v.Allowed == in.Want {
 		return nil
+	}
+	if c.Loopback() {
+		// Allowed whatever the policies say, so nothing in them is the cause.
+		return []Cause{{Code: CauseLoopback, Message: fmt.Sprintf("%s -> %s is a pod's connection to itself (loopback): NetworkPolicy cannot block it, whatever the policies say", c.From, c.To)}}
 	}
 	d := &diagnosis{e: e, c: c, in: in}
 	var out []Cause

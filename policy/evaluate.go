@@ -197,8 +197,31 @@ func (e *Evaluator) Evaluate(c Connection) Verdict {
 		Egress:  e.side(c, c.From, c.To, true),
 		Ingress: e.side(c, c.To, c.From, false),
 	}
+	if c.Loopback() {
+		v.Egress.loopback(true)
+		v.Ingress.loopback(false)
+	}
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
 	return v
+}
+
+// Loopback reports whether the connection goes from a pod to that same pod (same namespace and
+// name). NetworkPolicy cannot block it: a pod can always reach itself, whatever its policies say
+// (the upstream e2e suite expects it allowed, as cyclonus and netpol-analyzer do). A stand-in
+// pod (Pod.StandIn) is the replicas of a workload, so its pair with itself is replica to
+// replica, which the policies decide. An address outside the cluster is never loopback.
+func (c Connection) Loopback() bool { return loopback(c.From.Pod, c.To.Pod) }
+
+func loopback(from, to *Pod) bool {
+	return from != nil && to != nil && !from.StandIn && !to.StandIn && from.Name == to.Name && from.Namespace == to.Namespace
+}
+
+// loopback makes a side allow a pod's connection to itself. The policies' view (isolation,
+// selecting policies, the rules walked through) stays, for explain --why; only the verdict and
+// its reason change.
+func (s *Side) loopback(egress bool) {
+	s.Allowed = true
+	s.Reasons = []string{loopbackReason(egress)}
 }
 
 // side evaluates the policies of self (the source for egress, the destination for ingress)
@@ -264,6 +287,10 @@ func notIsolatedReason(egress bool) string {
 		return "egress not isolated: no policy selects the source for egress"
 	}
 	return "ingress not isolated: no policy selects the destination for ingress"
+}
+
+func loopbackReason(egress bool) string {
+	return direction(egress) + " allowed: loopback, a pod can always reach itself"
 }
 
 func allowedReason(egress bool, policy string, rule int) string {

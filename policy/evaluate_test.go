@@ -120,9 +120,9 @@ var cases = []struct {
 metadata: {name: deny, namespace: x}
 spec: {podSelector: {}, policyTypes: [Ingress]}`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   X   X   .   .   .   .   .   .
-		x/b  X   X   X   .   .   .   .   .   .
-		x/c  X   X   X   .   .   .   .   .   .
+		x/a  .   X   X   .   .   .   .   .   .
+		x/b  X   .   X   .   .   .   .   .   .
+		x/c  X   X   .   .   .   .   .   .   .
 		y/a  X   X   X   .   .   .   .   .   .
 		y/b  X   X   X   .   .   .   .   .   .
 		y/c  X   X   X   .   .   .   .   .   .
@@ -135,7 +135,7 @@ spec:
   podSelector: {matchLabels: {pod: a}}
   ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}]}]`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   .   .   .   .   .   .   .   .
+		x/a  .   .   .   .   .   .   .   .   .
 		x/b  .   .   .   .   .   .   .   .   .
 		x/c  X   .   .   .   .   .   .   .   .
 		y/a  X   .   .   .   .   .   .   .   .
@@ -153,7 +153,7 @@ spec:
     - namespaceSelector: {matchLabels: {ns: "y"}}
       podSelector: {matchLabels: {pod: b}}`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   .   .   .   .   .   .   .   .
+		x/a  .   .   .   .   .   .   .   .   .
 		x/b  X   .   .   .   .   .   .   .   .
 		x/c  X   .   .   .   .   .   .   .   .
 		y/a  X   .   .   .   .   .   .   .   .
@@ -171,7 +171,7 @@ spec:
     - namespaceSelector: {matchLabels: {ns: "y"}}
     - podSelector: {matchLabels: {pod: b}}`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   .   .   .   .   .   .   .   .
+		x/a  .   .   .   .   .   .   .   .   .
 		x/b  .   .   .   .   .   .   .   .   .
 		x/c  X   .   .   .   .   .   .   .   .
 		y/a  .   .   .   .   .   .   .   .   .
@@ -189,7 +189,7 @@ spec:
     - namespaceSelector: {}
       podSelector: {matchExpressions: [{key: pod, operator: In, values: [b, c]}]}`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   .   .   .   .   .   .   .   .
+		x/a  .   .   .   .   .   .   .   .   .
 		x/b  .   .   .   .   .   .   .   .   .
 		x/c  .   .   .   .   .   .   .   .   .
 		y/a  X   .   .   .   .   .   .   .   .
@@ -204,7 +204,7 @@ spec:
   podSelector: {matchLabels: {pod: a}}
   egress: [{to: [{namespaceSelector: {matchLabels: {ns: "y"}}}]}]`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   X   X   .   .   .   X   X   X
+		x/a  .   X   X   .   .   .   X   X   X
 		x/b  X   .   .   .   .   .   .   .   .
 		x/c  X   .   .   .   .   .   .   .   .
 		y/a  X   .   .   .   .   .   .   .   .
@@ -220,7 +220,7 @@ spec:
   policyTypes: [Ingress]
   ingress: [{from: [{ipBlock: {cidr: 10.0.2.0/24, except: [10.0.2.2/32]}}]}]`}, want: `
 		-   x/a x/b x/c y/a y/b y/c z/a z/b z/c
-		x/a  X   .   .   .   .   .   .   .   .
+		x/a  .   .   .   .   .   .   .   .   .
 		x/b  X   .   .   .   .   .   .   .   .
 		x/c  X   .   .   .   .   .   .   .   .
 		y/a  .   .   .   .   .   .   .   .   .

@@ -77,22 +77,28 @@ func (m *Matrix) WriteJSON(w io.Writer, from, to []int) error {
 	bw.WriteString(`],"results":[`)
 	type pairKey struct{ port, from, to int }
 	reasons := map[pairKey][]byte{}
+	// A pod to itself: allowed, with the same reasons whatever its class.
+	loopbackReasons, _ := json.Marshal([]string{loopbackReason(true), loopbackReason(false)})
 	buf := make([]byte, 0, 512)
 	first = true
 	for pi, p := range m.Ports {
 		proto, _ := json.Marshal(string(p.Protocol))
 		for _, f := range from {
 			for _, t := range to {
-				cf, ct := m.classOf[f], m.classOf[t]
-				key := pairKey{pi, cf, ct}
-				encoded, ok := reasons[key]
-				if !ok {
-					v := m.Verdict(pi, cf, ct)
-					encoded, _ = json.Marshal(append(v.Egress.Reasons, v.Ingress.Reasons...))
-					if len(reasons) >= reasonCacheLimit {
-						clear(reasons)
+				allowed, encoded := true, loopbackReasons
+				if !m.Loopback(f, t) {
+					cf, ct := m.classOf[f], m.classOf[t]
+					allowed = m.ClassAllowed(pi, cf, ct)
+					key := pairKey{pi, cf, ct}
+					var ok bool
+					if encoded, ok = reasons[key]; !ok {
+						v := m.Verdict(pi, cf, ct)
+						encoded, _ = json.Marshal(append(v.Egress.Reasons, v.Ingress.Reasons...))
+						if len(reasons) >= reasonCacheLimit {
+							clear(reasons)
+						}
+						reasons[key] = encoded
 					}
-					reasons[key] = encoded
 				}
 				buf = buf[:0]
 				if !first {
@@ -108,7 +114,7 @@ func (m *Matrix) WriteJSON(w io.Writer, from, to []int) error {
 				buf = append(buf, `,"protocol":`...)
 				buf = append(buf, proto...)
 				buf = append(buf, `,"allowed":`...)
-				buf = strconv.AppendBool(buf, m.ClassAllowed(pi, cf, ct))
+				buf = strconv.AppendBool(buf, allowed)
 				buf = append(buf, `,"reasons":`...)
 				buf = append(buf, encoded...)
 				buf = append(buf, '}')

@@ -88,21 +88,43 @@ func (e *Evaluator) Matrix(ports []PortProtocol) *Matrix {
 func (m *Matrix) Class(pod int) int { return m.classOf[pod] }
 
 // Allowed reports the verdict for pods from and to (indices into the snapshot's pods) on the
-// port with index port.
+// port with index port. A pod to itself is allowed (see Connection.Loopback).
 func (m *Matrix) Allowed(port, from, to int) bool {
-	return m.ClassAllowed(port, m.classOf[from], m.classOf[to])
+	return m.Loopback(from, to) || m.ClassAllowed(port, m.classOf[from], m.classOf[to])
 }
 
-// ClassAllowed is Allowed for classes.
+// Loopback reports whether pods from and to (indices into the snapshot's pods) are one pod
+// that is not a stand-in: its connections to itself are allowed whatever the policies say.
+// Such a pair is on the diagonal of the pod pairs; two pods of one class are not loopback.
+func (m *Matrix) Loopback(from, to int) bool {
+	return m.classOf[from] == m.classOf[to] && loopback(&m.ev.pods[from], &m.ev.pods[to])
+}
+
+// ClassAllowed is the policies' verdict for a pod of class from to another pod of class to.
+// It leaves out loopback: a class pair stands for pairs of different pods (and for a stand-in's
+// replicas), so a pod to itself, allowed always, is Allowed's to answer.
 func (m *Matrix) ClassAllowed(port, from, to int) bool {
 	return m.allowed[port].has(from*m.stride + to)
 }
 
-// Verdict gives the reasons for one class pair on one port, as Evaluate words them (without
-// the rule walkthrough, which Evaluate gives for single connections).
+// Verdict gives the reasons for one class pair on one port, as Evaluate words them for two
+// different pods of those classes (without the rule walkthrough, which Evaluate gives for
+// single connections). PodVerdict answers for pods, loopback included.
 func (m *Matrix) Verdict(port, from, to int) Verdict {
 	v := Verdict{Egress: m.side(port, from, to, true), Ingress: m.side(port, to, from, false)}
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
+	return v
+}
+
+// PodVerdict is Verdict for pods from and to (indices into the snapshot's pods): what Evaluate
+// says of that connection, a pod to itself included, without the rule walkthrough.
+func (m *Matrix) PodVerdict(port, from, to int) Verdict {
+	v := m.Verdict(port, m.classOf[from], m.classOf[to])
+	if m.Loopback(from, to) {
+		v.Egress.loopback(true)
+		v.Ingress.loopback(false)
+		v.Allowed = true
+	}
 	return v
 }
 
@@ -448,10 +470,18 @@ func (b bitset) count() int {
 	return c
 }
 
-// AllowedPairs counts the allowed pod pairs on the port with index port.
+// AllowedPairs counts the allowed pod pairs on the port with index port, each pod to itself
+// included (loopback is allowed even where the policies deny its class to itself).
 func (m *Matrix) AllowedPairs(port int) int {
 	total, words := 0, m.stride/64
 	for from := range m.Classes {
+		if !m.ClassAllowed(port, from, from) {
+			for _, p := range m.Classes[from].Pods {
+				if m.Loopback(p, p) {
+					total++
+				}
+			}
+		}
 		row := m.allowed[port][from*words : (from+1)*words]
 		for w, word := range row {
 			for word != 0 {

@@ -15,26 +15,38 @@ import (
 
 // The hand-written tables (through truth) hold Matrix to the spec; here, on random snapshots
 // far from any hand-written case, Matrix must give what Evaluate gives for every pod pair:
-// the verdict, isolation, the selecting policies and the reasons.
+// the verdict, isolation, the selecting policies and the reasons. A pod to itself included
+// (loopback), and stand-in pods, whose pair with themselves the policies decide.
 func TestMatrixAgreesWithEvaluate(t *testing.T) {
 	ports := []PortProtocol{{80, "TCP"}, {81, "UDP"}, {53, "UDP"}, {8080, "TCP"}, {82, "SCTP"}}
 	for seed := range uint64(300) {
 		s := randomSnapshot(rand.New(rand.NewPCG(seed, 7)))
+		standIns := rand.New(rand.NewPCG(seed, 8)) // apart, so that the snapshots stay those of the seeds
+		for i := range s.Pods {
+			s.Pods[i].StandIn = standIns.IntN(4) == 0
+		}
 		ev, err := New(s)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		m := ev.Matrix(ports)
 		for pi, pp := range ports {
+			allowed := 0
 			for from := range s.Pods {
 				for to := range s.Pods {
+					if m.Allowed(pi, from, to) {
+						allowed++
+					}
 					want := ev.Evaluate(Connection{From: Endpoint{Pod: &s.Pods[from]}, To: Endpoint{Pod: &s.Pods[to]}, Port: pp.Port, Protocol: pp.Protocol})
 					want.Egress.Rules, want.Ingress.Rules = nil, nil
-					got := m.Verdict(pi, m.Class(from), m.Class(to))
+					got := m.PodVerdict(pi, from, to)
 					if m.Allowed(pi, from, to) != want.Allowed || !reflect.DeepEqual(got, want) {
 						t.Fatalf("seed %d, %s -> %s %s:\nMatrix   %t %+v\nEvaluate %+v", seed, s.Pods[from].ID(), s.Pods[to].ID(), pp, m.Allowed(pi, from, to), got, want)
 					}
 				}
+			}
+			if n := m.AllowedPairs(pi); n != allowed {
+				t.Fatalf("seed %d, %s: AllowedPairs %d, %d pairs allowed", seed, pp, n, allowed)
 			}
 		}
 	}

@@ -16,8 +16,10 @@ import (
 // and overwrite groups of cells (upstream's ExpectPeer / ExpectAllIngress / ExpectAllEgress /
 // Expect). They come from the upstream test's own expectations and the Kubernetes
 // NetworkPolicy specification, never from the evaluator's output. Loopback cells (a pod to
-// itself) are checked too: upstream ignores them on live clusters because CNIs disagree, but
-// the specification decides them like any other pair and the evaluator reports them.
+// itself) are checked too, and expected allowed whatever the policies: upstream's
+// Reachability.AllowLoopback ("loopback logic follows no policy"), which probe() applies to
+// every expectation after its other cells are set. Upstream does not count them on live
+// clusters (CNIs disagree), and neither does the live run here.
 //
 // Policies are written in YAML with the policyTypes upstream's SetSpecIngressRules /
 // SetSpecEgressRules set explicitly (an egress-only upstream policy has policyTypes [Egress]).
@@ -63,6 +65,15 @@ func (e expect) ingress(to string, allowed bool) expect { return e.set("", to, a
 
 // egress is upstream's ExpectAllEgress(from, allowed).
 func (e expect) egress(from string, allowed bool) expect { return e.set(from, "", allowed) }
+
+// allowLoopback is upstream's AllowLoopback: every pod may reach itself, whatever the
+// policies. Like upstream, it is applied after the other cells are set.
+func (e expect) allowLoopback() expect {
+	for _, pod := range modelPods {
+		e[[2]string{pod, pod}] = true
+	}
+	return e
+}
 
 // table renders the expectation in the layout of truth().
 func (e expect) table() string {
@@ -150,8 +161,9 @@ type upstreamProbe struct {
 	want  expect
 }
 
+// probe is one probe of a step; its expectation allows loopback, as upstream's does.
 func probe(port int32, proto corev1.Protocol, want expect) upstreamProbe {
-	return upstreamProbe{port: port, proto: proto, want: want}
+	return upstreamProbe{port: port, proto: proto, want: want.allowLoopback()}
 }
 
 // upstreamStep is one state of the cluster: the policies present, optional changes to the
@@ -915,6 +927,10 @@ func TestUpstreamExpectHelpers(t *testing.T) {
 	}
 	if n := len(e); n != 81 {
 		t.Errorf("%d cells, want 81", n)
+	}
+	// Loopback: only the diagonal changes.
+	if e.allowLoopback(); !e[[2]string{"y/c", "y/c"}] || e[[2]string{"y/c", "y/b"}] || !e[[2]string{"x/a", "x/a"}] || e[[2]string{"x/b", "x/a"}] {
+		t.Errorf("allowLoopback: %v", e)
 	}
 	if got := table(e.table()); got != e.table() {
 		t.Errorf("table() layout differs from truth():\n%s", e.table())
