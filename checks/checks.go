@@ -10,7 +10,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
@@ -86,12 +85,10 @@ type Input struct {
 	// may be selecting pods elsewhere.
 	PartialPods bool
 	// Cluster-side objects for CNI and DNS detection.
-	DaemonSets     []appsv1.DaemonSet
-	Deployments    []appsv1.Deployment
-	Nodes          []corev1.Node
-	ConfigMaps     []corev1.ConfigMap          // only the few the CNI check reads, by namespace/name
-	Services       []corev1.Service            // kube-system's, where the cluster DNS Service is
-	EndpointSlices []discoveryv1.EndpointSlice // kube-system's
+	DaemonSets  []appsv1.DaemonSet
+	Deployments []appsv1.Deployment
+	Nodes       []corev1.Node
+	ConfigMaps  []corev1.ConfigMap // only the few the CNI check reads, by namespace/name
 	// Forbidden maps what could not be read ("daemonsets", "nodes", …) to the error.
 	Forbidden map[string]error
 	// Foreign are policy objects of other engines found in the files (Calico, Cilium, Antrea,

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
@@ -25,7 +23,7 @@ var dnsCheck = Check{
 	Run: func(in *Input) []Finding {
 		const check = "dns"
 		var out []Finding
-		dns := FindDNS(in)
+		dns := policy.FindDNS(in.Snapshot)
 		switch {
 		case !in.Live:
 			out = append(out, skipped(check, "NP3003", "files: the cluster DNS Service and its endpoints are checked on a cluster only"))
@@ -55,114 +53,10 @@ var dnsCheck = Check{
 	},
 }
 
-// DNS is the cluster DNS as found: its Service, ready endpoints, and the pods (or stand-ins)
-// that serve it with the ports they listen on.
-type DNS struct {
-	Service *corev1.Service
-	Ready   int
-	Pods    []policy.Pod
-	Ports   []policy.PortProtocol // target ports: 53, or 5353 and the like
-}
-
-// FindDNS locates the cluster DNS in what was gathered.
-func FindDNS(in *Input) DNS {
-	var d DNS
-	for i := range in.Services {
-		s := &in.Services[i]
-		if s.Namespace == "kube-system" && (s.Name == "kube-dns" || s.Labels["k8s-app"] == "kube-dns") {
-			d.Service = s
-			break
-		}
-	}
-	selector := labels.SelectorFromSet(map[string]string{"k8s-app": "kube-dns"})
-	if d.Service != nil && len(d.Service.Spec.Selector) > 0 {
-		selector = labels.SelectorFromSet(d.Service.Spec.Selector)
-	}
-	for _, p := range in.Snapshot.Pods {
-		if p.Namespace == "kube-system" && selector.Matches(labels.Set(p.Labels)) {
-			d.Pods = append(d.Pods, p)
-		}
-	}
-	for _, es := range in.EndpointSlices {
-		if d.Service == nil || es.Labels[discoveryv1.LabelServiceName] != d.Service.Name {
-			continue
-		}
-		for _, port := range es.Ports {
-			if port.Port == nil {
-				continue
-			}
-			proto := corev1.ProtocolTCP // the API's default
-			if port.Protocol != nil {
-				proto = *port.Protocol
-			}
-			if pp := (policy.PortProtocol{Port: *port.Port, Protocol: proto}); !slices.Contains(d.Ports, pp) {
-				d.Ports = append(d.Ports, pp)
-			}
-		}
-		for _, ep := range es.Endpoints {
-			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
-				d.Ready++
-			}
-			// Pods the scope did not list (doctor -n): stand-ins with the Service's selector as
-			// labels, which the real pods carry by definition, and the endpoint's addresses.
-			if len(d.Pods) == 0 || ep.TargetRef != nil && !slices.ContainsFunc(d.Pods, func(p policy.Pod) bool { return p.Name == ep.TargetRef.Name }) {
-				name := "kube-dns-endpoint"
-				if ep.TargetRef != nil {
-					name = ep.TargetRef.Name
-				}
-				stand := policy.Pod{Namespace: "kube-system", Name: name, Labels: selectorLabels(d.Service)}
-				for _, a := range ep.Addresses {
-					if ip, err := netip.ParseAddr(a); err == nil {
-						stand.IPs = append(stand.IPs, ip)
-					}
-				}
-				d.Pods = append(d.Pods, stand)
-			}
-		}
-	}
-	if len(d.Ports) == 0 {
-		d.Ports = []policy.PortProtocol{{Port: 53, Protocol: corev1.ProtocolUDP}, {Port: 53, Protocol: corev1.ProtocolTCP}}
-	}
-	if len(d.Pods) == 0 {
-		d.Pods = []policy.Pod{policy.ClusterDNS}
-	}
-	// Named ports in policies ("dns", "dns-tcp") resolve against the DNS pods' declared ports.
-	for i := range d.Pods {
-		if len(d.Pods[i].Ports) == 0 {
-			for _, pp := range d.Ports {
-				name := "dns"
-				if pp.Protocol == corev1.ProtocolTCP {
-					name = "dns-tcp"
-				}
-				d.Pods[i].Ports = append(d.Pods[i].Ports, policy.Port{Name: name, Port: pp.Port, Protocol: pp.Protocol})
-			}
-		}
-	}
-	return d
-}
-
-func selectorLabels(s *corev1.Service) map[string]string {
-	if s == nil || len(s.Spec.Selector) == 0 {
-		return map[string]string{"k8s-app": "kube-dns"}
-	}
-	return s.Spec.Selector
-}
-
-// Port returns the port the DNS pods receive a protocol on (53 unless the endpoints say
-// otherwise, e.g. 5353): the port egress rules must allow.
-func (d DNS) Port(proto corev1.Protocol) int32 {
-	for _, pp := range d.Ports {
-		if pp.Protocol == proto {
-			return pp.Port
-		}
-	}
-	return 53
-}
-
-// Evaluator evaluates the input's policies with the DNS pods in the picture. The snapshot it
+// DNSEvaluator evaluates the input's policies with the DNS pods in the picture. The snapshot it
 // returns holds the input's pods first, in order (index i is in.Snapshot.Pods[i]), then the DNS
 // pods the input lacked; the pointers are to the DNS pods in it.
-func (d DNS) Evaluator(in *Input) (*policy.Evaluator, *policy.Snapshot, []*policy.Pod, error) {
+func DNSEvaluator(d policy.DNS, in *Input) (*policy.Evaluator, *policy.Snapshot, []*policy.Pod, error) {
 	snap, dnsPods := policy.WithDNS(in.Snapshot, d.Pods)
 	ev, err := policy.New(snap)
 	if err != nil {
@@ -173,9 +67,9 @@ func (d DNS) Evaluator(in *Input) (*policy.Evaluator, *policy.Snapshot, []*polic
 
 // dnsEgress checks every egress-isolated pod: may it reach a DNS pod over UDP, and over TCP?
 // Pods isolated by the same policies are reported together.
-func dnsEgress(in *Input, dns DNS) []Finding {
+func dnsEgress(in *Input, dns policy.DNS) []Finding {
 	const check = "dns"
-	ev, snap, dnsPods, err := dns.Evaluator(in)
+	ev, snap, dnsPods, err := DNSEvaluator(dns, in)
 	if err != nil {
 		return []Finding{unreadable(check, "NP3001", err)}
 	}
@@ -186,6 +80,9 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 			return last.Allowed, last
 		}
 		for _, d := range to {
+			if d.ID() == p.ID() {
+				continue // loopback says nothing about lookups
+			}
 			last = ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: p}, To: policy.Endpoint{Pod: d}, Port: dns.Port(proto), Protocol: proto})
 			if last.Allowed {
 				return true, last
@@ -272,9 +169,9 @@ func dnsEgress(in *Input, dns DNS) []Finding {
 }
 
 // dnsRuleFix is the egress rule that allows DNS, at the ports the DNS pods really serve.
-func dnsRuleFix(dns DNS) string {
+func dnsRuleFix(dns policy.DNS) string {
 	labelsYAML := []string{}
-	for k, v := range selectorLabels(dns.Service) {
+	for k, v := range dns.Selector() {
 		labelsYAML = append(labelsYAML, k+": "+v)
 	}
 	slices.Sort(labelsYAML)

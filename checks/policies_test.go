@@ -33,10 +33,10 @@ func cluster(t *testing.T, policies ...string) *Input {
 		{Namespace: "kube-system", Name: "coredns-1", Labels: map[string]string{"k8s-app": "kube-dns"}, IPs: []netip.Addr{netip.MustParseAddr("10.0.0.10")},
 			Ports: []policy.Port{{Name: "dns", Port: 53, Protocol: "UDP"}, {Name: "dns-tcp", Port: 53, Protocol: "TCP"}}},
 	}
-	in.Services = []corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "kube-dns", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}},
+	in.Snapshot.Services = []corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "kube-dns", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"k8s-app": "kube-dns"}}}}
 	udp, tcp, ready := corev1.ProtocolUDP, corev1.ProtocolTCP, true
-	in.EndpointSlices = []discoveryv1.EndpointSlice{{
+	in.Snapshot.EndpointSlices = []discoveryv1.EndpointSlice{{
 		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns-abc", Namespace: "kube-system", Labels: map[string]string{discoveryv1.LabelServiceName: "kube-dns"}},
 		Endpoints:  []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.10"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}, TargetRef: &corev1.ObjectReference{Name: "coredns-1"}}},
 		Ports:      []discoveryv1.EndpointPort{{Port: ptr(int32(53)), Protocol: &udp}, {Port: ptr(int32(53)), Protocol: &tcp}},
@@ -181,8 +181,8 @@ spec: {podSelector: {matchLabels: {app: other}}}`},
 func TestDNSDetails(t *testing.T) {
 	in := cluster(t, allowDNS)
 	p5353 := int32(5353)
-	for i := range in.EndpointSlices[0].Ports {
-		in.EndpointSlices[0].Ports[i].Port = &p5353
+	for i := range in.Snapshot.EndpointSlices[0].Ports {
+		in.Snapshot.EndpointSlices[0].Ports[i].Port = &p5353
 	}
 	in.Snapshot.Pods[3].Ports = nil // declared ports unknown: the endpoints say 5353
 	fs := dnsCheck.Run(in)
@@ -200,11 +200,11 @@ func TestDNSDetails(t *testing.T) {
 
 	in = cluster(t)
 	ready := false
-	in.EndpointSlices[0].Endpoints[0].Conditions.Ready = &ready
+	in.Snapshot.EndpointSlices[0].Endpoints[0].Conditions.Ready = &ready
 	if got := ids(dnsCheck.Run(in)); strings.Join(got, ",") != "NP3003 Service/kube-system/kube-dns" {
 		t.Errorf("no ready endpoints: %q", got)
 	}
-	in.Services = nil
+	in.Snapshot.Services = nil
 	if got := ids(dnsCheck.Run(in)); strings.Join(got, ",") != "NP3003 Service/kube-system/kube-dns" {
 		t.Errorf("no DNS service: %q", got)
 	}

@@ -23,14 +23,19 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
 
-// The scale of issue 6: doctor (static) on 500 namespaces, 5,000 pods and 1,000 policies makes
-// at most 15 API requests, and we report how long it takes.
+// The scale of issue 6: doctor (static) on 500 namespaces, 5,000 pods and 1,000 policies reads
+// every kind in pages of at most source.PageSize objects (issue 12), within a budget of requests
+// that follows from the page size, and we report how long it takes.
 const (
-	scaleNamespaces   = 500
-	scalePodsPerNS    = 10
-	scaleMaxRequests  = 15
+	scaleNamespaces = 500
+	scalePodsPerNS  = 10
+	// The server version, one page of namespaces, ten of pods, two of policies, and one request
+	// each for daemonsets, deployments, nodes, two ConfigMaps, kube-system's Services and
+	// EndpointSlices.
+	scaleMaxRequests  = 1 + (scaleNamespaces+source.PageSize-1)/source.PageSize + (scaleNamespaces*scalePodsPerNS+source.PageSize-1)/source.PageSize + (2*scaleNamespaces+source.PageSize-1)/source.PageSize + 7
 	scaleNSPrefix     = "scale-"
 	scaleWorkers      = 32
 	scaleDNSPodsCount = 2
@@ -168,6 +173,13 @@ func TestDoctorScale(t *testing.T) {
 	}
 	if requests > scaleMaxRequests {
 		t.Errorf("doctor made %d API requests, want at most %d", requests, scaleMaxRequests)
+	}
+	for _, p := range counter.paths {
+		// Every List asks for one page: limit=500 in its query (Gets of one object aside).
+		if strings.HasPrefix(p, "GET ") && !strings.Contains(p, "/configmaps/") && !strings.HasSuffix(p, "/version") &&
+			!strings.Contains(p, fmt.Sprintf("limit=%d", source.PageSize)) {
+			t.Errorf("a List without a page limit: %s", p)
+		}
 	}
 
 	// Gather saw everything.

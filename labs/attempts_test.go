@@ -1,8 +1,11 @@
 package labs
 
 import (
+	"io"
+
 	"bufio"
 	"bytes"
+	"k8s.io/cli-runtime/pkg/resource"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +54,7 @@ func TestLearnerAttempts(t *testing.T) {
 				if ns == "" {
 					ns = "default"
 				}
-				g, err := r.GradeFiles([]string{path}, ns)
+				g, err := r.GradeFiles(&resource.FilenameOptions{Filenames: []string{path}}, ns, io.Discard)
 				if err != nil {
 					t.Fatal(err)
 				}

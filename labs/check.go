@@ -3,16 +3,18 @@ package labs
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
 
 // Graded is one goal row of `lab check`'s static half: what the goal wants, what the learner's
@@ -72,47 +74,56 @@ func (e *NotUpError) Error() string {
 }
 
 // GradeFiles grades policy files before they are applied: the lab's setup with the files'
-// objects on top (a Namespace in the files replaces the lab's, labels and all). An object without
+// objects on top (a Namespace in the files replaces the lab's, labels and all). The files are
+// read as kubectl reads -f (source.ReadFiles; what is skipped is said on warn); an object without
 // metadata.namespace goes where kubectl apply would put it: currentNamespace. A policy the API
 // server would refuse is left out (nothing of it would be enforced) and fails the check.
-func (r *Rendered) GradeFiles(paths []string, currentNamespace string) (*Grading, error) {
-	objs, err := policy.LoadObjects(paths)
+func (r *Rendered) GradeFiles(fo *resource.FilenameOptions, currentNamespace string, warn io.Writer) (*Grading, error) {
+	if currentNamespace == "" {
+		currentNamespace = metav1.NamespaceDefault
+	}
+	files, err := source.ReadFiles(fo, currentNamespace, warn)
 	if err != nil {
 		return nil, err
 	}
-	if currentNamespace == "" {
-		currentNamespace = "default"
-	}
 	var problems []Problem
 	defaulted := map[string]bool{}
-	kept := objs[:0:0]
-	for _, o := range objs {
-		if o.GetKind() != "Namespace" && o.GetNamespace() == "" {
-			o.SetNamespace(currentNamespace)
-			if o.GetKind() == "NetworkPolicy" {
-				defaulted[currentNamespace+"/"+o.GetName()] = true
-				if !slices.Contains(r.Namespaces, currentNamespace) {
-					problems = append(problems, Problem{Code: policy.CausePolicyElsewhere, Policy: currentNamespace + "/" + o.GetName(),
-						Message: fmt.Sprintf("%s has no metadata.namespace, so it is graded in namespace %s, where kubectl apply would put it (the current namespace); that is not a namespace of this lab (%s), so it isolates nothing here",
-							o.GetName(), currentNamespace, strings.Join(r.Namespaces, ", ")),
-						Fix: fmt.Sprintf("Set metadata.namespace to the lab namespace it is meant for (one of %s), or apply it with -n", strings.Join(r.Namespaces, ", "))})
-				}
-			}
+	for _, d := range files.Defaulted {
+		kind, name, _ := strings.Cut(d, "/")
+		if kind != "NetworkPolicy" {
+			continue
 		}
-		if o.GetKind() == "NetworkPolicy" {
-			if errs, err := policy.ValidateObject(o); err != nil {
-				return nil, err
-			} else if len(errs) > 0 {
-				name := o.GetNamespace() + "/" + o.GetName()
-				problems = append(problems, Problem{Code: CauseInvalidPolicy, Policy: name, Refused: true, Errors: errs,
-					Message: fmt.Sprintf("the API server would refuse %s (kubectl apply fails), so none of it would be enforced: %s", name, strings.Join(errs, "; ")),
-					Fix:     "Fix the fields named; kubectl apply --dry-run=server -f FILE shows the API server's verdict"})
-				continue
-			}
+		defaulted[name] = true
+		if !slices.Contains(r.Namespaces, currentNamespace) {
+			_, short, _ := strings.Cut(name, "/")
+			problems = append(problems, Problem{Code: policy.CausePolicyElsewhere, Policy: name,
+				Message: fmt.Sprintf("%s has no metadata.namespace, so it is graded in namespace %s, where kubectl apply would put it (the current namespace); that is not a namespace of this lab (%s), so it isolates nothing here",
+					short, currentNamespace, strings.Join(r.Namespaces, ", ")),
+				Fix: fmt.Sprintf("Set metadata.namespace to the lab namespace it is meant for (one of %s), or apply it with -n", strings.Join(r.Namespaces, ", "))})
 		}
-		kept = append(kept, o)
 	}
-	snap, err := policy.FromObjects(append(slices.Clone(r.Setup), kept...))
+	kept := files.Policies[:0:0]
+	for i := range files.Policies {
+		np := &files.Policies[i]
+		var errs []string
+		for _, e := range policy.Validate(np) {
+			errs = append(errs, e.Error())
+		}
+		if len(errs) == 0 {
+			kept = append(kept, *np)
+			continue
+		}
+		name := np.Namespace + "/" + np.Name
+		problems = append(problems, Problem{Code: CauseInvalidPolicy, Policy: name, Refused: true, Errors: errs,
+			Message: fmt.Sprintf("the API server would refuse %s (kubectl apply fails), so none of it would be enforced: %s", name, strings.Join(errs, "; ")),
+			Fix:     "Fix the fields named; kubectl apply --dry-run=server -f FILE shows the API server's verdict"})
+	}
+	files.Policies = kept
+	setup, err := source.FromUnstructured(r.Setup, "lab "+r.Name, metav1.NamespaceDefault)
+	if err != nil {
+		return nil, err
+	}
+	snap, _, err := setup.Merge(files).Snapshot()
 	if err != nil {
 		return nil, err
 	}
@@ -124,49 +135,30 @@ func (r *Rendered) GradeFiles(paths []string, currentNamespace string) (*Grading
 	return g, nil
 }
 
-// LiveSnapshot reads the lab as it is in the cluster: every namespace's labels (a
-// namespaceSelector may look anywhere), and the pods and policies of the lab's namespaces,
-// whoever created them. The cluster DNS pods come from kube-system when we may list them.
-func (r *Rendered) LiveSnapshot(ctx context.Context, kube kubernetes.Interface) (*policy.Snapshot, error) {
-	nsList, err := kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+// LiveSnapshot reads the lab as it is in the cluster, through the one cluster reader: every
+// namespace's labels (a namespaceSelector may look anywhere), the pods and policies of the lab's
+// namespaces, whoever created them, and the cluster DNS. What RBAC forbids beyond pods and
+// policies is said on warn.
+func (r *Rendered) LiveSnapshot(ctx context.Context, kube kubernetes.Interface, warn io.Writer) (*policy.Snapshot, error) {
+	objs, err := source.ReadCluster(ctx, kube, source.Want{Namespaces: r.Namespaces, DNS: true})
 	if err != nil {
-		return nil, fmt.Errorf("listing namespaces: %w", asForbidden(err, "list", schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, ""))
-	}
-	snap := &policy.Snapshot{}
-	for i := range nsList.Items {
-		snap.Namespaces = append(snap.Namespaces, policy.NamespaceFrom(&nsList.Items[i]))
-	}
-	for _, ns := range r.Namespaces {
-		if !slices.ContainsFunc(snap.Namespaces, func(n policy.Namespace) bool { return n.Name == ns }) {
-			return nil, &NotUpError{Lab: r.Name}
-		}
-		pods, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, asForbidden(err, "list", schema.GroupVersionResource{Version: "v1", Resource: "pods"}, ns)
-		}
-		found, err := policy.PodsFrom(pods.Items)
-		if err != nil {
-			return nil, err
-		}
-		snap.Pods = append(snap.Pods, found...)
-		nps, err := kube.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, asForbidden(err, "list", schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}, ns)
-		}
-		snap.Policies = append(snap.Policies, nps.Items...)
-	}
-	dns, err := kube.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
-	if err != nil && !apierrors.IsForbidden(err) {
 		return nil, err
 	}
-	if err == nil {
-		for i := range dns.Items {
-			if p, err := policy.PodFrom(&dns.Items[i]); err == nil {
-				snap.Pods = append(snap.Pods, p)
+	if err := objs.Require("pods", "networkpolicies"); err != nil {
+		return nil, err
+	}
+	for _, w := range objs.Warnings() {
+		fmt.Fprintln(warn, "Warning: "+w)
+	}
+	if objs.Forbidden["namespaces"] == nil {
+		for _, ns := range r.Namespaces {
+			if !slices.ContainsFunc(objs.Namespaces, func(n corev1.Namespace) bool { return n.Name == ns }) {
+				return nil, &NotUpError{Lab: r.Name}
 			}
 		}
 	}
-	return snap, nil
+	snap, _, err := objs.Snapshot()
+	return snap, err
 }
 
 // Grade evaluates the goal against a snapshot and explains every wrong row.
@@ -200,7 +192,11 @@ func (r *Rendered) grade(snap *policy.Snapshot, defaulted map[string]bool) (*Gra
 // ingressOnly reports whether the lab asks for ingress control only: its solution isolates no
 // pod's egress. A learner's policy that does is then itself the mistake.
 func (r *Rendered) ingressOnly() (bool, error) {
-	snap, err := policy.FromObjects(r.Solution)
+	sol, err := source.FromUnstructured(r.Solution, "lab "+r.Name+" solution", metav1.NamespaceDefault)
+	if err != nil {
+		return false, err
+	}
+	snap, _, err := sol.Snapshot()
 	if err != nil {
 		return false, err
 	}

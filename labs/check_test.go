@@ -1,6 +1,9 @@
 package labs
 
 import (
+	"io"
+
+	"k8s.io/cli-runtime/pkg/resource"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
 
 // Grading a lab's setup alone fails with a hint on every wrong row; its solution passes.
@@ -129,7 +133,7 @@ spec:
       podSelector: {matchLabels: {app: backup}}
     ports: [{port: 5432}]`)
 	for path, wantPass := range map[string]bool{broken: false, fixed: true} {
-		graded, err := r.GradeFiles([]string{path}, "default")
+		graded, err := r.GradeFiles(&resource.FilenameOptions{Filenames: []string{path}}, "default", io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +161,11 @@ func snapshotOf(t *testing.T, r *Rendered, solved bool) *policy.Snapshot {
 	if solved {
 		objs = append(objs, r.Solution...)
 	}
-	s, err := policy.FromObjects(objs)
+	read, err := source.FromUnstructured(objs, "lab "+r.Name, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := read.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
 
 // GoalResult is one goal row and the evaluator's verdict on it.
@@ -31,7 +32,11 @@ func (r *Rendered) EvaluateGoal(withSolution bool) ([]GoalResult, error) {
 	if withSolution {
 		objs = append(objs, r.Solution...)
 	}
-	snap, err := policy.FromObjects(objs)
+	read, err := source.FromUnstructured(objs, "lab "+r.Name, "default")
+	if err != nil {
+		return nil, err
+	}
+	snap, _, err := read.Snapshot()
 	if err != nil {
 		return nil, err
 	}

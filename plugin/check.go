@@ -36,7 +36,7 @@ type LabCheckOptions struct {
 	probeFlags
 
 	StaticOnly bool
-	Files      []string
+	files      fileFlags
 	Output     string
 
 	lab *labs.Rendered
@@ -72,7 +72,7 @@ func newLabCheckCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) 
 	}
 	o.render.add(cmd, false)
 	cmd.Flags().BoolVar(&o.StaticOnly, "static-only", false, "Grade through the evaluator only; no probes")
-	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "Grade these policy files (and folders) on top of the lab's setup, without a cluster (implies --static-only)")
+	o.files.add(cmd, "to grade on top of the lab's setup, without a cluster (implies --static-only)")
 	o.probeFlags.add(cmd)
 	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
 	return cmd
@@ -113,14 +113,14 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	var snap *policy.Snapshot
 	var cluster *Cluster
 	var grading *labs.Grading
-	if len(o.Files) > 0 {
+	if o.files.given() {
 		// A file without metadata.namespace lands where kubectl apply would put it: the
 		// current namespace (-n, else the kubeconfig context's, else default).
 		current, _, err := o.cluster.flags.ToRawKubeConfigLoader().Namespace()
 		if err != nil {
 			current = "default"
 		}
-		if grading, err = o.lab.GradeFiles(o.Files, current); err != nil {
+		if grading, err = o.lab.GradeFiles(&o.files.FilenameOptions, current, o.ErrOut); err != nil {
 			return err
 		}
 	} else {
@@ -128,7 +128,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 		if cluster, err = o.cluster.Connect(); err != nil {
 			return err
 		}
-		if snap, err = o.lab.LiveSnapshot(ctx, cluster.Client); err != nil {
+		if snap, err = o.lab.LiveSnapshot(ctx, cluster.Client, o.ErrOut); err != nil {
 			return err
 		}
 		if grading, err = o.lab.Grade(snap); err != nil {
@@ -145,7 +145,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	rep.Score = fmt.Sprintf("%d/%d", right, len(rep.Static))
 	pass := grading.Pass()
 
-	if len(o.Files) == 0 && !o.StaticOnly {
+	if !o.files.given() && !o.StaticOnly {
 		obs, jobs, index := goalJobs(o.lab, snap)
 		if err := runProbes(ctx, o.probeFlags.runner(cluster), obs, jobs, index, o.ErrOut, o.Output); err != nil {
 			return err
@@ -163,7 +163,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		printCheck(o.Out, rep, len(o.Files) > 0)
+		printCheck(o.Out, rep, o.files.given())
 	}
 	if !pass {
 		return &failedError{msg: fmt.Sprintf("lab %s: FAIL (%s goal connections right)", o.lab.Name, rep.Score)}
@@ -174,12 +174,13 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 // goalJobs turns the goal's rows into probe jobs, expecting what the goal wants.
 func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs []probe.Job, index []int) {
 	pods := map[string]*policy.Pod{}
-	var dnsPod *policy.Pod
 	for i := range snap.Pods {
 		pods[snap.Pods[i].ID()] = &snap.Pods[i]
-		if snap.Pods[i].Namespace == "kube-system" && snap.Pods[i].Labels["k8s-app"] == "kube-dns" && dnsPod == nil {
-			dnsPod = &snap.Pods[i]
-		}
+	}
+	// The cluster DNS as every command finds it; a stand-in (no pod read) is not probed.
+	var dnsPod *policy.Pod
+	if found := policy.FindDNS(snap).Pods; len(found) > 0 && pods[found[0].ID()] != nil {
+		dnsPod = pods[found[0].ID()]
 	}
 	endpoint := func(s string) (policy.Endpoint, bool) {
 		if ip, err := netip.ParseAddr(s); err == nil {

@@ -46,7 +46,7 @@ type DoctorOptions struct {
 	cluster *clusterAccess
 	probeFlags
 
-	Files         []string
+	files         fileFlags
 	AllNamespaces bool
 	Active        bool
 	NoLive        bool
@@ -82,12 +82,12 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "Check these policy files and folders instead of the cluster (static checks only)")
+	o.files.add(cmd, "to check instead of the cluster (static checks only)")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
 	cmd.Flags().BoolVar(&o.Active, "active", false, "Prove enforcement: create a scratch namespace, probe before and after a deny policy, delete it")
 	cmd.Flags().BoolVar(&o.NoLive, "no-live", false, "Skip the live DNS lookups by exec")
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", string(checks.SeverityError), "Exit 1 when a finding is at least this severe: error, warning, info or never")
-	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, namespace-labels, dns, selectors, coverage) or IDs such as NP3002, which report only that finding")
+	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, foreign-policies, namespace-labels, dns, selectors, coverage) or IDs such as NP3002, which report only that finding")
 	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (names) or findings (IDs)")
 	o.probeFlags.addTimeoutAndImage(cmd)
 	cmd.Flag("probe-image").Usage = "Image of the --active test's server and client pods (needs httpd and wget)"
@@ -107,7 +107,7 @@ func (o *DoctorOptions) Validate() error {
 	}
 	for _, c := range append(slices.Clone(o.Checks), o.Skip...) {
 		if !checks.Known(c) {
-			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, namespace-labels, dns, selectors, coverage, active", c)
+			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, foreign-policies, namespace-labels, dns, selectors, coverage, active", c)
 		}
 	}
 	for _, c := range o.Checks {
@@ -115,7 +115,7 @@ func (o *DoctorOptions) Validate() error {
 			return usageErrorf("--check %s: that finding comes from the active test; add --active", c)
 		}
 	}
-	if o.Active && len(o.Files) > 0 {
+	if o.Active && o.files.given() {
 		return usageErrorf("--active tests a cluster; it cannot be combined with -f")
 	}
 	return o.probeFlags.validate()
@@ -140,13 +140,16 @@ type doctorSummary struct {
 func (o *DoctorOptions) Run(ctx context.Context) error {
 	rep := doctorReport{}
 	var err error
-	if len(o.Files) > 0 {
-		rep.Scope = "files " + strings.Join(o.Files, ", ") + " (static checks only: no network plugin, DNS Service or live checks)"
-		s, err := policy.LoadFiles(o.Files)
+	if o.files.given() {
+		rep.Scope = o.files.String() + " (static checks only: no live lookups or probes)"
+		objs, err := o.files.read(o.cluster, o.ErrOut)
 		if err != nil {
 			return err
 		}
-		in := &checks.Input{Snapshot: s, Forbidden: map[string]error{}}
+		in, err := checks.FromObjects(objs, "", false)
+		if err != nil {
+			return err
+		}
 		rep.Findings = checks.Run(in, o.Checks, o.Skip)
 	} else if rep.Findings, rep.Scope, err = o.runLive(ctx); err != nil {
 		return err
@@ -237,8 +240,8 @@ func (o *DoctorOptions) selected(name, id string) bool {
 // The runner must not inject probe containers: doctor without --active writes nothing.
 func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []checks.Finding {
 	const check = "dns"
-	dns := checks.FindDNS(in)
-	ev, snap, dnsPods, err := dns.Evaluator(in)
+	dns := policy.FindDNS(in.Snapshot)
+	ev, snap, dnsPods, err := checks.DNSEvaluator(dns, in)
 	if err != nil {
 		return nil // the static checks report the unreadable policy (NP4006)
 	}

@@ -47,7 +47,7 @@ type ExplainOptions struct {
 	genericiooptions.IOStreams
 	cluster *clusterAccess
 
-	Files         []string
+	files         fileFlags
 	AllNamespaces bool
 	Ports         []string
 	From, To      []string
@@ -101,7 +101,7 @@ func newExplainCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringArrayVarP(&o.Files, "filename", "f", nil, "Files or folders of YAML/JSON to read instead of the cluster (repeatable)")
+	o.files.add(cmd, "to read instead of the cluster")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
 	cmd.Flags().StringArrayVar(&o.Ports, "port", nil, "Port to evaluate, e.g. 80 or 53/UDP (repeatable; default: the ports the destination pods declare)")
 	cmd.Flags().StringArrayVar(&o.From, "from", nil, "Only these source pods: NAMESPACE/POD, NAMESPACE or a label selector (repeatable)")
@@ -145,12 +145,14 @@ func (o *ExplainOptions) Validate() error {
 
 // Complete loads the snapshot: from the files, or from the cluster.
 func (o *ExplainOptions) Complete(ctx context.Context) error {
-	if len(o.Files) > 0 {
-		s, err := policy.LoadFiles(o.Files)
+	if o.files.given() {
+		objs, err := o.files.read(o.cluster, o.ErrOut)
 		if err != nil {
 			return err
 		}
-		o.snapshot = s
+		if o.snapshot, err = snapshotOf(objs, o.ErrOut); err != nil {
+			return err
+		}
 		// Files are their own scope: every namespace in them, unless -n names one.
 		if ns := ptrValue(o.cluster.flags.Namespace); ns != "" && !o.AllNamespaces {
 			o.scope = scope{namespace: ns}
@@ -635,8 +637,8 @@ func (o *ExplainOptions) endpoint(arg string) (policy.Endpoint, error) {
 }
 
 func (o *ExplainOptions) sourceName() string {
-	if len(o.Files) > 0 {
-		return "the files " + strings.Join(o.Files, ", ")
+	if o.files.given() {
+		return o.files.String()
 	}
 	return o.scope.String()
 }

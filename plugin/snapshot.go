@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
 
 // scope is which pods a command looks at: one namespace, or all of them.
@@ -45,50 +51,68 @@ func (a *clusterAccess) resolveScope(all bool) (scope, error) {
 	return scope{namespace: ns}, nil
 }
 
-// liveSnapshot reads what the evaluator needs from the cluster: one List per kind. Namespaces
-// are listed cluster-wide, since namespaceSelectors look at every namespace's labels; without
-// permission to list them, only the label the API server always sets is known, and warn says so.
-// Pods that are finished, or on the host network (which NetworkPolicy does not govern), are left out.
-func liveSnapshot(ctx context.Context, client kubernetes.Interface, sc scope, warn io.Writer) (*policy.Snapshot, error) {
-	s := &policy.Snapshot{}
-	pods, err := client.CoreV1().Pods(sc.listNamespace()).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, listError("pods", sc, err)
+// fileFlags are kubectl's -f, -R and -k, read by source.ReadFiles through cli-runtime's
+// resource.Builder: files, folders (recursively with -R), URLs, "-" for stdin, kustomizations.
+type fileFlags struct {
+	resource.FilenameOptions
+}
+
+func (f *fileFlags) add(cmd *cobra.Command, usage string) {
+	cmdutil.AddFilenameOptionFlags(cmd, &f.FilenameOptions, usage)
+}
+
+// given reports whether files were named.
+func (f *fileFlags) given() bool { return len(f.Filenames) > 0 || f.Kustomize != "" }
+
+func (f *fileFlags) String() string {
+	if f.Kustomize != "" {
+		return "the kustomization " + f.Kustomize
 	}
-	if s.Pods, err = policy.PodsFrom(pods.Items); err != nil {
+	return "the files " + strings.Join(f.Filenames, ", ")
+}
+
+// read reads the files. Objects without a namespace land where kubectl apply would put them: in
+// the current namespace (-n, else the kubeconfig context's, else default).
+func (f *fileFlags) read(cluster *clusterAccess, warn io.Writer) (*source.Objects, error) {
+	current, _, err := cluster.flags.ToRawKubeConfigLoader().Namespace()
+	if err != nil || current == "" {
+		current = metav1.NamespaceDefault
+	}
+	return source.ReadFiles(&f.FilenameOptions, current, warn)
+}
+
+// snapshotOf builds the evaluator's snapshot and says on warn which pods were left out.
+func snapshotOf(objs *source.Objects, warn io.Writer) (*policy.Snapshot, error) {
+	s, left, err := objs.Snapshot()
+	if err != nil {
 		return nil, err
 	}
-	nps, err := client.NetworkingV1().NetworkPolicies(sc.listNamespace()).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, listError("networkpolicies", sc, err)
-	}
-	s.Policies = nps.Items
-	nsList, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-	switch {
-	case apierrors.IsForbidden(err):
-		fmt.Fprintf(warn, "Warning: you may not list namespaces, so namespaceSelectors see only the kubernetes.io/metadata.name label of each namespace\n")
-	case err != nil:
-		return nil, listError("namespaces", sc, err)
-	default:
-		found := sc.all
-		for i := range nsList.Items {
-			s.Namespaces = append(s.Namespaces, policy.NamespaceFrom(&nsList.Items[i]))
-			found = found || nsList.Items[i].Name == sc.namespace
-		}
-		if !found {
-			return nil, fmt.Errorf("namespace %q not found; 'kubectl get namespaces' lists them, or use -A for all", sc.namespace)
-		}
+	if line := source.DescribeLeftOut(left); line != "" {
+		fmt.Fprintln(warn, line)
 	}
 	return s, nil
 }
 
-func listError(resource string, sc scope, err error) error {
-	if apierrors.IsForbidden(err) {
-		where := "-n " + sc.namespace
-		if sc.all {
-			where = "-A"
-		}
-		return fmt.Errorf("you may not list %s in %s; this needs 'list' on pods and networkpolicies (and namespaces): check with 'kubectl auth can-i list %s %s'", resource, sc, resource, where)
+// liveSnapshot reads what the evaluator needs from the cluster (source.ReadCluster: paged Lists,
+// one RBAC behaviour): the scope's pods and policies, every namespace's labels. Pods and
+// policies are required; what else RBAC forbids is said on warn.
+func liveSnapshot(ctx context.Context, client kubernetes.Interface, sc scope, warn io.Writer) (*policy.Snapshot, error) {
+	want := source.Want{}
+	if !sc.all {
+		want.Namespaces = []string{sc.namespace}
 	}
-	return fmt.Errorf("cannot list %s in %s: %w", resource, sc, err)
+	objs, err := source.ReadCluster(ctx, client, want)
+	if err != nil {
+		return nil, err
+	}
+	if err := objs.Require("pods", "networkpolicies"); err != nil {
+		return nil, err
+	}
+	for _, w := range objs.Warnings() {
+		fmt.Fprintln(warn, "Warning: "+w)
+	}
+	if objs.Forbidden["namespaces"] == nil && !sc.all && !slices.ContainsFunc(objs.Namespaces, func(n corev1.Namespace) bool { return n.Name == sc.namespace }) {
+		return nil, fmt.Errorf("namespace %q not found; 'kubectl get namespaces' lists them, or use -A for all", sc.namespace)
+	}
+	return snapshotOf(objs, warn)
 }

@@ -110,6 +110,11 @@ func (d *diagnosis) ends(egress bool) (self, other Endpoint) {
 	return d.c.To, d.c.From
 }
 
+// isDNS reports whether a pod is one of the cluster DNS pods, as FindDNS finds them.
+func (d *diagnosis) isDNS(p *Pod) bool {
+	return slices.ContainsFunc(FindDNS(d.e.snap).Pods, func(dns Pod) bool { return dns.ID() == p.ID() })
+}
+
 func (d *diagnosis) port() string { return fmt.Sprintf("%d/%s", d.c.Port, d.c.Protocol) }
 
 // miss is one thing that keeps a rule from admitting the connection.
@@ -199,7 +204,7 @@ func (d *diagnosis) blocked(egress bool) []Cause {
 	}
 
 	switch {
-	case egress && other.Pod != nil && isClusterDNS(other.Pod) && best > 1:
+	case egress && other.Pod != nil && d.isDNS(other.Pod) && best > 1:
 		out = append(out, Cause{Code: CauseNoDNSRule, Side: dir, Policy: selecting[0], rank: 2,
 			Message: fmt.Sprintf("the egress of %s is isolated by %s and no rule allows DNS, so every name lookup fails", self, isolatedBy),
 			Fix:     dnsRuleYAML})

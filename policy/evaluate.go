@@ -52,6 +52,7 @@ type Evaluator struct {
 	// pods can be told apart by which blocks hold their IPs.
 	blocks     []*ipBlock
 	blockIndex map[string]int
+	snap       *Snapshot // for the diagnosis, which finds the cluster DNS in it
 }
 
 // compiled is a policy with its selectors parsed once.
@@ -86,7 +87,7 @@ type ipBlock struct {
 // New compiles the snapshot's policies. A policy that cannot be read (a malformed selector or
 // CIDR) is an error: the API server would have refused it.
 func New(s *Snapshot) (*Evaluator, error) {
-	e := &Evaluator{namespaces: map[string]labels.Set{}, pods: s.Pods, blockIndex: map[string]int{}}
+	e := &Evaluator{namespaces: map[string]labels.Set{}, pods: s.Pods, blockIndex: map[string]int{}, snap: s}
 	for _, ns := range s.Namespaces {
 		set := labels.Set{}
 		for k, v := range ns.Labels {

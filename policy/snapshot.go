@@ -9,6 +9,7 @@ import (
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
@@ -17,6 +18,9 @@ type Snapshot struct {
 	Namespaces []Namespace
 	Pods       []Pod
 	Policies   []networkingv1.NetworkPolicy
+	// Services and EndpointSlices of kube-system: where FindDNS finds the cluster DNS.
+	Services       []corev1.Service
+	EndpointSlices []discoveryv1.EndpointSlice
 }
 
 // Namespace is a namespace's name and labels (kubernetes.io/metadata.name included, as the

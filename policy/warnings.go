@@ -40,26 +40,17 @@ var ClusterDNS = Pod{
 	Ports: []Port{{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP}, {Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP}},
 }
 
-// WithClusterDNS returns the snapshot with the cluster DNS in it: its own kube-dns pods if it
-// has any, or else ClusterDNS; and the DNS pods in the returned snapshot.
+// WithClusterDNS returns the snapshot with the cluster DNS in it (FindDNS: its own DNS pods,
+// or stand-ins), and the DNS pods in the returned snapshot.
 func WithClusterDNS(s *Snapshot) (*Snapshot, []*Pod) {
-	var dns []Pod
-	for i := range s.Pods {
-		if isClusterDNS(&s.Pods[i]) {
-			dns = append(dns, s.Pods[i])
-		}
-	}
-	if len(dns) == 0 {
-		dns = []Pod{ClusterDNS}
-	}
-	return WithDNS(s, dns)
+	return WithDNS(s, FindDNS(s).Pods)
 }
 
 // WithDNS returns a copy of the snapshot that holds the given DNS pods (those it lacks are
 // appended, after its own pods in their order) and the kube-system namespace; and the DNS
 // pods in the copy.
 func WithDNS(s *Snapshot, dns []Pod) (*Snapshot, []*Pod) {
-	out := &Snapshot{Namespaces: slices.Clone(s.Namespaces), Pods: slices.Clone(s.Pods), Policies: s.Policies}
+	out := &Snapshot{Namespaces: slices.Clone(s.Namespaces), Pods: slices.Clone(s.Pods), Policies: s.Policies, Services: s.Services, EndpointSlices: s.EndpointSlices}
 	for _, d := range dns {
 		if !slices.ContainsFunc(out.Pods, func(p Pod) bool { return p.ID() == d.ID() }) {
 			out.Pods = append(out.Pods, d)
@@ -75,10 +66,6 @@ func WithDNS(s *Snapshot, dns []Pod) (*Snapshot, []*Pod) {
 		}
 	}
 	return out, pods
-}
-
-func isClusterDNS(p *Pod) bool {
-	return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns"
 }
 
 // Warnings finds the policies of the snapshot that select nothing, name what does not exist,
@@ -267,6 +254,9 @@ func (w *warner) cutOffFromDNS(pods []*Pod, dns []*Pod) []*Pod {
 		reaches, ok := w.dnsReach[p]
 		if !ok {
 			for _, d := range dns {
+				if d.ID() == p.ID() {
+					continue // a DNS pod reaching itself (loopback) says nothing about its lookups
+				}
 				c := Connection{From: Endpoint{Pod: p}, To: Endpoint{Pod: d}, Port: 53, Protocol: corev1.ProtocolUDP}
 				if reaches = w.e.Evaluate(c).Allowed; reaches {
 					break

@@ -1,0 +1,349 @@
+// Package source reads what the evaluator and the checks look at, from files or from a cluster,
+// the way kubectl reads them: files, folders (-R), URLs and stdin through cli-runtime's
+// resource.Builder; clusters with one paged List per kind. Both give the same Objects, and the
+// same Snapshot comes out of them, so a command behaves alike on a folder and on a cluster.
+package source
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/cli-runtime/pkg/resource"
+)
+
+// Foreign is a policy object of another engine (Calico, Cilium, Antrea, AdminNetworkPolicy):
+// it acts on traffic too, and the evaluator does not read it.
+type Foreign struct {
+	Source     string `json:"source"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+// foreignGroups are the API groups whose policy kinds are someone else's NetworkPolicy.
+var foreignGroups = []string{"projectcalico.org", "crd.projectcalico.org", "cilium.io", "crd.antrea.io", "policy.networking.k8s.io", "networking.gke.io"}
+
+// ReadFiles reads -f arguments as kubectl does (files; folders, recursively with -R; URLs; "-"
+// for stdin; -k for a kustomization) into Objects. Objects without a namespace get
+// defaultNamespace, as kubectl apply would give them the current one. What is not read is said
+// on warn, one line a file: documents that are not Kubernetes objects (a JSON array of results,
+// a config file), and kinds that neither the evaluator nor the checks look at. A malformed
+// Kubernetes object is an error naming its file and the object.
+func ReadFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Writer) (*Objects, error) {
+	result := resource.NewLocalBuilder().Unstructured().
+		FilenameParam(false, fo).Flatten().ContinueOnError().Do()
+	if err := result.Err(); err != nil {
+		return nil, err
+	}
+	objs := &Objects{}
+	skipped := map[string][]string{} // file -> kinds
+	var files []string
+	visitErr := result.Visit(func(info *resource.Info, err error) error {
+		if err != nil {
+			return err
+		}
+		u, ok := info.Object.(*unstructured.Unstructured)
+		if !ok {
+			return fmt.Errorf("%s: unexpected object %T", info.Source, info.Object)
+		}
+		added, err := objs.add(u, info.Source, defaultNamespace)
+		if err != nil {
+			return err
+		}
+		if !added {
+			if _, seen := skipped[info.Source]; !seen {
+				files = append(files, info.Source)
+			}
+			kind := u.GetAPIVersion() + " " + u.GetKind()
+			if !slices.Contains(skipped[info.Source], kind) {
+				skipped[info.Source] = append(skipped[info.Source], kind)
+			}
+		}
+		return nil
+	})
+	// The Builder reports every document it could not decode; those that are not Kubernetes
+	// objects at all are skipped with a warning, anything else is the user's to fix.
+	var hard []error
+	for _, err := range flatten(visitErr) {
+		if file, ok := notAnObject(err); ok {
+			fmt.Fprintf(warn, "Warning: skipped %s: not a Kubernetes object (%s)\n", file, firstLine(err.Error()))
+			continue
+		}
+		hard = append(hard, err)
+	}
+	if len(hard) > 0 {
+		for i, err := range hard {
+			hard[i] = withDocument(err)
+		}
+		return nil, utilerrors.NewAggregate(hard)
+	}
+	for _, f := range files {
+		fmt.Fprintf(warn, "Warning: skipped in %s (not evaluated): %s\n", f, strings.Join(skipped[f], ", "))
+	}
+	for _, f := range objs.Foreign {
+		fmt.Fprintf(warn, "Warning: not evaluated in %s: %s %s %s, another engine's policy: it acts on this traffic too, and only Kubernetes NetworkPolicy is evaluated here\n",
+			f.Source, f.APIVersion, f.Kind, strings.TrimPrefix(f.Namespace+"/"+f.Name, "/"))
+	}
+	objs.dedupe()
+	return objs, nil
+}
+
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var agg utilerrors.Aggregate
+	if errors.As(err, &agg) {
+		var out []error
+		for _, e := range agg.Errors() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// notAnObject recognises the Builder's errors for a document that has no kind at all, or is not
+// even a JSON object, and returns the file it names. The Builder formats them with %v, so their
+// type is gone and only the words are left to go by.
+func notAnObject(err error) (string, bool) {
+	msg := err.Error()
+	file, rest, ok := strings.Cut(strings.TrimPrefix(msg, "unable to decode "), ": ")
+	if !ok || !strings.HasPrefix(msg, "unable to decode ") {
+		return "", false
+	}
+	for _, sign := range []string{"Object 'Kind' is missing", "Object 'apiVersion' is missing", "cannot unmarshal array", "cannot unmarshal string", "cannot unmarshal number", "cannot unmarshal bool"} {
+		if strings.Contains(rest, sign) {
+			return strings.Trim(file, `"`), true
+		}
+	}
+	return "", false
+}
+
+// withDocument adds to a YAML syntax error which document of the file holds it: the Builder
+// says the file and a line counted from the document's start, and a file may hold dozens.
+func withDocument(err error) error {
+	path, ok := strings.CutPrefix(err.Error(), "error parsing ")
+	if !ok {
+		return err
+	}
+	path, _, _ = strings.Cut(path, ": ")
+	data, readErr := os.ReadFile(path)
+	if readErr != nil {
+		return err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for i := 0; ; i++ {
+		var doc map[string]any
+		if derr := dec.Decode(&doc); derr != nil {
+			if derr == io.EOF {
+				return err
+			}
+			return fmt.Errorf("%w (document %d of the file, counting from 0)", err, i)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// workloadKinds are the kinds whose pod template stands for their pods, and where it is.
+var workloadKinds = map[schema.GroupKind][]string{
+	{Group: "apps", Kind: "Deployment"}:        {"spec", "template"},
+	{Group: "apps", Kind: "StatefulSet"}:       {"spec", "template"},
+	{Group: "apps", Kind: "DaemonSet"}:         {"spec", "template"},
+	{Group: "apps", Kind: "ReplicaSet"}:        {"spec", "template"},
+	{Group: "batch", Kind: "Job"}:              {"spec", "template"},
+	{Group: "batch", Kind: "CronJob"}:          {"spec", "jobTemplate", "spec", "template"},
+	{Group: "", Kind: "ReplicationController"}: {"spec", "template"},
+}
+
+// add takes one object read from a file: kept in its typed list (or as a pod stand-in for a
+// workload, or as a foreign policy); false when it is of a kind nothing here reads.
+func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace string) (bool, error) {
+	gvk := u.GroupVersionKind()
+	gk := gvk.GroupKind()
+	if gk.Group == "extensions" { // the old home of NetworkPolicy, Deployment, DaemonSet…
+		gk.Group = map[string]string{"NetworkPolicy": "networking.k8s.io"}[gk.Kind]
+		if gk.Group == "" {
+			gk.Group = "apps"
+		}
+	}
+	if isForeign(gk) {
+		// Their cluster-wide kinds say so in the name; the others are namespaced, like ours.
+		clusterWide := strings.Contains(gk.Kind, "Global") || strings.Contains(gk.Kind, "Cluster") || strings.Contains(gk.Kind, "Admin")
+		if !clusterWide && u.GetNamespace() == "" {
+			u.SetNamespace(defaultNamespace)
+		}
+		o.Foreign = append(o.Foreign, Foreign{Source: source, APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()})
+		return true, nil
+	}
+	if u.GetName() == "" {
+		return false, fmt.Errorf("%s: %s without metadata.name", source, u.GetKind())
+	}
+	clusterScoped := gk == schema.GroupKind{Kind: "Namespace"} || gk == schema.GroupKind{Kind: "Node"}
+	if !clusterScoped && u.GetNamespace() == "" {
+		u.SetNamespace(defaultNamespace)
+		o.Defaulted = append(o.Defaulted, u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName())
+	}
+	into := func(v any) error {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v); err != nil {
+			return fmt.Errorf("%s: %s %s: %w", source, u.GetKind(), objectName(u), err)
+		}
+		return nil
+	}
+	var err error
+	switch gk {
+	case schema.GroupKind{Kind: "Namespace"}:
+		var v corev1.Namespace
+		if err = into(&v); err == nil {
+			o.Namespaces = append(o.Namespaces, v)
+		}
+	case schema.GroupKind{Kind: "Pod"}:
+		var v corev1.Pod
+		if err = into(&v); err == nil {
+			o.Pods = append(o.Pods, v)
+		}
+	case schema.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:
+		var v networkingv1.NetworkPolicy
+		if err = into(&v); err == nil {
+			o.Policies = append(o.Policies, v)
+		}
+	case schema.GroupKind{Kind: "Service"}:
+		var v corev1.Service
+		if err = into(&v); err == nil {
+			o.Services = append(o.Services, v)
+		}
+	case schema.GroupKind{Kind: "Node"}:
+		var v corev1.Node
+		if err = into(&v); err == nil {
+			o.Nodes = append(o.Nodes, v)
+		}
+	case schema.GroupKind{Kind: "ConfigMap"}:
+		var v corev1.ConfigMap
+		if err = into(&v); err == nil {
+			o.ConfigMaps = append(o.ConfigMaps, v)
+		}
+	case schema.GroupKind{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:
+		var v discoveryv1.EndpointSlice
+		if err = into(&v); err == nil {
+			o.EndpointSlices = append(o.EndpointSlices, v)
+		}
+	default:
+		path, workload := workloadKinds[gk]
+		if !workload {
+			return false, nil
+		}
+		return true, o.addWorkload(u, gk, path, source, into)
+	}
+	return true, err
+}
+
+// addWorkload keeps DaemonSets and Deployments (the CNI check reads them) and adds the pod its
+// template describes: one pod named KIND/NAME that stands for all of its replicas. They share
+// labels and ports, which is all policies look at.
+func (o *Objects) addWorkload(u *unstructured.Unstructured, gk schema.GroupKind, path []string, source string, into func(any) error) error {
+	switch gk.Kind {
+	case "DaemonSet":
+		var v appsv1.DaemonSet
+		if err := into(&v); err != nil {
+			return err
+		}
+		o.DaemonSets = append(o.DaemonSets, v)
+	case "Deployment":
+		var v appsv1.Deployment
+		if err := into(&v); err != nil {
+			return err
+		}
+		o.Deployments = append(o.Deployments, v)
+	}
+	tmpl, found, err := unstructured.NestedMap(u.Object, path...)
+	if err != nil || !found {
+		return fmt.Errorf("%s: %s %s: no pod template at .%s", source, u.GetKind(), objectName(u), strings.Join(path, "."))
+	}
+	pod := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod"}}
+	if meta, ok := tmpl["metadata"].(map[string]any); ok {
+		pod.Object["metadata"] = meta
+	}
+	if spec, ok := tmpl["spec"].(map[string]any); ok {
+		pod.Object["spec"] = spec
+	}
+	pod.SetName(strings.ToLower(gk.Kind) + "/" + u.GetName())
+	pod.SetNamespace(u.GetNamespace())
+	var p corev1.Pod
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(pod.Object, &p); err != nil {
+		return fmt.Errorf("%s: %s %s: pod template: %w", source, u.GetKind(), objectName(u), err)
+	}
+	o.Pods = append(o.Pods, p)
+	if o.StandIns == nil {
+		o.StandIns = map[string]bool{}
+	}
+	o.StandIns[p.Namespace+"/"+p.Name] = true
+	return nil
+}
+
+func isForeign(gk schema.GroupKind) bool {
+	if !strings.Contains(gk.Kind, "Policy") && !strings.Contains(gk.Kind, "Policies") {
+		return false
+	}
+	for _, g := range foreignGroups {
+		if gk.Group == g || strings.HasSuffix(gk.Group, "."+g) {
+			return true
+		}
+	}
+	return false
+}
+
+func objectName(u *unstructured.Unstructured) string {
+	if u.GetNamespace() == "" {
+		return u.GetName()
+	}
+	return u.GetNamespace() + "/" + u.GetName()
+}
+
+// dedupe keeps the last of objects with the same kind, namespace and name, in the place of the
+// first: a later file replaces an earlier one, as applying them in order would.
+func (o *Objects) dedupe() {
+	o.Namespaces = lastWins(o.Namespaces, func(v corev1.Namespace) string { return v.Name })
+	o.Pods = lastWins(o.Pods, func(v corev1.Pod) string { return v.Namespace + "/" + v.Name })
+	o.Policies = lastWins(o.Policies, func(v networkingv1.NetworkPolicy) string { return v.Namespace + "/" + v.Name })
+	o.Services = lastWins(o.Services, func(v corev1.Service) string { return v.Namespace + "/" + v.Name })
+	sort.Strings(o.Defaulted)
+	o.Defaulted = slices.Compact(o.Defaulted)
+}
+
+func lastWins[T any](list []T, key func(T) string) []T {
+	index := map[string]int{}
+	var out []T
+	for _, v := range list {
+		k := key(v)
+		if i, ok := index[k]; ok {
+			out[i] = v
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, v)
+	}
+	return out
+}
