@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -32,7 +34,7 @@ func clientsFor(t *testing.T, cfg *rest.Config) Clients {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Clients{Kube: kube, Dynamic: dyn}
+	return Clients{Kube: kube, Dynamic: dyn, Metadata: metadata.NewForConfigOrDie(cfg)}
 }
 
 func render(t *testing.T, name string, opts Options) *Rendered {
@@ -116,7 +118,7 @@ func TestUpStatusUpAgainDown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lab down: %v", err)
 	}
-	if got := down.Kept["web"]; len(got) != 1 || got[0] != "networkpolicy/learner-policy" {
+	if len(down.Kept) != 1 || down.Kept[0].Name != "web" || !slices.Equal(down.Kept[0].Foreign, []string{"networkpolicy/learner-policy"}) || len(down.Kept[0].Unverified) != 0 {
 		t.Errorf("kept %v, want namespace web kept for networkpolicy/learner-policy", down.Kept)
 	}
 	if _, err := kube.NetworkingV1().NetworkPolicies("web").Get(ctx, "learner-policy", metav1.GetOptions{}); err != nil {

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 )
@@ -28,9 +29,19 @@ import (
 type Clients struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Metadata reads objects' metadata only: lab down lists every kind in a namespace, and must
+	// not read whole objects (Secrets among them) to tell ours from the rest.
+	Metadata metadata.Interface
 	// Watch, when set, serves the long-running watches; it should have no client-side request
 	// timeout (a per-request timeout would cut every watch short). Kube serves them otherwise.
 	Watch kubernetes.Interface
+}
+
+func (c Clients) metadata() (metadata.Interface, error) {
+	if c.Metadata == nil {
+		return nil, errors.New("labs: no metadata client")
+	}
+	return c.Metadata, nil
 }
 
 func (c Clients) watchClient() kubernetes.Interface {
@@ -235,17 +246,22 @@ func waitTerminatingNamespaces(ctx context.Context, c Clients, r *Rendered) erro
 		if o.GetKind() != "Namespace" {
 			continue
 		}
-		got, err := c.Dynamic.Resource(nsGVR).Get(ctx, o.GetName(), metav1.GetOptions{})
+		meta, err := c.metadata()
+		if err != nil {
+			return err
+		}
+		got, err := meta.Resource(nsGVR).Get(ctx, o.GetName(), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
 			return asForbidden(err, "get", nsGVR, "")
 		}
-		if got.GetDeletionTimestamp() == nil || !ownedBy(got.GetLabels(), r.Name) {
+		if got.DeletionTimestamp == nil || !ownedBy(got.Labels, r.Name) {
 			continue // a live namespace; preflight decides whether it is ours
 		}
-		gone = append(gone, goneCheck(ctx, c, got))
+		got.Kind = "Namespace"
+		gone = append(gone, goneCheck(ctx, meta, got))
 	}
 	if err := waitGone(ctx, gone, nil); err != nil {
 		return fmt.Errorf("the lab's namespaces are still terminating from an earlier 'lab down': %w", err)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/kubectl/pkg/util/templates"
 	"sigs.k8s.io/yaml"
@@ -539,9 +540,16 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 		for _, d := range res.Deleted {
 			fmt.Fprintf(o.Out, "%s deleted\n", d)
 		}
-		for ns, foreign := range res.Kept {
-			fmt.Fprintf(o.Out, "namespace/%s kept: it holds objects kubectl-netpol did not create (%s); the lab's objects in it were deleted. "+
-				"Delete the namespace yourself if those can go: kubectl delete namespace %s\n", ns, strings.Join(foreign, ", "), ns)
+		for _, k := range res.Kept {
+			var why []string
+			if len(k.Foreign) > 0 {
+				why = append(why, "it holds objects kubectl-netpol did not create ("+strings.Join(k.Foreign, ", ")+")")
+			}
+			if len(k.Unverified) > 0 {
+				why = append(why, "could not verify it is empty ("+strings.Join(k.Unverified, "; ")+")")
+			}
+			fmt.Fprintf(o.Out, "namespace/%s kept: %s; the lab's objects in it were deleted. "+
+				"Delete the namespace yourself if what is left can go: kubectl delete namespace %s\n", k.Name, strings.Join(why, "; and "), k.Name)
 		}
 	}
 	if err != nil {
@@ -572,7 +580,11 @@ func (a *clusterAccess) labClients() (labs.Clients, error) {
 	if err != nil {
 		return labs.Clients{}, err
 	}
-	return labs.Clients{Kube: c.Client, Dynamic: dyn, Watch: watch}, nil
+	meta, err := metadata.NewForConfig(c.RESTConfig)
+	if err != nil {
+		return labs.Clients{}, err
+	}
+	return labs.Clients{Kube: c.Client, Dynamic: dyn, Metadata: meta, Watch: watch}, nil
 }
 
 func validateTimeout(d time.Duration) error {
