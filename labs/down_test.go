@@ -75,7 +75,9 @@ func TestDownKeepsWhatItCannotSee(t *testing.T) {
 		t.Fatalf("kept %+v, want both namespaces; deleted %v", res.Kept, res.Deleted)
 	}
 	for _, k := range res.Kept {
-		if !slices.ContainsFunc(k.Unverified, func(s string) bool { return strings.HasPrefix(s, "you may not list ") && strings.Contains(s, "more kinds") }) {
+		if !slices.ContainsFunc(k.Unverified, func(s string) bool {
+			return strings.HasPrefix(s, "you may not list ") && strings.Contains(s, "more kinds")
+		}) {
 			t.Errorf("namespace %s kept for %v, want 'you may not list …'", k.Name, k.Unverified)
 		}
 	}
