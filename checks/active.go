@@ -32,6 +32,9 @@ type Active struct {
 	Timeout time.Duration // for the pods to run
 	// Progress, when set, hears what is happening.
 	Progress func(string)
+	// NamespaceLabels are put on the scratch namespace besides its own, e.g. a PodSecurity level
+	// (tests use it to stand for a cluster whose default level is restricted).
+	NamespaceLabels map[string]string
 }
 
 // ActiveLabel marks what the active check creates, so that a leftover is recognisable.
@@ -49,8 +52,15 @@ func (a *Active) Run(ctx context.Context) (f Finding, err error) {
 	}
 	ns := "netpol-doctor-" + rand.String(5)
 	labels := map[string]string{"app.kubernetes.io/managed-by": "kubectl-netpol", ActiveLabel: "true"}
+	nsLabels := map[string]string{}
+	for k, v := range a.NamespaceLabels {
+		nsLabels[k] = v
+	}
+	for k, v := range labels {
+		nsLabels[k] = v
+	}
 	say("creating namespace " + ns)
-	if _, err := a.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{}); err != nil {
+	if _, err := a.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}, metav1.CreateOptions{}); err != nil {
 		return f, activeError("create namespaces", err)
 	}
 	// Deleted whatever happens, with a context of its own: the command's may be cancelled.
@@ -63,30 +73,28 @@ func (a *Active) Run(ctx context.Context) (f Finding, err error) {
 		}
 	}()
 
-	server := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "server", Namespace: ns, Labels: map[string]string{"app": "server"}},
-		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(1)), Containers: []corev1.Container{{
-			Name: "server", Image: a.Image,
-			Command: []string{"sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"},
-			Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-		}}},
-	}
-	client := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "client", Namespace: ns, Labels: map[string]string{"app": "client"}},
-		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr(int64(1)), Containers: []corev1.Container{{
-			Name: "client", Image: a.Image, Command: []string{"sleep", "3600"},
-		}}},
-	}
+	// Both pods meet PodSecurity's restricted level, so that admission anywhere takes them:
+	// a non-root user, no privilege escalation, no capabilities, the runtime's seccomp profile;
+	// the server writes its page to an emptyDir, not to the image.
+	server := restrictedPod(ns, "server", a.Image, []string{"sh", "-c", "echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"})
+	server.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
+	server.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "www", MountPath: "/www"}}
+	server.Spec.Volumes = []corev1.Volume{{Name: "www", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	client := restrictedPod(ns, "client", a.Image, []string{"sleep", "3600"})
 	say("starting a server and a client pod")
 	for _, p := range []*corev1.Pod{server, client} {
 		// The namespace's default ServiceAccount may lag its creation by a moment.
+		var last error
 		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
-			_, err := a.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
-			if apierrors.IsForbidden(err) && !isRBAC(err) {
+			_, last = a.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+			if serviceAccountPending(last) {
 				return false, nil
 			}
-			return err == nil, err
+			return last == nil, last
 		})
+		if err != nil && last != nil && !serviceAccountPending(last) {
+			err = last // admission's or RBAC's own words, not a timeout
+		}
 		if err != nil {
 			return f, activeError("create pods", err)
 		}
@@ -164,15 +172,38 @@ func (a *Active) waitRunning(ctx context.Context, ns, name string) (string, erro
 }
 
 func activeError(what string, err error) error {
-	if apierrors.IsForbidden(err) {
+	switch {
+	case apierrors.IsForbidden(err) && strings.Contains(err.Error(), " cannot "):
 		return fmt.Errorf("the active check needs to %s (and delete namespaces, exec into pods): %w", what, err)
+	case apierrors.IsForbidden(err) || apierrors.IsInvalid(err):
+		return fmt.Errorf("the active check could not %s: the API server refused them (admission): %w", what, err)
 	}
 	return fmt.Errorf("the active check could not %s: %w", what, err)
 }
 
-// isRBAC tells an authorization refusal from admission's 403s (a namespace still starting).
-func isRBAC(err error) bool {
-	return apierrors.IsForbidden(err) && strings.Contains(err.Error(), " cannot ")
+// serviceAccountPending is the one 403 worth waiting out: the ServiceAccount admission plugin
+// refuses pods until the new namespace's default ServiceAccount exists, a moment after the
+// namespace. Every other refusal (RBAC, PodSecurity, a quota, a webhook) is the answer.
+func serviceAccountPending(err error) bool {
+	if !apierrors.IsForbidden(err) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "serviceaccount") && (strings.Contains(msg, "not found") || strings.Contains(msg, "error looking up service account"))
+}
+
+// restrictedPod is a pod of the active check that PodSecurity's restricted level admits.
+func restrictedPod(ns, name, image string, command []string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": name}},
+		Spec: corev1.PodSpec{
+			TerminationGracePeriodSeconds: ptr(int64(1)),
+			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr(true), RunAsUser: ptr(int64(65534)), RunAsGroup: ptr(int64(65534)),
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+			Containers: []corev1.Container{{Name: name, Image: image, Command: command,
+				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
+		},
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -147,7 +147,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 
 	if !o.files.given() && !o.StaticOnly {
 		obs, jobs, index := goalJobs(o.lab, snap)
-		if err := runProbes(ctx, o.probeFlags.runner(cluster), obs, jobs, index, o.ErrOut, o.Output); err != nil {
+		if err := runProbes(ctx, o.probeFlags.runner(cluster), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output); err != nil {
 			return err
 		}
 		sum := summarize(obs)

@@ -49,7 +49,8 @@ type DoctorOptions struct {
 	files         fileFlags
 	AllNamespaces bool
 	Active        bool
-	NoLive        bool
+	LiveDNS       bool
+	noLive        bool // the old opt-out, now the default; accepted and ignored
 	FailOn        string
 	Checks, Skip  []string
 	Output        string
@@ -67,10 +68,11 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 			policy covers. Each finding has a stable ID (docs/checks.md), a severity and a
 			fix to paste. Passing checks are listed too.
 
-			On a cluster, a name lookup (nslookup kubernetes.default) runs by exec in a pod
-			of each namespace with egress-isolated pods (--no-live skips it). Doctor writes
-			nothing to the cluster unless --active, which creates a scratch namespace with a
-			server, a client and a deny policy, probes, and deletes it all.
+			Doctor only reads, unless asked: --live-dns also runs a name lookup (nslookup
+			kubernetes.default) by exec in one pod of each namespace with egress-isolated
+			pods, at most 20 (exec into workloads is a permission a cluster administrator
+			grants with care, so it is off by default); --active creates a scratch
+			namespace with a server, a client and a deny policy, probes, and deletes it all.
 
 			Exit status: 0 unless a finding reaches --fail-on (default error), then 1.`),
 		Example: doctorExample,
@@ -85,7 +87,9 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 	o.files.add(cmd, "to check instead of the cluster (static checks only)")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
 	cmd.Flags().BoolVar(&o.Active, "active", false, "Prove enforcement: create a scratch namespace, probe before and after a deny policy, delete it")
-	cmd.Flags().BoolVar(&o.NoLive, "no-live", false, "Skip the live DNS lookups by exec")
+	cmd.Flags().BoolVar(&o.LiveDNS, "live-dns", false, "Also look names up by exec (nslookup) inside one pod of each namespace with egress-isolated pods (at most 20); --check NP3005 asks for it too")
+	cmd.Flags().BoolVar(&o.noLive, "no-live", false, "No live DNS lookups (the default now)")
+	_ = cmd.Flags().MarkDeprecated("no-live", "the live DNS lookup runs only with --live-dns")
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", string(checks.SeverityError), "Exit 1 when a finding is at least this severe: error, warning, info or never")
 	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, foreign-policies, namespace-labels, dns, selectors, coverage) or IDs such as NP3002, which report only that finding")
 	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (names) or findings (IDs)")
@@ -212,9 +216,15 @@ func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, 
 	findings := checks.Run(in, o.Checks, o.Skip)
 	runner := o.probeFlags.runner(c)
 	runner.NoInject = true // doctor adds nothing to pods (the active test makes its own)
-	if !o.NoLive && o.selected("dns", checks.LiveDNSID) {
+	switch {
+	case !o.selected("dns", checks.LiveDNSID):
+	case o.LiveDNS || slices.Contains(o.Checks, checks.LiveDNSID):
 		p.Update("looking up kubernetes.default from inside pods")
 		findings = append(findings, liveDNS(ctx, runner, in)...)
+	default:
+		// Said in the output, so that the opt-in is obvious where the result would be.
+		findings = append(findings, checks.Skipped("dns", checks.LiveDNSID, "",
+			"live DNS lookup not run: it execs nslookup inside your pods; run doctor with --live-dns to do it"))
 	}
 	if o.Active {
 		a := &checks.Active{Client: c.Client, Prober: runner, Image: o.Image, Timeout: probe.DefaultStartTimeout, Progress: p.Update}

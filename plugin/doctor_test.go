@@ -70,7 +70,7 @@ func TestDoctorFixtures(t *testing.T) {
 			file := filepath.Join("testdata", "doctor", tc.file)
 			kubectl(t, c, "apply", "-f", file)
 			defer kubectl(t, c, "delete", "-f", file, "--wait")
-			rep, code := doctorJSON(t, "-n", tc.namespace, "--no-live", kc)
+			rep, code := doctorJSON(t, "-n", tc.namespace, kc)
 			got := failing(rep)
 			for _, id := range tc.live {
 				if !slices.Contains(got, id) {
@@ -118,7 +118,7 @@ func TestDoctorFixtures(t *testing.T) {
 		var code int
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			rep, code = doctorJSON(t, "-n", "dr-healthy", "--no-live", kc)
+			rep, code = doctorJSON(t, "-n", "dr-healthy", kc)
 			if len(failing(rep)) == 0 || time.Now().After(deadline) {
 				break
 			}
@@ -134,7 +134,7 @@ func TestDoctorFixtures(t *testing.T) {
 			t.Errorf("healthy files: %v", failing(rep))
 		}
 		// The table reads as a report: check titles, PASS marks, the summary line.
-		r := run(t, "doctor", "-n", "dr-healthy", "--no-live", kc)
+		r := run(t, "doctor", "-n", "dr-healthy", kc)
 		for _, want := range []string{"Network plugin (CNI)", "PASS  NP1003", "calico", "0 error(s), 0 warning(s)"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("doctor table lacks %q:\n%s", want, r.stdout)
@@ -151,7 +151,7 @@ func TestDoctorFlagsAndRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, code := doctorJSON(t, "-A", "--no-live", "--kubeconfig="+path)
+	rep, code := doctorJSON(t, "-A", "--kubeconfig="+path)
 	if code != ExitOK || len(failing(rep)) != 0 || rep.Summary.Skipped < 4 {
 		t.Errorf("read-nothing user: exit %d, failing %v, summary %+v", code, failing(rep), rep.Summary)
 	}

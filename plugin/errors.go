@@ -9,10 +9,11 @@ import (
 
 // Exit codes. They are part of the user contract and listed in README.md.
 const (
-	ExitOK          = 0 // the command did what was asked
-	ExitError       = 1 // any other failure, and checks that found problems (lab check FAIL, probe disagreements)
-	ExitUsage       = 2 // bad flags or arguments; nothing was sent to the cluster
-	ExitUnreachable = 3 // no kubeconfig, the API server cannot be reached, or it refused our credentials
+	ExitOK          = 0   // the command did what was asked
+	ExitError       = 1   // any other failure, and checks that found problems (lab check FAIL, probe disagreements)
+	ExitUsage       = 2   // bad flags or arguments; nothing was sent to the cluster
+	ExitUnreachable = 3   // no kubeconfig, the API server cannot be reached, or it refused our credentials
+	ExitInterrupted = 130 // Ctrl-C (or SIGTERM): the command stopped, having cleaned up; twice: at once
 )
 
 // usageError marks a mistake in the command line.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
@@ -24,9 +25,15 @@ type probeFlags struct {
 	Parallel   int
 	Retries    int
 	RetryDelay time.Duration
-	NoInject   bool
+	Inject     bool
+	noInject   bool // the old opt-out, now the default; accepted and ignored
+	MaxProbes  int
 	Image      string
 }
+
+// defaultMaxProbes caps a probe run: every probe is an exec into a pod, and -A on a large
+// cluster could mean millions. A user who means it raises --max-probes.
+const defaultMaxProbes = 2000
 
 // defaultRetries and defaultRetryDelay give a network plugin 1 s, then 2 s more to program
 // policies or pods just created before a disagreeing probe counts as wrong: kube-router took up
@@ -41,7 +48,10 @@ func (f *probeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.Parallel, "parallel", probe.DefaultParallel, "Probes in flight at once")
 	cmd.Flags().IntVar(&f.Retries, "retries", defaultRetries, "Extra rounds for the probes whose result differs from the expectation")
 	cmd.Flags().DurationVar(&f.RetryDelay, "retry-delay", defaultRetryDelay, "Wait before the first extra round, doubled before each next one (policies just applied take the network plugin a moment)")
-	cmd.Flags().BoolVar(&f.NoInject, "no-inject", false, "Never add a probe container (an ephemeral container) to a pod without nc, wget or nslookup")
+	cmd.Flags().BoolVar(&f.Inject, "inject", false, "Add a probe container to pods without nc, wget or nslookup, in any namespace (an ephemeral container sharing the pod's network: ephemeral containers can NEVER be removed from a pod). Without it, only pods of a lab kubectl-netpol created get one")
+	cmd.Flags().BoolVar(&f.noInject, "no-inject", false, "No probe container is added unless --inject (the default now)")
+	_ = cmd.Flags().MarkDeprecated("no-inject", "probe containers are now added only with --inject (or to pods of kubectl-netpol's labs)")
+	cmd.Flags().IntVar(&f.MaxProbes, "max-probes", defaultMaxProbes, "Refuse a run of more probes than this (narrow it with -n, --from, --to, --port, or raise the cap)")
 }
 
 // addTimeoutAndImage adds only the flags that matter where probes never inject (doctor).
@@ -61,14 +71,22 @@ func (f *probeFlags) validate() error {
 		return usageErrorf("--retries cannot be negative")
 	case f.RetryDelay < 0:
 		return usageErrorf("--retry-delay cannot be negative")
+	case f.Inject && f.noInject:
+		return usageErrorf("--inject and --no-inject contradict each other")
 	}
 	return nil
+}
+
+// mayInject says where a probe container may go: anywhere with --inject; otherwise only into
+// pods of a lab kubectl-netpol created (it made them, for learning; they go with 'lab down').
+func (f *probeFlags) mayInject(pod *corev1.Pod) bool {
+	return f.Inject || pod.Labels[labs.ManagedByLabel] == labs.ManagedByValue && pod.Labels[labs.LabLabel] != ""
 }
 
 func (f *probeFlags) runner(c *Cluster) *probe.Runner {
 	return &probe.Runner{
 		Exec: probe.NewExecutor(c.RESTConfig, c.Client), Client: c.Client,
-		Timeout: f.Timeout, Parallel: f.Parallel, Retries: f.Retries, RetryDelay: f.RetryDelay, NoInject: f.NoInject, Image: f.Image,
+		Timeout: f.Timeout, Parallel: f.Parallel, Retries: f.Retries, RetryDelay: f.RetryDelay, MayInject: f.mayInject, Image: f.Image,
 	}
 }
 
@@ -141,9 +159,16 @@ func failureReason(obs []observation) string {
 }
 
 // runProbes probes the jobs (the observations not ignored) and fills in what was observed.
-func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []probe.Job, index []int, errOut io.Writer, output string) error {
+func runProbes(ctx context.Context, r *probe.Runner, max int, obs []observation, jobs []probe.Job, index []int, errOut io.Writer, output string) error {
 	if len(jobs) == 0 {
 		return nil
+	}
+	if max > 0 && len(jobs) > max {
+		return usageErrorf("this would run %d probes, each an exec into a pod, more than --max-probes %d; narrow it (-n, --from, --to, --port) or raise --max-probes", len(jobs), max)
+	}
+	// A large run says its size first, on stderr, terminal or not: it is about to exec that often.
+	if len(jobs) >= largeProbeRun {
+		fmt.Fprintf(errOut, "Running %d probes (exec into %d pods; --max-probes %d)...\n", len(jobs), countSources(jobs), max)
 	}
 	p := newProgress(errOut, output)
 	p.Update(fmt.Sprintf("probing %d connections", len(jobs)))
@@ -173,6 +198,17 @@ func runProbes(ctx context.Context, r *probe.Runner, obs []observation, jobs []p
 		return podErrs[0]
 	}
 	return nil
+}
+
+// largeProbeRun is the size from which a run announces itself before it starts.
+const largeProbeRun = 200
+
+func countSources(jobs []probe.Job) int {
+	seen := map[probe.PodRef]bool{}
+	for _, j := range jobs {
+		seen[j.From] = true
+	}
+	return len(seen)
 }
 
 func allSameKind(errs []*probe.PodError) bool {
@@ -293,8 +329,10 @@ func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 		Long: templates.LongDesc(`
 			Probe connections from inside the pods (by exec, as kubectl exec does: nc or
 			wget for TCP, nc for UDP) and print, for each, what the policies say (expected)
-			beside what the network did (observed). A pod without a client gets a probe
-			container (an ephemeral container sharing its network) unless --no-inject.
+			beside what the network did (observed). Probes are capped (--max-probes). A
+			pod without a client gets a probe container (an ephemeral container sharing its
+			network) only with --inject, or when it belongs to a lab kubectl-netpol created:
+			ephemeral containers can never be removed from a pod.
 
 			A connection that the policies deny but that gets through means the network
 			plugin does not enforce NetworkPolicy. Probes that disagree with the
@@ -398,7 +436,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 			}
 		}
 	}
-	if err := runProbes(ctx, o.probeFlags.runner(c), obs, jobs, index, o.ErrOut, o.Output); err != nil {
+	if err := runProbes(ctx, o.probeFlags.runner(c), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output); err != nil {
 		return err
 	}
 	sum := summarize(obs)

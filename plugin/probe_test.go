@@ -9,10 +9,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+	"github.com/kubectl-netpol/kubectl-netpol/labs"
 )
 
 // serveAt makes a "server pod" real: an HTTP listener on the pod's IP, which on the test
@@ -69,6 +71,11 @@ func TestProbeAndLiveCheck(t *testing.T) {
 	}
 	quietHits, noisyHits := serveAt(t, quietAPI, "8080"), serveAt(t, noisyAPI, "8080")
 
+	// A run larger than --max-probes is refused before any exec, saying how to narrow it.
+	if r := run(t, "probe", "-A", "--to", "app=api", "--port", "8080", "--max-probes", "1", kc); r.code != ExitUsage ||
+		!strings.Contains(r.stderr, "more than --max-probes 1") || !strings.Contains(r.stderr, "--from") {
+		t.Errorf("--max-probes 1: exit %d\n%s", r.code, r.stderr)
+	}
 	r := run(t, "probe", "-A", "--from", "noisy-probe/client", "--to", "app=api", "--port", "8080", "--probe-timeout", "2s", "-o", "json", kc)
 	var rep probeReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
@@ -117,5 +124,22 @@ func TestProbeAndLiveCheck(t *testing.T) {
 	}
 	if r.code != ExitError {
 		t.Errorf("lab check: exit %d, want %d (live probes disagree)", r.code, ExitError)
+	}
+}
+
+// Probe containers go only where asked (--inject) or into pods of kubectl-netpol's own labs.
+func TestMayInject(t *testing.T) {
+	lab := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{labs.ManagedByLabel: labs.ManagedByValue, labs.LabLabel: "three-tier"}}}
+	othersManaged := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{labs.ManagedByLabel: "helm"}}}
+	plain := &corev1.Pod{}
+	for _, tc := range []struct {
+		inject bool
+		pod    *corev1.Pod
+		want   bool
+	}{{false, lab, true}, {false, othersManaged, false}, {false, plain, false}, {true, plain, true}, {true, othersManaged, true}} {
+		f := probeFlags{Inject: tc.inject}
+		if got := f.mayInject(tc.pod); got != tc.want {
+			t.Errorf("--inject=%t, labels %v: %t, want %t", tc.inject, tc.pod.Labels, got, tc.want)
+		}
 	}
 }

@@ -149,7 +149,7 @@ func TestReadersAgreeUnderRBAC(t *testing.T) {
 	if check.code != ExitOK || !strings.Contains(check.stderr, warning) || !strings.Contains(check.stdout, "PASS") {
 		t.Errorf("lab check as the reader: exit %d\n%s%s", check.code, check.stdout, check.stderr)
 	}
-	doctor := run(t, "doctor", "-n", "reports-rbac", "--no-live", "--fail-on", "never", user)
+	doctor := run(t, "doctor", "-n", "reports-rbac", "--fail-on", "never", user)
 	if doctor.code != ExitOK || !strings.Contains(doctor.stdout, "SKIP") || !strings.Contains(doctor.stdout, "cannot list namespaces") {
 		t.Errorf("doctor as the reader: exit %d\n%s%s", doctor.code, doctor.stdout, doctor.stderr)
 	}

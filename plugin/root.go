@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -98,8 +99,7 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 	// connection"): noise on stderr for every probe on a real node. The plugin reports every
 	// error that matters itself.
 	silenceKlog()
-	// Ctrl-C cancels the command's context: long commands stop cleanly and say what is left.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := interruptible(streams.ErrOut, os.Exit)
 	defer stop()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
@@ -108,5 +108,41 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintf(streams.ErrOut, "error: %s\n", err)
+	if interrupted() {
+		return ExitInterrupted
+	}
 	return exitCode(err)
+}
+
+// interruptible gives a context that the first Ctrl-C (or SIGTERM) cancels, so that a long
+// command stops cleanly and cleans up what it made; a second one exits at once, through exit,
+// with ExitInterrupted: a user who presses it twice wants out. interrupted reports whether a
+// signal came; stop releases the signals.
+func interruptible(errOut io.Writer, exit func(int)) (ctx context.Context, interrupted func() bool, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-signals:
+		case <-done:
+			return
+		}
+		got.Store(true)
+		fmt.Fprintln(errOut, "\nInterrupted: stopping and cleaning up (press Ctrl-C again to quit at once)")
+		cancel()
+		select {
+		case <-signals:
+			fmt.Fprintln(errOut, "Interrupted again: quitting now; what was being cleaned up may be left behind")
+			exit(ExitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, got.Load, func() {
+		signal.Stop(signals)
+		close(done)
+		cancel()
+	}
 }

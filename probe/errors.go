@@ -68,7 +68,7 @@ func (e *PodError) Error() string {
 		if e.Image != "" {
 			return fmt.Sprintf("pod %s has no %s, and neither has the probe image %s; choose a probe image that has it (busybox has nc, wget and nslookup)", pod, e.Detail, e.Image)
 		}
-		return fmt.Sprintf("pod %s has no %s; rerun without --no-inject or add a client", pod, e.Detail)
+		return fmt.Sprintf("pod %s has no %s, and no probe container was added to it: rerun with --inject to add one (an ephemeral container sharing its network; ephemeral containers can never be removed from a pod), or give the pod an image with a client", pod, e.Detail)
 	}
 	if e.Err != nil {
 		return fmt.Sprintf("pod %s: %v", pod, e.Err)

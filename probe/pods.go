@@ -77,7 +77,7 @@ func (r *Runner) prepareSource(ctx context.Context, ref PodRef, needs []need) *s
 	if len(missing) == 0 {
 		return src
 	}
-	if r.NoInject || r.Client == nil {
+	if r.NoInject || r.Client == nil || r.MayInject != nil && !r.MayInject(pod) {
 		for _, n := range missing {
 			src.missing[n] = &PodError{Kind: ErrNoClient, Namespace: ref.Namespace, Pod: ref.Name, Detail: n.String()}
 		}

@@ -185,6 +185,10 @@ type Runner struct {
 
 	// NoInject turns off adding a probe container to pods that have no client.
 	NoInject bool
+	// MayInject, when set, says to which pods a probe container may be added (ephemeral
+	// containers can never be removed, so the plugin allows it only where it was asked to, or
+	// in pods of its own labs); nil allows every pod, as long as NoInject is off.
+	MayInject func(*corev1.Pod) bool
 	// Image of the probe container; "" means DefaultImage.
 	Image string
 	// StartTimeout bounds the wait for a probe container to run (its image may need pulling);

@@ -422,7 +422,7 @@ func TestRunNoClientWithoutInjection(t *testing.T) {
 	if results[0].Outcome != Connected || results[0].Client != "wget" {
 		t.Errorf("TCP with wget: %s via %q (err %v)", results[0].Outcome, results[0].Client, results[0].Err)
 	}
-	if !errors.Is(results[1].Err, ErrNoClient) || !strings.Contains(results[1].Err.Error(), "rerun without --no-inject or add a client") || !strings.Contains(results[1].Err.Error(), "nc") {
+	if !errors.Is(results[1].Err, ErrNoClient) || !strings.Contains(results[1].Err.Error(), "rerun with --inject") || !strings.Contains(results[1].Err.Error(), "nc") {
 		t.Errorf("UDP without nc: %v, want ErrNoClient naming nc and the way out", results[1].Err)
 	}
 	if len(cs.Actions()) != 1 || cs.Actions()[0].GetVerb() != "get" {
