@@ -81,6 +81,7 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 				return result, err
 			}
 			// Listed again right before the delete: anything new since the first look keeps it.
+			beforeRecheck(ns.Name)
 			again, err := namespaceContents(ctx, meta, namespaced, ns.Name, lab)
 			if err != nil {
 				return result, err
@@ -112,6 +113,10 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 	})
 	return result, err
 }
+
+// beforeRecheck runs between the first look into a namespace and the second: a test puts a
+// newcomer there.
+var beforeRecheck = func(namespace string) {}
 
 // waitGone polls until every check reports its object gone, telling progress (when set) how
 // many remain. Polling a few Gets is plain and cheap here: there is one per deleted object.

@@ -156,3 +156,41 @@ func TestDownWithPartialDiscovery(t *testing.T) {
 		t.Errorf("namespace shop-disc still there: %v", err)
 	}
 }
+
+// An object someone creates while lab down runs (after its first look into the namespace) keeps
+// the namespace: it is listed again right before it is deleted.
+func TestDownKeepsWhatArrivesWhileItRuns(t *testing.T) {
+	cl := localcluster.ForTest(t)
+	c := clientsFor(t, cl.RESTConfig)
+	ctx := context.Background()
+	r := render(t, "default-deny", Options{NamespaceSuffix: "-race"})
+	if _, err := Up(ctx, c, r, UpOptions{Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	beforeRecheck = func(ns string) {
+		if ns != "quiet-race" {
+			return
+		}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "arrived", Namespace: ns}}
+		if _, err := c.Kube.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { beforeRecheck = func(string) {} }()
+	res, err := Down(ctx, c, "default-deny", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Kept) != 1 || res.Kept[0].Name != "quiet-race" || !slices.Equal(res.Kept[0].Foreign, []string{"configmap/arrived"}) {
+		t.Errorf("kept %+v, want quiet-race kept for configmap/arrived; deleted %v", res.Kept, res.Deleted)
+	}
+	if _, err := c.Kube.CoreV1().ConfigMaps("quiet-race").Get(ctx, "arrived", metav1.GetOptions{}); err != nil {
+		t.Errorf("the newcomer: %v", err)
+	}
+	if !slices.IsSorted(res.Deleted) || !slices.Contains(res.Deleted, "namespace/noisy-race") {
+		t.Errorf("deleted %v, want noisy-race among them, in order", res.Deleted)
+	}
+	if err := c.Kube.CoreV1().Namespaces().Delete(ctx, "quiet-race", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
