@@ -74,13 +74,13 @@ func newLabCheckCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) 
 	cmd.Flags().BoolVar(&o.StaticOnly, "static-only", false, "Grade through the evaluator only; no probes")
 	o.files.add(cmd, "to grade on top of the lab's setup, without a cluster (implies --static-only)")
 	o.probeFlags.add(cmd)
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *LabCheckOptions) Validate() error {
-	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+	if err := tableJSONYAML.validate(o.Output); err != nil {
 		return err
 	}
 	return o.probeFlags.validate()

@@ -95,13 +95,13 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (names) or findings (IDs)")
 	o.probeFlags.addTimeoutAndImage(cmd)
 	cmd.Flag("probe-image").Usage = "Image of the --active test's server and client pods (needs httpd and wget)"
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *DoctorOptions) Validate() error {
-	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+	if err := tableJSONYAML.validate(o.Output); err != nil {
 		return err
 	}
 	switch o.FailOn {

@@ -6,21 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/labels"
+	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
-)
-
-const (
-	outputDot     = "dot"
-	outputMermaid = "mermaid"
 )
 
 var explainExample = templates.Examples(`
@@ -36,34 +32,36 @@ var explainExample = templates.Examples(`
 	# Only the connections from the web namespace to pods labelled app=db
 	kubectl netpol explain -A --from web --to app=db
 
+	# A large cluster at a glance: one row and column per namespace
+	kubectl netpol explain -A --by namespace
+
 	# Why is this connection allowed or blocked? Every policy and rule, one by one
 	kubectl netpol explain --why web/frontend db/postgres --port 5432
 
 	# The allowed flows as a picture
 	kubectl netpol explain -A -o dot | dot -Tsvg > flows.svg`)
 
+// summaryWidth is how wide a table may be, when stdout is not a terminal, before explain's
+// default becomes the summary by namespace; on a terminal, its width decides.
+const summaryWidth = 200
+
 // ExplainOptions is `kubectl netpol explain`: what the policies say, as a truth table.
 type ExplainOptions struct {
 	genericiooptions.IOStreams
-	cluster *clusterAccess
+	selection
 
-	files         fileFlags
-	AllNamespaces bool
-	Ports         []string
-	From, To      []string
-	Why           bool
-	NoGroup       bool
-	Output        string
+	Why     bool
+	By      string
+	NoGroup bool
+	Output  string
 
-	whyArgs  []string
-	ports    []policy.PortProtocol
-	scope    scope
-	snapshot *policy.Snapshot
-	from, to podFilter
+	whyArgs []string
+	// width is how many columns the reader sees (a terminal's width, else summaryWidth).
+	width func() int
 }
 
 func newExplainCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
-	o := &ExplainOptions{IOStreams: streams, cluster: cluster}
+	o := &ExplainOptions{IOStreams: streams, selection: selection{cluster: cluster}, width: outputWidth(streams.Out)}
 	cmd := &cobra.Command{
 		Use:   "explain [--why FROM TO]",
 		Short: "Show which connections the NetworkPolicies allow, and why",
@@ -74,7 +72,12 @@ func newExplainCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 			The answer comes from the policies alone, evaluated offline by the
 			Kubernetes rules (not by any CNI): use 'kubectl netpol probe' to see what the
 			network really does. Pods with the same labels in one namespace behave the
-			same and are shown as one row with a count, unless --no-group.
+			same and are shown as one row with a count (--by class, the default); --by pod
+			shows every pod; --by namespace counts, for each pair of namespaces, the pod
+			pairs allowed. When the table would be wider than the terminal (200 columns
+			when the output is not a terminal), the default is the summary by namespace.
+			-o json and yaml give one result per pod pair (the documented contract) unless
+			--by class or --by namespace asks for a grouped form.
 
 			--from and --to take a pod (NAMESPACE/POD), a namespace (NAMESPACE) or a
 			label selector on pods (app=web, 'tier in (web,api)'); repeat them to add more.
@@ -102,39 +105,50 @@ func newExplainCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 		},
 	}
 	o.files.add(cmd, "to read instead of the cluster")
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
-	cmd.Flags().StringArrayVar(&o.Ports, "port", nil, "Port to evaluate, e.g. 80 or 53/UDP (repeatable; default: the ports the destination pods declare)")
-	cmd.Flags().StringArrayVar(&o.From, "from", nil, "Only these source pods: NAMESPACE/POD, NAMESPACE or a label selector (repeatable)")
-	cmd.Flags().StringArrayVar(&o.To, "to", nil, "Only these destination pods, as --from (repeatable)")
+	o.selection.addFlags(cmd, "evaluate")
 	cmd.Flags().BoolVar(&o.Why, "why", false, "Walk through one connection: explain --why FROM TO [--port P]")
-	cmd.Flags().BoolVar(&o.NoGroup, "no-group", false, "One row per pod, even for pods with the same labels")
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML, outputDot, outputMermaid)
+	cmd.Flags().StringVar(&o.By, "by", "", "Rows and columns by pod, class (pods with the same labels once) or namespace (counts); default: class, or namespace when the table would not fit; pod for -o json|yaml")
+	_ = cmd.RegisterFlagCompletionFunc("by", cobra.FixedCompletions([]string{"pod", "class", "namespace"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().BoolVar(&o.NoGroup, "no-group", false, "One row per pod (--by pod)")
+	_ = cmd.Flags().MarkDeprecated("no-group", "use --by pod")
+	explainFormats.add(cmd, &o.Output)
 	return cmd
+}
+
+// outputWidth is the width of out when it is a terminal, else summaryWidth.
+func outputWidth(out io.Writer) func() int {
+	return func() int {
+		if f, ok := out.(*os.File); ok {
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+				return w
+			}
+		}
+		return summaryWidth
+	}
 }
 
 // Validate checks the flags without touching files or the cluster.
 func (o *ExplainOptions) Validate() error {
-	formats := []string{outputTable, outputJSON, outputYAML, outputDot, outputMermaid}
+	formats := explainFormats
 	if o.Why {
-		formats = []string{outputTable, outputJSON, outputYAML}
+		formats = tableJSONYAML
 	}
-	if err := validateOutput(o.Output, formats...); err != nil {
+	if err := formats.validate(o.Output); err != nil {
 		return err
 	}
-	for _, p := range o.Ports {
-		pp, err := policy.ParsePortProtocol(p)
-		if err != nil {
-			return usageErrorf("--port: %v", err)
-		}
-		if !slices.Contains(o.ports, pp) {
-			o.ports = append(o.ports, pp)
-		}
+	switch {
+	case o.NoGroup && o.By != "" && o.By != string(render.ByPod):
+		return usageErrorf("--no-group means --by pod; drop one of them")
+	case o.NoGroup:
+		o.By = string(render.ByPod)
+	case o.By != "" && !slices.Contains(render.Levels, render.Level(o.By)):
+		return usageErrorf("--by %q: use pod, class or namespace", o.By)
+	case o.By == string(render.ByNamespace) && (o.Output == outputDot || o.Output == outputMermaid):
+		return usageErrorf("-o %s draws pods or classes; use --by class or --by pod with it", o.Output)
+	case o.Why && o.By != "":
+		return usageErrorf("--why walks through one connection; drop --by")
 	}
-	var err error
-	if o.from, err = parsePodFilters("--from", o.From); err != nil {
-		return err
-	}
-	if o.to, err = parsePodFilters("--to", o.To); err != nil {
+	if err := o.selection.validate(); err != nil {
 		return err
 	}
 	if o.Why && (len(o.From) > 0 || len(o.To) > 0) {
@@ -145,37 +159,9 @@ func (o *ExplainOptions) Validate() error {
 
 // Complete loads the snapshot: from the files, or from the cluster.
 func (o *ExplainOptions) Complete(ctx context.Context) error {
-	if o.files.given() {
-		objs, err := o.files.read(o.cluster, o.ErrOut)
-		if err != nil {
-			return err
-		}
-		if o.snapshot, err = snapshotOf(objs, o.ErrOut); err != nil {
-			return err
-		}
-		// Files are their own scope: every namespace in them, unless -n names one.
-		if ns := ptrValue(o.cluster.flags.Namespace); ns != "" && !o.AllNamespaces {
-			o.scope = scope{namespace: ns}
-		} else {
-			o.scope = scope{all: true}
-		}
-		return nil
-	}
-	var err error
 	// --why NS/POD names its namespaces itself: they need not be the current one.
 	named := o.Why && slices.ContainsFunc(o.whyArgs, func(a string) bool { return strings.Contains(a, "/") })
-	if o.scope, err = o.cluster.resolveScope(o.AllNamespaces || named); err != nil {
-		return err
-	}
-	c, err := o.cluster.Connect()
-	if err != nil {
-		return err
-	}
-	p := newProgress(o.ErrOut, o.Output)
-	p.Update("reading pods and policies in " + o.scope.String())
-	defer p.Stop()
-	o.snapshot, err = liveSnapshot(ctx, c.Client, o.scope, o.ErrOut)
-	return err
+	return o.load(ctx, o.ErrOut, o.Output, named)
 }
 
 // Run evaluates and prints.
@@ -187,384 +173,75 @@ func (o *ExplainOptions) Run() error {
 	if o.Why {
 		return o.runWhy(ev)
 	}
-	var inScope []int
-	for i := range o.snapshot.Pods {
-		if o.scope.all || o.snapshot.Pods[i].Namespace == o.scope.namespace {
-			inScope = append(inScope, i)
-		}
+	from, to, err := o.pods()
+	if err != nil {
+		return err
 	}
-	if len(inScope) == 0 {
+	if from == nil {
 		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.scope)
 		return nil
 	}
-	from := o.from.apply(o.snapshot, inScope)
-	to := o.to.apply(o.snapshot, inScope)
-	if len(from) == 0 || len(to) == 0 {
-		return fmt.Errorf("no pod in %s matches --from %s --to %s", o.scope, orAll(o.From), orAll(o.To))
-	}
-	ports := o.ports
-	if len(ports) == 0 {
-		ports = declaredPorts(o.snapshot, to)
-		if len(ports) == 0 {
-			return usageErrorf("the destination pods declare no container ports; name the ports to check, e.g. --port 80 --port 53/UDP")
-		}
+	ports, _, err := o.portsFor(to, "check")
+	if err != nil {
+		return err
 	}
 	m := ev.Matrix(ports)
+	level := render.Level(o.By)
+	structured := o.Output == outputJSON || o.Output == outputYAML
+	switch {
+	case level == render.ByNamespace:
+		return o.printSummary(render.Summarize(m, from, to))
+	case structured && level == "":
+		// The documented contract: one result per pod pair, however many.
+		if o.Output == outputYAML {
+			return o.printYAML(&policy.Report{}, func(w io.Writer) error { return m.WriteJSON(w, from, to) })
+		}
+		return m.WriteJSON(o.Out, from, to)
+	}
+	if level == "" {
+		level = render.ByClass
+	}
+	rows := render.Groups(o.snapshot, m, from, level)
+	cols := render.Groups(o.snapshot, m, to, level)
 	switch o.Output {
 	case outputJSON:
-		return m.WriteJSON(o.Out, from, to)
+		return render.WriteGroupJSON(o.Out, o.snapshot, m, rows, cols)
 	case outputYAML:
-		return o.printYAML(m, from, to)
-	}
-	rows := groupPods(o.snapshot, m, from, !o.NoGroup)
-	cols := groupPods(o.snapshot, m, to, !o.NoGroup)
-	switch o.Output {
+		return o.printYAML(new(any), func(w io.Writer) error { return render.WriteGroupJSON(w, o.snapshot, m, rows, cols) })
 	case outputDot:
-		return printDot(o.Out, m, rows, cols)
+		return render.Dot(o.Out, m, rows, cols)
 	case outputMermaid:
-		return printMermaid(o.Out, m, rows, cols)
+		return render.Mermaid(o.Out, m, rows, cols)
 	}
-	return printTruthTables(o.Out, m, rows, cols)
+	if o.By == "" && render.TableWidth(render.Names(rows), render.Names(cols), render.Width(1)) > o.width() {
+		// Wider than anyone can read: the summary, which says how to zoom in.
+		return o.printSummary(render.Summarize(m, from, to))
+	}
+	return render.TruthTables(o.Out, m, rows, cols)
 }
 
-func orAll(filters []string) string {
-	if len(filters) == 0 {
-		return "(all)"
+func (o *ExplainOptions) printSummary(s *render.Summary) error {
+	switch o.Output {
+	case outputJSON:
+		return s.WriteJSON(o.Out)
+	case outputYAML:
+		return o.printYAML(new(any), s.WriteJSON)
 	}
-	return strings.Join(filters, ",")
+	return s.Print(o.Out, o.width())
 }
 
-// declaredPorts are the ports the pods declare, in order.
-func declaredPorts(s *policy.Snapshot, pods []int) []policy.PortProtocol {
-	var out []policy.PortProtocol
-	for _, i := range pods {
-		for _, p := range s.Pods[i].Ports {
-			pp := policy.PortProtocol{Port: p.Port, Protocol: p.Protocol}
-			if pp.Protocol == "" {
-				pp.Protocol = "TCP"
-			}
-			if !slices.Contains(out, pp) {
-				out = append(out, pp)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b policy.PortProtocol) int {
-		if a.Port != b.Port {
-			return int(a.Port - b.Port)
-		}
-		return strings.Compare(string(a.Protocol), string(b.Protocol))
-	})
-	return out
-}
-
-func (o *ExplainOptions) printYAML(m *policy.Matrix, from, to []int) error {
-	// YAML cannot be streamed like the JSON, so it is built whole: fine for the sizes people read.
+// printYAML prints what write gives as JSON, as YAML, read back into target (a struct keeps
+// the JSON's field order). YAML cannot be streamed like the JSON, so it is built whole: fine
+// for the sizes people read.
+func (o *ExplainOptions) printYAML(target any, write func(io.Writer) error) error {
 	var buf strings.Builder
-	if err := m.WriteJSON(&buf, from, to); err != nil {
+	if err := write(&buf); err != nil {
 		return err
 	}
-	var r policy.Report
-	if err := json.Unmarshal([]byte(buf.String()), &r); err != nil {
+	if err := json.Unmarshal([]byte(buf.String()), target); err != nil {
 		return err
 	}
-	return printStructured(o.Out, outputYAML, r)
-}
-
-// --- filters
-
-// podFilter selects pods by NAMESPACE/POD, NAMESPACE or label selector; empty selects all.
-type podFilter []func(p *policy.Pod) bool
-
-func parsePodFilters(flag string, values []string) (podFilter, error) {
-	var f podFilter
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		switch {
-		case v == "":
-			return nil, usageErrorf("%s: empty value", flag)
-		case strings.ContainsAny(v, "=!(),") || strings.Contains(v, " in ") || strings.Contains(v, " notin "):
-			sel, err := labels.Parse(v)
-			if err != nil {
-				return nil, usageErrorf("%s %q: not a label selector: %v", flag, v, err)
-			}
-			f = append(f, func(p *policy.Pod) bool { return sel.Matches(labels.Set(p.Labels)) })
-		case strings.Contains(v, "/"):
-			f = append(f, func(p *policy.Pod) bool { return p.ID() == v })
-		default:
-			f = append(f, func(p *policy.Pod) bool { return p.Namespace == v })
-		}
-	}
-	return f, nil
-}
-
-func (f podFilter) apply(s *policy.Snapshot, pods []int) []int {
-	if len(f) == 0 {
-		return pods
-	}
-	var out []int
-	for _, i := range pods {
-		for _, match := range f {
-			if match(&s.Pods[i]) {
-				out = append(out, i)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// --- groups
-
-// podGroup is one row or column: pods of one class (same namespace and labels, behaving the
-// same), or a single pod.
-type podGroup struct {
-	Name      string
-	Namespace string
-	Pods      []int
-	class     int
-}
-
-// groupPods puts pods of one class in one group when grouping; otherwise one group per pod.
-func groupPods(s *policy.Snapshot, m *policy.Matrix, pods []int, group bool) []podGroup {
-	var groups []podGroup
-	byClass := map[int]int{}
-	for _, i := range pods {
-		c := m.Class(i)
-		if g, ok := byClass[c]; ok && group {
-			groups[g].Pods = append(groups[g].Pods, i)
-			continue
-		}
-		byClass[c] = len(groups)
-		groups = append(groups, podGroup{Namespace: s.Pods[i].Namespace, Pods: []int{i}, class: c})
-	}
-	for gi := range groups {
-		g := &groups[gi]
-		if len(g.Pods) == 1 {
-			g.Name = s.Pods[g.Pods[0]].ID()
-			continue
-		}
-		names := make([]string, len(g.Pods))
-		for i, p := range g.Pods {
-			names[i] = s.Pods[p].Name
-		}
-		g.Name = fmt.Sprintf("%s/%s (%d pods)", g.Namespace, commonName(names, s.Pods[g.Pods[0]].Labels), len(g.Pods))
-	}
-	sort.SliceStable(groups, func(a, b int) bool { return groups[a].Name < groups[b].Name })
-	return groups
-}
-
-// commonName names pods of one group: their common name prefix up to a dash (web-7d9f-abc and
-// web-7d9f-xyz are "web-7d9f-*"), or else their labels.
-func commonName(names []string, podLabels map[string]string) string {
-	prefix := names[0]
-	for _, n := range names[1:] {
-		for !strings.HasPrefix(n, prefix) {
-			prefix = prefix[:len(prefix)-1]
-		}
-	}
-	if i := strings.LastIndexAny(prefix, "-."); i > 0 {
-		return prefix[:i+1] + "*"
-	}
-	return "[" + labels.Set(podLabels).String() + "]"
-}
-
-// --- table
-
-func printTruthTables(out io.Writer, m *policy.Matrix, rows, cols []podGroup) error {
-	grouped := false
-	for _, g := range append(slices.Clone(rows), cols...) {
-		grouped = grouped || len(g.Pods) > 1
-	}
-	selfBlocked := false // a group to itself shows X, though each of its pods reaches itself
-	for pi, port := range m.Ports {
-		if pi > 0 {
-			fmt.Fprintln(out)
-		}
-		rowNames, colNames := groupNames(rows), groupNames(cols)
-		if err := printMatrix(out, port.String()+":", rowNames, colNames, func(r, c int) string {
-			allowed := groupAllowed(m, pi, rows[r], cols[c])
-			if !allowed && len(rows[r].Pods)+len(cols[c].Pods) > 2 && sharesLoopback(m, rows[r], cols[c]) {
-				selfBlocked = true
-			}
-			return cell(allowed)
-		}); err != nil {
-			return err
-		}
-	}
-	legend := "\n. allowed   X blocked"
-	if grouped {
-		legend += "   (N pods): pods with the same labels, shown once; --no-group shows each"
-	}
-	if selfBlocked {
-		legend += "\nX from a group to itself: its pods to one another; each pod can always reach itself (loopback)"
-	}
-	_, err := fmt.Fprintln(out, legend)
-	return err
-}
-
-// groupAllowed is the cell of a row group and a column group. A pod to itself is loopback,
-// always allowed; groups of several pods show the verdict between different pods of them,
-// which all their pairs share but the pods to themselves.
-func groupAllowed(m *policy.Matrix, port int, r, c podGroup) bool {
-	if len(r.Pods) == 1 && len(c.Pods) == 1 {
-		return m.Allowed(port, r.Pods[0], c.Pods[0])
-	}
-	return m.ClassAllowed(port, r.class, c.class)
-}
-
-// sharesLoopback reports whether some pod of both groups is loopback to itself.
-func sharesLoopback(m *policy.Matrix, r, c podGroup) bool {
-	if r.class != c.class {
-		return false
-	}
-	for _, p := range r.Pods {
-		if m.Loopback(p, p) && slices.Contains(c.Pods, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func groupNames(groups []podGroup) []string {
-	names := make([]string, len(groups))
-	for i, g := range groups {
-		names[i] = g.Name
-	}
-	return names
-}
-
-// printMatrix prints a truth table under a title: rows from, columns to, cellAt's text in each.
-func printMatrix(out io.Writer, title string, rows, cols []string, cellAt func(r, c int) string) error {
-	fmt.Fprintln(out, title)
-	w := newTable(out)
-	fmt.Fprintln(w, "FROM \\ TO\t"+strings.Join(cols, "\t"))
-	for r, name := range rows {
-		line := []string{name}
-		for c := range cols {
-			line = append(line, cellAt(r, c))
-		}
-		fmt.Fprintln(w, strings.Join(line, "\t"))
-	}
-	return w.Flush()
-}
-
-func cell(allowed bool) string {
-	if allowed {
-		return "."
-	}
-	return "X"
-}
-
-// --- pictures
-
-// flows are the allowed group pairs and, for each, the ports.
-func flows(m *policy.Matrix, rows, cols []podGroup) (edges [][2]int, labelsOf map[[2]int]string) {
-	labelsOf = map[[2]int]string{}
-	for ri, r := range rows {
-		for ci, c := range cols {
-			if len(r.Pods) == 1 && len(c.Pods) == 1 && m.Loopback(r.Pods[0], c.Pods[0]) {
-				// A pod to itself: loopback, allowed always, not a flow between pods. (A
-				// stand-in to itself is its replicas to one another: a flow, as for a group.)
-				continue
-			}
-			var ports []string
-			for pi, p := range m.Ports {
-				if m.ClassAllowed(pi, r.class, c.class) {
-					ports = append(ports, p.String())
-				}
-			}
-			if len(ports) > 0 {
-				e := [2]int{ri, ci}
-				edges = append(edges, e)
-				labelsOf[e] = strings.Join(ports, ", ")
-			}
-		}
-	}
-	return edges, labelsOf
-}
-
-// nodes merges rows and columns into one list of groups (a group is often both).
-func nodes(rows, cols []podGroup) (all []podGroup, rowNode, colNode []int) {
-	index := map[string]int{}
-	add := func(g podGroup) int {
-		if i, ok := index[g.Name]; ok {
-			return i
-		}
-		index[g.Name] = len(all)
-		all = append(all, g)
-		return len(all) - 1
-	}
-	for _, r := range rows {
-		rowNode = append(rowNode, add(r))
-	}
-	for _, c := range cols {
-		colNode = append(colNode, add(c))
-	}
-	return all, rowNode, colNode
-}
-
-func printDot(out io.Writer, m *policy.Matrix, rows, cols []podGroup) error {
-	all, rowNode, colNode := nodes(rows, cols)
-	var b strings.Builder
-	b.WriteString("digraph netpol {\n  rankdir=LR;\n  node [shape=box];\n")
-	for ns, members := range byNamespace(all) {
-		fmt.Fprintf(&b, "  subgraph %q {\n    label=%q;\n", "cluster_"+ns, ns)
-		for _, i := range members {
-			fmt.Fprintf(&b, "    n%d [label=%q];\n", i, all[i].Name)
-		}
-		b.WriteString("  }\n")
-	}
-	edges, labelsOf := flows(m, rows, cols)
-	for _, e := range edges {
-		fmt.Fprintf(&b, "  n%d -> n%d [label=%q];\n", rowNode[e[0]], colNode[e[1]], labelsOf[e])
-	}
-	b.WriteString("}\n")
-	_, err := io.WriteString(out, b.String())
-	return err
-}
-
-func printMermaid(out io.Writer, m *policy.Matrix, rows, cols []podGroup) error {
-	all, rowNode, colNode := nodes(rows, cols)
-	var b strings.Builder
-	b.WriteString("flowchart LR\n")
-	for ns, members := range byNamespace(all) {
-		fmt.Fprintf(&b, "  subgraph ns_%d[\"%s\"]\n", members[0], mermaidText(ns))
-		for _, i := range members {
-			fmt.Fprintf(&b, "    n%d[\"%s\"]\n", i, mermaidText(all[i].Name))
-		}
-		b.WriteString("  end\n")
-	}
-	edges, labelsOf := flows(m, rows, cols)
-	for _, e := range edges {
-		fmt.Fprintf(&b, "  n%d -->|\"%s\"| n%d\n", rowNode[e[0]], mermaidText(labelsOf[e]), colNode[e[1]])
-	}
-	_, err := io.WriteString(out, b.String())
-	return err
-}
-
-// mermaidText escapes what would end a quoted mermaid label.
-func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "|", "#124;").Replace(s)
-}
-
-// byNamespace lists node indices per namespace, namespaces in name order (an ordered map).
-func byNamespace(all []podGroup) func(yield func(string, []int) bool) {
-	return func(yield func(string, []int) bool) {
-		members := map[string][]int{}
-		var names []string
-		for i, g := range all {
-			if _, ok := members[g.Namespace]; !ok {
-				names = append(names, g.Namespace)
-			}
-			members[g.Namespace] = append(members[g.Namespace], i)
-		}
-		sort.Strings(names)
-		for _, ns := range names {
-			if !yield(ns, members[ns]) {
-				return
-			}
-		}
-	}
+	return printStructured(o.Out, outputYAML, target)
 }
 
 // --- why

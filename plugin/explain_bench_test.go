@@ -95,7 +95,7 @@ var benchApps = []string{"web", "api", "db", "cache"}
 // policy, an ingress from the previous namespace's web pods (namespace AND pod selector), and
 // an ipBlock egress for web (192.0.2.0/24, TEST-NET: nothing is sent anyway) which also lets
 // web call the next namespace's api, so that cross-namespace flows are allowed end to end.
-func writeSyntheticCluster(b *testing.B, namespaces int) string {
+func writeSyntheticCluster(b testing.TB, namespaces int) string {
 	b.Helper()
 	dir := b.TempDir()
 	write := func(name, text string) {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -214,7 +216,7 @@ func TestExplainLoopback(t *testing.T) {
 	got := truthTable(t, r.stdout, "80/TCP")
 	for _, from := range []string{a, b} {
 		for _, to := range []string{a, b} {
-			if want := cell(from == to); got[from][to] != want {
+			if want := render.Cell(from == to); got[from][to] != want {
 				t.Errorf("--no-group %s -> %s: %q, want %q\n%s", from, to, got[from][to], want, r.stdout)
 			}
 		}
@@ -400,5 +402,51 @@ func TestExplainLive(t *testing.T) {
 	r = run(t, "explain", "-A", "--kubeconfig="+path)
 	if line := oneErrorLine(t, r); r.code != ExitError || !strings.Contains(line, "kubectl auth can-i list") {
 		t.Errorf("forbidden: exit %d %q", r.code, line)
+	}
+}
+
+// A cluster too wide for a table: the default is the summary by namespace, within 200 columns
+// when the output is not a terminal, saying how to zoom in; --by class and --by pod still give
+// the whole table, and -o json keeps the per-pod contract unless --by asks for a grouped form.
+func TestExplainSummaryAtScale(t *testing.T) {
+	dir := writeSyntheticCluster(t, 30) // 600 pods, 120 classes
+	r := run(t, "explain", "-f", dir, "--port", "8080/TCP")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "8080/TCP by namespace") || !strings.Contains(r.stdout, "Zoom in:") {
+		t.Fatalf("default: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if n := len([]rune(line)); n > 200 {
+			t.Fatalf("a summary line is %d columns wide: %q", n, line)
+		}
+	}
+	// web of each namespace reaches the next namespace's api (5 web x 5 api = 25 pairs of 400).
+	if !regexp.MustCompile(`(?m)^ns-0000 +ns-0001 +25/400$`).MatchString(r.stdout) {
+		t.Errorf("summary lacks ns-0000 -> ns-0001 25/400:\n%s", r.stdout)
+	}
+	// 30 namespaces of 4 classes of 5 pods, and kube-system's 2 DNS pods.
+	r = run(t, "explain", "-f", dir, "--port", "8080/TCP", "--by", "class")
+	if header := strings.Split(r.stdout, "\n")[1]; r.code != ExitOK || strings.Count(header, " pods)") != 30*4+1 {
+		t.Errorf("--by class: exit %d, %d groups in the header", r.code, strings.Count(header, " pods)"))
+	}
+	r = run(t, "explain", "-f", dir, "--port", "8080/TCP", "--by", "pod")
+	if header := strings.Split(r.stdout, "\n")[1]; r.code != ExitOK || len(strings.Fields(header)) != 3+602 {
+		t.Errorf("--by pod: exit %d, %d fields in the header", r.code, len(strings.Fields(header)))
+	}
+	var perPod policy.Report
+	r = run(t, "explain", "-f", dir, "--port", "8080/TCP", "-o", "json", "--from", "ns-0000")
+	if err := json.Unmarshal([]byte(r.stdout), &perPod); err != nil || len(perPod.Results) != 20*602 {
+		t.Errorf("-o json --from ns-0000: %v, %d results, want %d", err, len(perPod.Results), 20*602)
+	}
+	r = run(t, "explain", "-f", dir, "--port", "8080/TCP", "-o", "json", "--by", "namespace")
+	var byNS struct {
+		Namespaces []string `json:"namespaces"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &byNS); err != nil || len(byNS.Namespaces) != 31 {
+		t.Errorf("-o json --by namespace: %v, namespaces %v", err, byNS.Namespaces)
+	}
+	for _, args := range [][]string{{"--by", "team"}, {"--by", "namespace", "-o", "dot"}, {"--no-group", "--by", "class"}} {
+		if r := run(t, append([]string{"explain", "-f", dir}, args...)...); r.code != ExitUsage {
+			t.Errorf("explain %v: exit %d, want %d", args, r.code, ExitUsage)
+		}
 	}
 }

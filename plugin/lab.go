@@ -130,13 +130,13 @@ func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
 			return o.Run()
 		},
 	}
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the output format.
 func (o *LabListOptions) Validate() error {
-	return validateOutput(o.Output, outputTable, outputJSON, outputYAML)
+	return tableJSONYAML.validate(o.Output)
 }
 
 type labSummary struct {
@@ -202,13 +202,13 @@ func newLabShowCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	o.render.add(cmd, false)
 	cmd.Flags().BoolVar(&o.Hints, "hints", false, "Print the hints too")
 	cmd.Flags().BoolVar(&o.Solution, "solution", false, "Print only the solution policies, ready for 'kubectl apply -f -'")
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags before anything is rendered.
 func (o *LabShowOptions) Validate() error {
-	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+	if err := tableJSONYAML.validate(o.Output); err != nil {
 		return err
 	}
 	if o.Solution && o.Output != outputTable {
@@ -409,13 +409,13 @@ func newLabStatusCmd(streams genericiooptions.IOStreams, cluster *clusterAccess)
 			return o.Run(cmd.Context())
 		},
 	}
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the output format.
 func (o *LabStatusOptions) Validate() error {
-	return validateOutput(o.Output, outputTable, outputJSON, outputYAML)
+	return tableJSONYAML.validate(o.Output)
 }
 
 // Complete checks the lab name, if any, and connects to the cluster.

@@ -6,23 +6,34 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Output formats accepted by -o. Each command lists the ones it supports.
+// Output formats accepted by -o.
 const (
-	outputTable = "table"
-	outputJSON  = "json"
-	outputYAML  = "yaml"
+	outputTable   = "table"
+	outputJSON    = "json"
+	outputYAML    = "yaml"
+	outputDot     = "dot"
+	outputMermaid = "mermaid"
 )
 
-func addOutputFlag(cmd *cobra.Command, target *string, formats ...string) {
-	cmd.Flags().StringVarP(target, "output", "o", formats[0], "Output format: one of "+strings.Join(formats, "|"))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+// outputFormats are the formats one command accepts, the first the default: declared once per
+// command, for its flag, its completion and its validation.
+type outputFormats []string
+
+var (
+	tableJSONYAML  = outputFormats{outputTable, outputJSON, outputYAML}
+	explainFormats = outputFormats{outputTable, outputJSON, outputYAML, outputDot, outputMermaid}
+)
+
+func (f outputFormats) add(cmd *cobra.Command, target *string) {
+	cmd.Flags().StringVarP(target, "output", "o", f[0], "Output format: one of "+strings.Join(f, "|"))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(f, cobra.ShellCompDirectiveNoFileComp))
 }
 
-func validateOutput(got string, formats ...string) error {
-	for _, f := range formats {
-		if got == f {
+func (f outputFormats) validate(got string) error {
+	for _, format := range f {
+		if got == format {
 			return nil
 		}
 	}
-	return usageErrorf("unknown output format %q; use one of %s", got, strings.Join(formats, "|"))
+	return usageErrorf("unknown output format %q; use one of %s", got, strings.Join(f, "|"))
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
@@ -310,19 +311,14 @@ var probeExample = templates.Examples(`
 // ProbeOptions is `kubectl netpol probe`: expected (the evaluator) beside observed (exec probes).
 type ProbeOptions struct {
 	genericiooptions.IOStreams
-	cluster *clusterAccess
+	selection
 	probeFlags
 
-	AllNamespaces bool
-	Ports         []string
-	From, To      []string
-	Output        string
-
-	explain ExplainOptions // shares the loading and filtering of explain
+	Output string
 }
 
 func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
-	o := &ProbeOptions{IOStreams: streams, cluster: cluster}
+	o := &ProbeOptions{IOStreams: streams, selection: selection{cluster: cluster}}
 	cmd := &cobra.Command{
 		Use:   "probe",
 		Short: "Probe connections from inside the pods and compare with what the policies say",
@@ -348,26 +344,21 @@ func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Every namespace, not only the current one")
-	cmd.Flags().StringArrayVar(&o.Ports, "port", nil, "Port to probe, e.g. 80 or 53/UDP (repeatable; default: the ports the destination pods declare)")
-	cmd.Flags().StringArrayVar(&o.From, "from", nil, "Only these source pods: NAMESPACE/POD, NAMESPACE or a label selector (repeatable)")
-	cmd.Flags().StringArrayVar(&o.To, "to", nil, "Only these destination pods, as --from (repeatable)")
+	o.selection.addFlags(cmd, "probe")
 	o.probeFlags.add(cmd)
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *ProbeOptions) Validate() error {
-	if err := validateOutput(o.Output, outputTable, outputJSON, outputYAML); err != nil {
+	if err := tableJSONYAML.validate(o.Output); err != nil {
 		return err
 	}
 	if err := o.probeFlags.validate(); err != nil {
 		return err
 	}
-	o.explain = ExplainOptions{IOStreams: o.IOStreams, cluster: o.cluster, AllNamespaces: o.AllNamespaces,
-		Ports: o.Ports, From: o.From, To: o.To, Output: o.Output}
-	return o.explain.Validate()
+	return o.selection.validate()
 }
 
 type probeReport struct {
@@ -378,40 +369,31 @@ type probeReport struct {
 
 // Run loads the cluster, evaluates, probes and prints.
 func (o *ProbeOptions) Run(ctx context.Context) error {
-	if err := o.explain.Complete(ctx); err != nil {
+	if err := o.load(ctx, o.ErrOut, o.Output, false); err != nil {
 		return err
 	}
 	c, err := o.cluster.Connect()
 	if err != nil {
 		return err
 	}
-	ev, err := policy.New(o.explain.snapshot)
+	ev, err := policy.New(o.snapshot)
 	if err != nil {
 		return fmt.Errorf("cannot evaluate: %w", err)
 	}
-	s := o.explain.snapshot
-	var inScope []int
-	for i := range s.Pods {
-		if o.explain.scope.all || s.Pods[i].Namespace == o.explain.scope.namespace {
-			inScope = append(inScope, i)
-		}
+	s := o.snapshot
+	from, to, err := o.pods()
+	if err != nil {
+		return err
 	}
-	if len(inScope) == 0 {
-		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.explain.scope)
+	if from == nil {
+		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.scope)
 		return nil
 	}
-	from, to := o.explain.from.apply(s, inScope), o.explain.to.apply(s, inScope)
-	if len(from) == 0 || len(to) == 0 {
-		return fmt.Errorf("no pod in %s matches --from %s --to %s", o.explain.scope, orAll(o.From), orAll(o.To))
-	}
-	ports := o.explain.ports
 	// Without --port, each destination is probed on the ports it declares only: on a real
 	// cluster a port nobody serves answers "refused", which says nothing about the policies.
-	declaredOnly := len(ports) == 0
-	if declaredOnly {
-		if ports = declaredPorts(s, to); len(ports) == 0 {
-			return usageErrorf("the destination pods declare no container ports; name the ports to probe, e.g. --port 80 --port 53/UDP")
-		}
+	ports, declaredOnly, err := o.portsFor(to, "probe")
+	if err != nil {
+		return err
 	}
 	m := ev.Matrix(ports)
 	var obs []observation
@@ -474,7 +456,11 @@ func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observat
 		if pi > 0 {
 			fmt.Fprintln(out)
 		}
-		_ = printMatrix(out, pp.String()+" (expected/observed):", ids(from), ids(to), func(r, c int) string {
+		widths := make([]int, len(to))
+		for i, o := range obs[pi*per : (pi+1)*per] {
+			widths[i%len(to)] = max(widths[i%len(to)], len(obsCell(o)))
+		}
+		_ = render.Table(out, pp.String()+" (expected/observed):", ids(from), ids(to), func(c int) int { return widths[c] }, func(r, c int) string {
 			return obsCell(obs[pi*per+r*len(to)+c])
 		})
 	}
@@ -486,11 +472,11 @@ func obsCell(o observation) string {
 	case o.Ignored != "":
 		return "-"
 	case o.Observed == nil:
-		return cell(o.Expected) + "/?"
+		return render.Cell(o.Expected) + "/?"
 	case !o.Correct:
-		return cell(o.Expected) + "/" + cell(*o.Observed) + " *"
+		return render.Cell(o.Expected) + "/" + render.Cell(*o.Observed) + " *"
 	}
-	return cell(o.Expected) + "/" + cell(*o.Observed)
+	return render.Cell(o.Expected) + "/" + render.Cell(*o.Observed)
 }
 
 // failedError is a check that ran and found problems: exit code 1, and the one line says so.

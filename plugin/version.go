@@ -65,7 +65,7 @@ func newVersionCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 		},
 	}
 	cmd.Flags().BoolVar(&o.ClientOnly, "client", false, "Print only the plugin's version; do not contact the cluster")
-	addOutputFlag(cmd, &o.Output, outputTable, outputJSON, outputYAML)
+	tableJSONYAML.add(cmd, &o.Output)
 	return cmd
 }
 
@@ -74,7 +74,7 @@ func (o *VersionOptions) Complete() error { return nil }
 
 // Validate checks the output format.
 func (o *VersionOptions) Validate() error {
-	return validateOutput(o.Output, outputTable, outputJSON, outputYAML)
+	return tableJSONYAML.validate(o.Output)
 }
 
 // Run prints the versions. When the server cannot be reached the client version is still
