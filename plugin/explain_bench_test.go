@@ -38,7 +38,8 @@ func BenchmarkExplainE2E(b *testing.B) {
 				name string
 				args []string
 			}{
-				{"table", []string{"explain", "-f", dir, "--port", "8080/TCP"}},
+				{"table", []string{"explain", "-f", dir, "--port", "8080/TCP"}}, // the default: a summary when too wide
+				{"table-by-class", []string{"explain", "-f", dir, "--port", "8080/TCP", "--by", "class"}},
 				{"json", []string{"explain", "-f", dir, "--port", "8080/TCP", "-o", "json"}},
 				{"from-one-pod", []string{"explain", "-f", dir, "--port", "8080/TCP", "--from", "ns-0000/web-0"}},
 			}
