@@ -10,16 +10,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -45,42 +48,157 @@ var foreignGroups = []string{"projectcalico.org", "crd.projectcalico.org", "cili
 // on warn, one line a file: documents that are not Kubernetes objects (a JSON array of results,
 // a config file), and kinds that neither the evaluator nor the checks look at. A malformed
 // Kubernetes object is an error naming its file and the object.
+//
+// Local files are read on every core (GOMAXPROCS), one Builder a file, and put together in the
+// order kubectl reads them: the objects, warnings and errors are those of one Builder reading
+// them all, one after the other.
 func ReadFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Writer) (*Objects, error) {
+	return readFiles(fo, defaultNamespace, warn, runtime.GOMAXPROCS(0))
+}
+
+// readFiles is ReadFiles with at most workers files read at a time; with 1, one Builder reads
+// them all, as kubectl does.
+func readFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Writer, workers int) (*Objects, error) {
+	// The Builder checks the arguments (paths that do not exist, patterns that match nothing, -f
+	// with -k, stdin twice, bad URLs…) and says what is wrong in its words, whoever reads.
 	result := resource.NewLocalBuilder().Unstructured().
 		FilenameParam(false, fo).Flatten().ContinueOnError().Do()
 	if err := result.Err(); err != nil {
 		return nil, err
 	}
-	objs := &Objects{}
-	skipped := map[string][]string{} // file -> kinds
 	var files []string
+	if workers > 1 {
+		files = localFiles(fo)
+	}
+	if len(files) < 2 {
+		r := &fileRead{}
+		r.visit(result, defaultNamespace)
+		return finish([]*fileRead{r}, warn)
+	}
+	reads := make([]*fileRead, len(files))
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for i, file := range files {
+		g.Go(func() error {
+			// The same Builder as above, on one file: the same decoding, Lists flattened alike,
+			// the same errors in the same words.
+			reads[i] = &fileRead{}
+			reads[i].visit(resource.NewLocalBuilder().Unstructured().
+				FilenameParam(false, &resource.FilenameOptions{Filenames: []string{file}}).
+				Flatten().ContinueOnError().Do(), defaultNamespace)
+			return nil
+		})
+	}
+	_ = g.Wait() // the errors are in reads
+	return finish(reads, warn)
+}
+
+// localFiles lists the files that the Builder reads for fo, in the order it reads them, when they
+// are all local files; nil when one is stdin, a URL or a kustomization, which are read as they
+// come, by one Builder. The folders are walked by cli-runtime itself (ExpandPathsToFileVisitors,
+// as Builder.Path does): the same files, the same extensions, the same order.
+func localFiles(fo *resource.FilenameOptions) []string {
+	if fo.Kustomize != "" {
+		return nil
+	}
+	var files []string
+	for _, s := range fo.Filenames {
+		if s == "-" || strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+			return nil
+		}
+		// A pattern, as the Builder expands it: a path that exists is itself, whatever its
+		// characters; another one is a glob (matching nothing was the Builder's error above).
+		matches := []string{s}
+		if _, err := os.Stat(s); os.IsNotExist(err) {
+			if matches, err = filepath.Glob(s); err != nil {
+				return nil
+			}
+		}
+		for _, m := range matches {
+			visitors, err := resource.ExpandPathsToFileVisitors(resource.NewLocalBuilder().Unstructured().Mapper(), m, fo.Recursive, resource.FileExtensions, nil)
+			if err != nil {
+				return nil
+			}
+			for _, v := range visitors {
+				fv, ok := v.(*resource.FileVisitor)
+				if !ok {
+					return nil
+				}
+				files = append(files, fv.Path)
+			}
+		}
+	}
+	return files
+}
+
+// fileRead is what one Builder read: the objects kept, the kinds skipped, and the errors, in the
+// order they came.
+type fileRead struct {
+	objs    Objects
+	skipped []skippedKind
+	// objErrs are the objects' (malformed, no name…); readErrs are the Builder's (a document
+	// it could not parse or decode, a file it could not open). A Builder that continues on
+	// error returns the former before the latter, and so does a set of them put together.
+	objErrs, readErrs []error
+}
+
+type skippedKind struct{ source, kind string }
+
+func (r *fileRead) visit(result *resource.Result, defaultNamespace string) {
+	if err := result.Err(); err != nil {
+		r.readErrs = flatten(err)
+		return
+	}
 	visitErr := result.Visit(func(info *resource.Info, err error) error {
 		if err != nil {
-			return err
+			r.objErrs = append(r.objErrs, err)
+			return nil
 		}
 		u, ok := info.Object.(*unstructured.Unstructured)
 		if !ok {
-			return fmt.Errorf("%s: unexpected object %T", info.Source, info.Object)
+			r.objErrs = append(r.objErrs, fmt.Errorf("%s: unexpected object %T", info.Source, info.Object))
+			return nil
 		}
-		added, err := objs.add(u, info.Source, defaultNamespace)
+		added, err := r.objs.add(u, info.Source, defaultNamespace)
 		if err != nil {
-			return err
+			r.objErrs = append(r.objErrs, err)
+			return nil
 		}
 		if !added {
-			if _, seen := skipped[info.Source]; !seen {
-				files = append(files, info.Source)
-			}
-			kind := u.GetAPIVersion() + " " + u.GetKind()
-			if !slices.Contains(skipped[info.Source], kind) {
-				skipped[info.Source] = append(skipped[info.Source], kind)
-			}
+			r.skipped = append(r.skipped, skippedKind{info.Source, u.GetAPIVersion() + " " + u.GetKind()})
 		}
 		return nil
 	})
+	r.readErrs = flatten(visitErr)
+}
+
+// finish puts reads together in order, says on warn what was skipped, and returns the objects, or
+// the errors.
+func finish(reads []*fileRead, warn io.Writer) (*Objects, error) {
+	parts := make([]*Objects, len(reads))
+	for i, r := range reads {
+		parts[i] = &r.objs
+	}
+	objs := concatObjects(parts)
+	skipped := map[string][]string{} // file -> kinds
+	var files []string
+	var objErrs, readErrs []error
+	for _, r := range reads {
+		for _, s := range r.skipped {
+			if _, seen := skipped[s.source]; !seen {
+				files = append(files, s.source)
+			}
+			if !slices.Contains(skipped[s.source], s.kind) {
+				skipped[s.source] = append(skipped[s.source], s.kind)
+			}
+		}
+		objErrs = append(objErrs, r.objErrs...)
+		readErrs = append(readErrs, r.readErrs...)
+	}
 	// The Builder reports every document it could not decode; those that are not Kubernetes
 	// objects at all are skipped with a warning, anything else is the user's to fix.
 	var hard []error
-	for _, err := range flatten(visitErr) {
+	for _, err := range append(objErrs, readErrs...) {
 		if file, ok := notAnObject(err); ok {
 			fmt.Fprintf(warn, "Warning: skipped %s: not a Kubernetes object (%s)\n", file, firstLine(err.Error()))
 			continue
@@ -102,6 +220,53 @@ func ReadFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Wr
 	}
 	objs.dedupe()
 	return objs, nil
+}
+
+// concatObjects puts objects read apart together, in order, as one reader reading them one after
+// the other would have: nothing replaced (dedupe does that, once all is read). Every list is
+// allocated once, at its size.
+func concatObjects(parts []*Objects) *Objects {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	o := &Objects{
+		Namespaces:     concat(parts, func(p *Objects) []corev1.Namespace { return p.Namespaces }),
+		Pods:           concat(parts, func(p *Objects) []corev1.Pod { return p.Pods }),
+		Policies:       concat(parts, func(p *Objects) []networkingv1.NetworkPolicy { return p.Policies }),
+		Services:       concat(parts, func(p *Objects) []corev1.Service { return p.Services }),
+		EndpointSlices: concat(parts, func(p *Objects) []discoveryv1.EndpointSlice { return p.EndpointSlices }),
+		DaemonSets:     concat(parts, func(p *Objects) []appsv1.DaemonSet { return p.DaemonSets }),
+		Deployments:    concat(parts, func(p *Objects) []appsv1.Deployment { return p.Deployments }),
+		Nodes:          concat(parts, func(p *Objects) []corev1.Node { return p.Nodes }),
+		ConfigMaps:     concat(parts, func(p *Objects) []corev1.ConfigMap { return p.ConfigMaps }),
+		Foreign:        concat(parts, func(p *Objects) []Foreign { return p.Foreign }),
+		Defaulted:      concat(parts, func(p *Objects) []string { return p.Defaulted }),
+	}
+	for _, p := range parts {
+		for k, v := range p.StandIns {
+			if o.StandIns == nil {
+				o.StandIns = map[string]bool{}
+			}
+			o.StandIns[k] = v
+		}
+		for k, v := range p.Forbidden {
+			if o.Forbidden == nil {
+				o.Forbidden = map[string]error{}
+			}
+			o.Forbidden[k] = v
+		}
+		o.PartialPods = o.PartialPods || p.PartialPods
+	}
+	return o
+}
+
+// concat is slices.Concat of one list of every part.
+func concat[T any](parts []*Objects, list func(*Objects) []T) []T {
+	lists := make([][]T, len(parts))
+	for i, p := range parts {
+		lists[i] = list(p)
+	}
+	return slices.Concat(lists...)
 }
 
 func flatten(err error) []error {
@@ -208,7 +373,7 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 		o.Defaulted = append(o.Defaulted, u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName())
 	}
 	into := func(v any) error {
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v); err != nil {
+		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v); err != nil {
 			return fmt.Errorf("%s: %s %s: %w", source, u.GetKind(), objectName(u), err)
 		}
 		return nil
@@ -292,7 +457,7 @@ func (o *Objects) addWorkload(u *unstructured.Unstructured, gk schema.GroupKind,
 	pod.SetName(strings.ToLower(gk.Kind) + "/" + u.GetName())
 	pod.SetNamespace(u.GetNamespace())
 	var p corev1.Pod
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(pod.Object, &p); err != nil {
+	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(pod.Object, &p); err != nil {
 		return fmt.Errorf("%s: %s %s: pod template: %w", source, u.GetKind(), objectName(u), err)
 	}
 	o.Pods = append(o.Pods, p)
@@ -325,25 +490,30 @@ func objectName(u *unstructured.Unstructured) string {
 // dedupe keeps the last of objects with the same kind, namespace and name, in the place of the
 // first: a later file replaces an earlier one, as applying them in order would.
 func (o *Objects) dedupe() {
-	o.Namespaces = lastWins(o.Namespaces, func(v corev1.Namespace) string { return v.Name })
-	o.Pods = lastWins(o.Pods, func(v corev1.Pod) string { return v.Namespace + "/" + v.Name })
-	o.Policies = lastWins(o.Policies, func(v networkingv1.NetworkPolicy) string { return v.Namespace + "/" + v.Name })
-	o.Services = lastWins(o.Services, func(v corev1.Service) string { return v.Namespace + "/" + v.Name })
+	o.Namespaces = lastWins(o.Namespaces, func(v *corev1.Namespace) [2]string { return [2]string{"", v.Name} })
+	o.Pods = lastWins(o.Pods, func(v *corev1.Pod) [2]string { return [2]string{v.Namespace, v.Name} })
+	o.Policies = lastWins(o.Policies, func(v *networkingv1.NetworkPolicy) [2]string { return [2]string{v.Namespace, v.Name} })
+	o.Services = lastWins(o.Services, func(v *corev1.Service) [2]string { return [2]string{v.Namespace, v.Name} })
 	sort.Strings(o.Defaulted)
 	o.Defaulted = slices.Compact(o.Defaulted)
 }
 
-func lastWins[T any](list []T, key func(T) string) []T {
-	index := map[string]int{}
-	var out []T
-	for _, v := range list {
-		k := key(v)
+// lastWins does it in place, in list's own array: tens of thousands of pods are not copied again.
+func lastWins[T any](list []T, key func(*T) [2]string) []T {
+	index := make(map[[2]string]int, len(list))
+	n := 0
+	for j := range list {
+		k := key(&list[j])
 		if i, ok := index[k]; ok {
-			out[i] = v
+			list[i] = list[j]
 			continue
 		}
-		index[k] = len(out)
-		out = append(out, v)
+		index[k] = n
+		if n != j {
+			list[n] = list[j]
+		}
+		n++
 	}
-	return out
+	clear(list[n:]) // what was replaced is not kept alive by the array
+	return list[:n]
 }

@@ -2,8 +2,13 @@ package source
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -229,4 +234,172 @@ func FuzzReadFiles(f *testing.F) {
 		}
 		_, _, _ = o.Snapshot()
 	})
+}
+
+// Files read at the same time give what one Builder reading them one after the other gives: the
+// same objects in the same order (later files winning), the same warnings in the same order, the
+// same errors. Many files, warnings in several, duplicates across them, Lists, workloads, foreign
+// policies, objects without a namespace, a file named twice, a pattern, subfolders.
+func TestReadFilesConcurrentSameAsSequential(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 40 {
+		ns := fmt.Sprintf("ns-%d", i%7) // namespaces, pods and policies repeat across files
+		var w strings.Builder
+		fmt.Fprintf(&w, "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s, labels: {file: f%02d}}\n", ns, i)
+		for p := range 3 {
+			fmt.Fprintf(&w, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: %s, labels: {file: f%02d}}\nspec: {containers: [{name: c, image: x}]}\n", p, ns, i)
+		}
+		fmt.Fprintf(&w, "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np-%d}\nspec: {podSelector: {}}\n", i%5) // defaulted
+		switch i % 6 {
+		case 0:
+			fmt.Fprintf(&w, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s%d, namespace: %s}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: %s}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: %s}\n", i, ns, i, ns, ns)
+		case 1:
+			fmt.Fprintf(&w, "---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c%d}\nspec: {}\n---\napiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\nmetadata: {name: g%d}\n", i, i)
+		case 2:
+			fmt.Fprintf(&w, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: %s}\nspec: {template: {metadata: {labels: {f: f%02d}}, spec: {containers: [{name: c, image: x}]}}}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: ds%d}\nspec: {template: {spec: {}}}\n", ns, i, i)
+		case 3:
+			fmt.Fprintf(&w, "---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: svc, namespace: %s}, spec: {selector: {a: b}}}\n- {apiVersion: discovery.k8s.io/v1, kind: EndpointSlice, metadata: {name: es%d, namespace: %s}, addressType: IPv4, endpoints: []}\n- {apiVersion: v1, kind: Secret, metadata: {name: x, namespace: %s}}\n", ns, i, ns, ns)
+		case 4:
+			fmt.Fprintf(&w, "---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: cj, namespace: %s}\nspec: {jobTemplate: {spec: {template: {metadata: {labels: {f: f%02d}}}}}}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n%d}\n", ns, i, i%3)
+		}
+		writeFile(t, dir, fmt.Sprintf("f%02d.yaml", i), w.String())
+		if i%9 == 0 {
+			writeFile(t, dir, fmt.Sprintf("results-%02d.json", i), `[{"result": "ok"}]`)
+			writeFile(t, dir, fmt.Sprintf("config-%02d.yml", i), "foo: bar\n")
+		}
+	}
+	writeFile(t, dir, "sub/deeper/g.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p0, namespace: ns-0, labels: {file: deep}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: deep}\n")
+	writeFile(t, dir, "notes.txt", "not a manifest")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: ns-1, labels: {file: url}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: url}\n")
+	}))
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		name      string
+		fo        resource.FilenameOptions
+		wantFiles int // that ReadFiles reads one by one (0: one Builder for all)
+	}{
+		{"folder", resource.FilenameOptions{Filenames: []string{dir}}, 50},
+		{"folder -R", resource.FilenameOptions{Filenames: []string{dir}, Recursive: true}, 51},
+		{"files, twice, a pattern and a folder", resource.FilenameOptions{Filenames: []string{
+			filepath.Join(dir, "f07.yaml"), filepath.Join(dir, "f1*.yaml"), filepath.Join(dir, "sub"), filepath.Join(dir, "f07.yaml"), filepath.Join(dir, "notes.txt"),
+		}, Recursive: true}, 14},
+		{"a URL among files", resource.FilenameOptions{Filenames: []string{filepath.Join(dir, "f01.yaml"), srv.URL, filepath.Join(dir, "f02.yaml")}}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := len(localFiles(&tc.fo)); got != tc.wantFiles {
+				t.Errorf("%d local files, want %d", got, tc.wantFiles)
+			}
+			var seqWarn bytes.Buffer
+			seq, err := readFiles(&tc.fo, "team-a", &seqWarn, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(seq.Pods) == 0 || len(seq.Defaulted) == 0 || seqWarn.Len() == 0 {
+				t.Fatalf("the files give nothing to compare: %d pods, %d defaulted, warnings %q", len(seq.Pods), len(seq.Defaulted), seqWarn.String())
+			}
+			for _, workers := range []int{2, 3, 8} {
+				var warn bytes.Buffer
+				got, err := readFiles(&tc.fo, "team-a", &warn, workers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, seq) {
+					t.Errorf("%d workers: objects differ from one Builder's:\n%s", workers, diffObjects(got, seq))
+				}
+				if warn.String() != seqWarn.String() {
+					t.Errorf("%d workers: warnings\n%s\nwant\n%s", workers, warn.String(), seqWarn.String())
+				}
+			}
+		})
+	}
+}
+
+// Errors too: the same ones, in the same order, with the same warnings before them.
+func TestReadFilesConcurrentSameErrors(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 30 {
+		text := fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: a}\n", i)
+		switch i % 5 {
+		case 0:
+			text += "---\nkind: [oops\n" // a YAML error: the rest of the file is not read
+		case 1:
+			text += "---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x}\n" // no name
+		case 2:
+			text += "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec: {}\n---\n[1, 2]\n"
+		case 3:
+			text += "---\nfoo: bar\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: x}\nspec: {containers: [{name: c, ports: [{containerPort: abc}]}]}\n"
+		}
+		writeFile(t, dir, fmt.Sprintf("f%02d.yaml", i), text)
+	}
+	fo := &resource.FilenameOptions{Filenames: []string{dir}}
+	var seqWarn bytes.Buffer
+	_, seqErr := readFiles(fo, "default", &seqWarn, 1)
+	if seqErr == nil || seqWarn.Len() == 0 {
+		t.Fatalf("want an error and warnings, got %v and %q", seqErr, seqWarn.String())
+	}
+	for _, workers := range []int{2, 5} {
+		var warn bytes.Buffer
+		o, err := readFiles(fo, "default", &warn, workers)
+		if o != nil || err == nil || err.Error() != seqErr.Error() {
+			t.Errorf("%d workers: error\n%v\nwant\n%v", workers, err, seqErr)
+		}
+		if warn.String() != seqWarn.String() {
+			t.Errorf("%d workers: warnings\n%s\nwant\n%s", workers, warn.String(), seqWarn.String())
+		}
+	}
+}
+
+// concatObjects, which puts files read apart together, forgets no field of Objects.
+func TestConcatObjectsKeepsEveryField(t *testing.T) {
+	var other Objects
+	v := reflect.ValueOf(&other).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Map:
+			f.Set(reflect.MakeMap(f.Type()))
+			f.SetMapIndex(reflect.New(f.Type().Key()).Elem(), reflect.New(f.Type().Elem()).Elem())
+		case reflect.Bool:
+			f.SetBool(true)
+		default:
+			t.Fatalf("Objects.%s: a %s, which concatObjects does not know", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	got := reflect.ValueOf(*concatObjects([]*Objects{&other, {}, &other}))
+	for i := range got.NumField() {
+		f := got.Field(i)
+		if (f.Kind() == reflect.Slice && f.Len() != 2) || (f.Kind() == reflect.Map && f.Len() != 1) || (f.Kind() == reflect.Bool && !f.Bool()) {
+			t.Errorf("Objects.%s is not put together: %v", got.Type().Field(i).Name, f)
+		}
+	}
+}
+
+// diffObjects says which lists of two Objects differ.
+func diffObjects(a, b *Objects) string {
+	var out []string
+	va, vb := reflect.ValueOf(*a), reflect.ValueOf(*b)
+	for i := range va.NumField() {
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			out = append(out, fmt.Sprintf("%s: %v\nwant %v", va.Type().Field(i).Name, va.Field(i), vb.Field(i)))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// lastWins keeps the first place and the last value of each key, in place.
+func TestLastWins(t *testing.T) {
+	type obj struct{ ns, name, v string }
+	key := func(o *obj) [2]string { return [2]string{o.ns, o.name} }
+	list := []obj{{"a", "x", "1"}, {"a", "y", "1"}, {"b", "x", "1"}, {"a", "x", "2"}, {"c", "z", "1"}, {"a", "y", "2"}, {"a", "x", "3"}, {"d", "w", "1"}}
+	want := []obj{{"a", "x", "3"}, {"a", "y", "2"}, {"b", "x", "1"}, {"c", "z", "1"}, {"d", "w", "1"}}
+	if got := lastWins(list, key); !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got := lastWins([]obj(nil), key); got != nil {
+		t.Errorf("nil: got %v", got)
+	}
 }
