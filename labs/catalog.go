@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 //go:embed catalog
@@ -92,10 +94,15 @@ func loadLab(fsys fs.FS, dir string) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	var l Lab
-	if err := yaml.UnmarshalStrict(data, &l); err != nil {
-		return nil, fmt.Errorf("%s/lab.yaml: %w", dir, err)
+	var file labFile
+	if err := yaml.UnmarshalStrict(data, &file); err != nil {
+		return nil, fmt.Errorf("%s/lab.yaml: %w (the texts go in texts/LANG.yaml)", dir, err)
 	}
+	l := Lab{Name: file.Name, Level: file.Level, Topics: file.Topics, Namespaces: file.Namespaces, Goal: file.Goal}
+	if l.texts, err = loadTexts(fsys, dir); err != nil {
+		return nil, err
+	}
+	l.Texts = l.texts[lang.En]
 	for i := range l.Goal {
 		if l.Goal[i].Protocol == "" {
 			l.Goal[i].Protocol = "TCP"

@@ -19,14 +19,16 @@ import (
 
 // Graded is one goal row of `lab check`'s static half: what the goal wants, what the learner's
 // policies give under the evaluator, and, when they differ, the causes, most likely first. Hint
-// is the first cause's message.
+// is the first cause's message (the engine's, in English); HintSummary says what that cause is
+// in one line, in the lab's language.
 type Graded struct {
 	Connection
-	Evaluated bool           `json:"evaluated"`
-	Correct   bool           `json:"correct"`
-	Reasons   []string       `json:"reasons"`
-	Hint      string         `json:"hint,omitempty"`
-	Causes    []policy.Cause `json:"causes,omitempty"`
+	Evaluated   bool           `json:"evaluated"`
+	Correct     bool           `json:"correct"`
+	Reasons     []string       `json:"reasons"`
+	Hint        string         `json:"hint,omitempty"`
+	HintSummary string         `json:"hintSummary,omitempty"`
+	Causes      []policy.Cause `json:"causes,omitempty"`
 }
 
 // Grading is `lab check`'s static answer: the goal rows, and the problems of the files
@@ -36,6 +38,8 @@ type Grading struct {
 	// Problems are about whole policies, not rows. A Refused one fails the check whatever the
 	// rows say: kubectl apply would refuse the file, so nothing of it would be enforced.
 	Problems []Problem
+	// Snapshot is what was graded: `lab check --diff` compares it with the setup alone.
+	Snapshot *policy.Snapshot
 }
 
 // Problem is one policy of the learner's files that does not apply as written.
@@ -97,9 +101,8 @@ func (r *Rendered) GradeFiles(fo *resource.FilenameOptions, currentNamespace str
 		if !slices.Contains(r.Namespaces, currentNamespace) {
 			_, short, _ := strings.Cut(name, "/")
 			problems = append(problems, Problem{Code: policy.CausePolicyElsewhere, Policy: name,
-				Message: fmt.Sprintf("%s has no metadata.namespace, so it is graded in namespace %s, where kubectl apply would put it (the current namespace); that is not a namespace of this lab (%s), so it isolates nothing here",
-					short, currentNamespace, strings.Join(r.Namespaces, ", ")),
-				Fix: fmt.Sprintf("Set metadata.namespace to the lab namespace it is meant for (one of %s), or apply it with -n", strings.Join(r.Namespaces, ", "))})
+				Message: messages.T(r.Options.Lang, "problem.elsewhere", short, currentNamespace, strings.Join(r.Namespaces, ", ")),
+				Fix:     messages.T(r.Options.Lang, "problem.elsewhere.fix", strings.Join(r.Namespaces, ", "))})
 		}
 	}
 	kept := files.Policies[:0:0]
@@ -115,8 +118,8 @@ func (r *Rendered) GradeFiles(fo *resource.FilenameOptions, currentNamespace str
 		}
 		name := np.Namespace + "/" + np.Name
 		problems = append(problems, Problem{Code: CauseInvalidPolicy, Policy: name, Refused: true, Errors: errs,
-			Message: fmt.Sprintf("the API server would refuse %s (kubectl apply fails), so none of it would be enforced: %s", name, strings.Join(errs, "; ")),
-			Fix:     "Fix the fields named; kubectl apply --dry-run=server -f FILE shows the API server's verdict"})
+			Message: messages.T(r.Options.Lang, "problem.invalid", name, strings.Join(errs, "; ")),
+			Fix:     messages.T(r.Options.Lang, "problem.invalid.fix")})
 	}
 	files.Policies = kept
 	setup, err := source.FromUnstructured(r.Setup, "lab "+r.Name, metav1.NamespaceDefault)
@@ -176,12 +179,14 @@ func (r *Rendered) grade(snap *policy.Snapshot, defaulted map[string]bool) (*Gra
 		return nil, err
 	}
 	g := &Grading{Rows: make([]Graded, len(results))}
+	g.Snapshot = snap
 	for i, res := range results {
 		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons}
 		if !res.Met() {
 			row.Causes = ev.Diagnose(res.conn, policy.Intent{Want: res.Allowed, IngressOnly: ingressOnly, Defaulted: defaulted})
 			if len(row.Causes) > 0 {
 				row.Hint = row.Causes[0].Message
+				row.HintSummary = CauseSummary(r.Options.Lang, row.Causes[0].Code)
 			}
 		}
 		g.Rows[i] = row

@@ -8,6 +8,8 @@ package labs
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // Ownership labels: everything a lab creates carries both, and `lab down` deletes by them only.
@@ -20,20 +22,38 @@ const (
 // Levels, easiest first.
 var Levels = []string{"beginner", "intermediate", "advanced"}
 
-// Lab is one lab as written in its lab.yaml, before rendering.
+// Lab is one lab as written in its folder, before rendering: the structure from lab.yaml, the
+// English texts (Title, Summary, Task, Steps, Hints) from texts/en.yaml, and the same texts in
+// every other language from texts/LANG.yaml (Text).
 type Lab struct {
 	Name       string       `json:"name"`
-	Title      string       `json:"title"`
 	Level      string       `json:"level"`
 	Topics     []string     `json:"topics"`
-	Summary    string       `json:"summary"` // the goal in one line, for `lab list`
 	Namespaces []string     `json:"namespaces"`
-	Task       string       `json:"task"`
-	Steps      []string     `json:"steps"`
-	Hints      []string     `json:"hints"`
 	Goal       []Connection `json:"goal"`
+	Texts                   // in English
 
+	texts           map[lang.Lang]Texts
 	setup, solution []manifestFile
+}
+
+// Texts are a lab's words for people, in one language: texts/LANG.yaml. Every language has
+// the same items (as many steps and hints as the English), each with the same placeholders
+// ({{ns "web"}}) as the English one.
+type Texts struct {
+	Title   string   `json:"title"`
+	Summary string   `json:"summary"` // the goal in one line, for `lab list`
+	Task    string   `json:"task"`
+	Steps   []string `json:"steps"`
+	Hints   []string `json:"hints"`
+}
+
+// Text returns the lab's texts in l; English for an empty l.
+func (l *Lab) Text(lg lang.Lang) Texts {
+	if t, ok := l.texts[lg.Or()]; ok {
+		return t
+	}
+	return l.Texts
 }
 
 // Connection is one row of a lab's goal: whether From may open a connection to To on Port.

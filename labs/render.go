@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	ImageRegistry string
 	// Images overrides the image of a role ("client" -> "my.registry/tools:1.0") entirely.
 	Images map[string]string
+	// Lang picks the language of the texts (title, summary, task, steps, hints) and of the
+	// messages grading writes for people; empty means English.
+	Lang lang.Lang
 }
 
 // Rendered is a lab with its names, images and texts resolved: what `lab up` applies and
@@ -36,12 +40,15 @@ type Rendered struct {
 	*Lab
 	Options    Options
 	Namespaces []string
-	Task       string
-	Steps      []string
-	Hints      []string
-	Goal       []Connection
-	Setup      []*unstructured.Unstructured
-	Solution   []*unstructured.Unstructured
+	// The texts in Options.Lang.
+	Title    string
+	Summary  string
+	Task     string
+	Steps    []string
+	Hints    []string
+	Goal     []Connection
+	Setup    []*unstructured.Unstructured
+	Solution []*unstructured.Unstructured
 	// SolutionYAML is the solution as written (rendered), comments included, for `lab show --solution`.
 	SolutionYAML string
 }
@@ -56,7 +63,11 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 			return nil, fmt.Errorf("no image role %q; the roles are %s", role, strings.Join(imageRoles(), ", "))
 		}
 	}
+	if opts.Lang != "" && !opts.Lang.Known() {
+		return nil, fmt.Errorf("no texts in language %q; the languages are %s", opts.Lang, strings.Join(lang.Names(), ", "))
+	}
 	r := &Rendered{Lab: l, Options: opts}
+	texts := l.Text(opts.Lang)
 	funcs := template.FuncMap{
 		"ns": func(name string) (string, error) {
 			if !contains(l.Namespaces, name) {
@@ -81,17 +92,23 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 	for _, ns := range l.Namespaces {
 		r.Namespaces = append(r.Namespaces, r.namespace(ns))
 	}
-	if r.Task, err = text("task", l.Task); err != nil {
+	if r.Title, err = text("title", texts.Title); err != nil {
 		return nil, err
 	}
-	for i, s := range l.Steps {
+	if r.Summary, err = text("summary", texts.Summary); err != nil {
+		return nil, err
+	}
+	if r.Task, err = text("task", texts.Task); err != nil {
+		return nil, err
+	}
+	for i, s := range texts.Steps {
 		step, err := text(fmt.Sprintf("step %d", i+1), s)
 		if err != nil {
 			return nil, err
 		}
 		r.Steps = append(r.Steps, step)
 	}
-	for i, s := range l.Hints {
+	for i, s := range texts.Hints {
 		hint, err := text(fmt.Sprintf("hint %d", i+1), s)
 		if err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
@@ -36,6 +37,7 @@ type LabCheckOptions struct {
 	probeFlags
 
 	StaticOnly bool
+	Diff       bool
 	files      fileFlags
 	Output     string
 
@@ -72,6 +74,7 @@ func newLabCheckCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) 
 	}
 	o.render.add(cmd, false)
 	cmd.Flags().BoolVar(&o.StaticOnly, "static-only", false, "Grade through the evaluator only; no probes")
+	cmd.Flags().BoolVar(&o.Diff, "diff", false, "After a FAIL, show the connections your policies open and close against the lab's setup alone")
 	o.files.add(cmd, "to grade on top of the lab's setup, without a cluster (implies --static-only)")
 	o.probeFlags.add(cmd)
 	tableJSONYAML.add(cmd, &o.Output)
@@ -95,6 +98,7 @@ func (o *LabCheckOptions) Complete(name string) (err error) {
 // checkReport is lab check's structured output.
 type checkReport struct {
 	Lab     string        `json:"lab"`
+	Lang    lang.Lang     `json:"lang"`    // the language of the texts: problems, hint summaries, ignored
 	Verdict string        `json:"verdict"` // PASS or FAIL
 	Score   string        `json:"score"`   // goal rows right, statically
 	Static  []labs.Graded `json:"static"`
@@ -105,11 +109,13 @@ type checkReport struct {
 	Summary  *summary       `json:"liveSummary,omitempty"`
 	// LiveError is the one reason why no probe could run; the verdict is then the static one.
 	LiveError string `json:"liveError,omitempty"`
+	// Diff is --diff's: what the learner's policies change against the setup alone (a FAIL only).
+	Diff *diffReport `json:"diff,omitempty"`
 }
 
 // Run grades and prints.
 func (o *LabCheckOptions) Run(ctx context.Context) error {
-	rep := checkReport{Lab: o.lab.Name}
+	rep := checkReport{Lab: o.lab.Name, Lang: o.lab.Options.Lang.Or()}
 	var snap *policy.Snapshot
 	var cluster *Cluster
 	var grading *labs.Grading
@@ -158,15 +164,25 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	if pass {
 		rep.Verdict = "PASS"
 	}
+	if o.Diff && !pass {
+		var err error
+		if rep.Diff, err = labDiff(o.lab, grading.Snapshot, o.files.given()); err != nil {
+			return err
+		}
+	}
 	if o.Output != outputTable {
 		if err := printStructured(o.Out, o.Output, rep); err != nil {
 			return err
 		}
 	} else {
 		printCheck(o.Out, rep, o.files.given())
+		if rep.Diff != nil {
+			fmt.Fprintln(o.Out, "\nWhat your policies change, against the lab's setup alone:")
+			printDiff(o.Out, *rep.Diff, colorful(o.Out))
+		}
 	}
 	if !pass {
-		return &failedError{msg: fmt.Sprintf("lab %s: FAIL (%s goal connections right)", o.lab.Name, rep.Score)}
+		return &failedError{msg: texts.T(rep.Lang, "check.failed", o.lab.Name, rep.Score)}
 	}
 	return nil
 }
@@ -203,9 +219,9 @@ func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs 
 		var why string
 		switch {
 		case !okFrom && from.IP.IsValid():
-			why = "the source is outside the cluster"
+			why = texts.T(r.Options.Lang, "ignored.outside")
 		case !okFrom:
-			why = "the source pod is missing"
+			why = texts.T(r.Options.Lang, "ignored.missing")
 		case g.To == labs.KubeDNS && proto == corev1.ProtocolUDP:
 			// A name lookup through the pod's own resolver: the way DNS really fails.
 			j = probe.Job{From: probe.PodRef{Namespace: from.Pod.Namespace, Name: from.Pod.Name}, To: probe.Target{Name: labs.KubeDNS},
@@ -213,7 +229,7 @@ func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs 
 		default:
 			to, okTo := endpoint(g.To)
 			if !okTo {
-				why = "the destination is not in the cluster (no kube-dns pods visible)"
+				why = texts.T(r.Options.Lang, "ignored.no-dns")
 				break
 			}
 			j, why = job(from, to, g.To, int32(g.Port), proto, g.Allowed)
@@ -230,11 +246,12 @@ func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs 
 }
 
 func printCheck(out io.Writer, rep checkReport, files bool) {
-	source := "your policies in the lab's namespaces"
+	lg, label := rep.Lang, lineLabels(rep.Lang)
+	heading := "check.static.cluster"
 	if files {
-		source = "your files on top of the lab's setup"
+		heading = "check.static.files"
 	}
-	fmt.Fprintf(out, "Static check: %s, through the evaluator\n", source)
+	fmt.Fprintln(out, texts.T(lg, heading))
 	w := newTable(out)
 	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tYOURS\t")
 	for _, g := range rep.Static {
@@ -242,68 +259,74 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		if !g.Correct {
 			mark = "WRONG"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictWord(g.Allowed), verdictWord(g.Evaluated), mark)
+		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated), mark)
 	}
 	_ = w.Flush()
 	for _, p := range rep.Problems {
-		label := "note"
+		kind := texts.T(lg, "check.note")
 		if p.Refused {
-			label = "REFUSED"
+			kind = "REFUSED"
 		}
-		fmt.Fprintf(out, "\n%s: %s\n", label, p.Message)
-		printIndented(out, "  fix:  ", p.Fix)
+		fmt.Fprintf(out, "\n%s: %s\n", kind, p.Message)
+		printIndented(out, "  "+label["fix"], p.Fix)
 	}
 	for _, g := range rep.Static {
 		if g.Correct {
 			continue
 		}
-		fmt.Fprintf(out, "\n%s -> %s %d/%s: want %s, your policies give %s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictWord(g.Allowed), verdictWord(g.Evaluated))
-		fmt.Fprintf(out, "  why:  %s\n", strings.Join(g.Reasons, "; "))
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.row", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
+		fmt.Fprintf(out, "  %s%s\n", label["why"], strings.Join(g.Reasons, "; "))
 		for i, c := range g.Causes {
 			if i == 3 {
-				fmt.Fprintf(out, "  (%d more causes in -o yaml)\n", len(g.Causes)-3)
+				fmt.Fprintf(out, "  %s\n", texts.T(lg, "check.more", len(g.Causes)-3))
 				break
 			}
-			label := "hint: "
+			name := label["hint"]
 			if i > 0 {
-				label = "also: "
+				name = label["also"]
 			}
-			fmt.Fprintf(out, "  %s%s\n", label, c.Message)
-			printIndented(out, "  fix:  ", c.Fix)
+			// In Korean and Japanese the cause's one-line summary comes first, in the
+			// learner's language, then the engine's message with the real names (English).
+			if summary := labs.CauseSummary(lg, c.Code); lg.Or() != lang.En && summary != "" {
+				printIndented(out, "  "+name, summary+"\n"+c.Message)
+			} else {
+				fmt.Fprintf(out, "  %s%s\n", name, c.Message)
+			}
+			printIndented(out, "  "+label["fix"], c.Fix)
 		}
 	}
 	if rep.Live != nil {
-		fmt.Fprintln(out, "\nLive check: probes from inside the source pods")
+		fmt.Fprintln(out, "\n"+texts.T(lg, "check.live"))
 		w := newTable(out)
 		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
 		for _, o := range rep.Live {
 			observed, mark := o.Outcome, "ok"
 			switch {
 			case o.Ignored != "":
-				observed, mark = "-", "ignored: "+o.Ignored
+				observed, mark = "-", texts.T(lg, "check.ignored", o.Ignored)
 			case o.Observed == nil:
-				mark = "not probed"
+				mark = texts.T(lg, "check.not-probed")
 			case !o.Correct:
 				mark = "WRONG"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", o.From, o.To, o.Port, o.Protocol, verdictWord(o.Expected), observed, mark)
+			fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", o.From, o.To, o.Port, o.Protocol, verdictIn(lg, o.Expected), observed, mark)
 		}
 		_ = w.Flush()
-		printObservationNotes(out, rep.Live)
-		fmt.Fprintf(out, "\nProbes: %s\n", rep.Summary)
+		printObservationNotesIn(out, rep.Live, lg)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.probes", rep.Summary.in(lg)))
 	}
 	staticRight := !slices.ContainsFunc(rep.Static, func(g labs.Graded) bool { return !g.Correct })
 	switch {
 	case rep.Summary != nil && rep.Summary.Failed > 0 && rep.Summary.Failed == rep.Summary.Total-rep.Summary.Ignored:
-		fmt.Fprintf(out, "\n%s (static only): %s goal connections right; the live check could not run (see above), so nothing was observed\n", rep.Verdict, rep.Score)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.no-live", rep.Verdict, rep.Score))
 	case rep.Summary != nil && rep.Summary.Failed > 0:
-		fmt.Fprintf(out, "\n%s: %s goal connections right; %d of %d live probes could not run (see above)\n", rep.Verdict, rep.Score, rep.Summary.Failed, rep.Summary.Total-rep.Summary.Ignored)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.some-failed", rep.Verdict, rep.Score, rep.Summary.Failed, rep.Summary.Total-rep.Summary.Ignored))
 	case staticRight && rep.Summary != nil && rep.Summary.Wrong > 0:
-		fmt.Fprintf(out, "\n%s: your policies are right (%s goal connections), but %d live probe(s) disagree with the goal\n", rep.Verdict, rep.Score, rep.Summary.Wrong)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.disagree", rep.Verdict, rep.Score, rep.Summary.Wrong))
 	case rep.Live == nil && !files:
-		fmt.Fprintf(out, "\n%s: %s goal connections right (static only)\n", rep.Verdict, rep.Score)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.static", rep.Verdict, rep.Score))
 	default:
-		fmt.Fprintf(out, "\n%s: %s goal connections right\n", rep.Verdict, rep.Score)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final", rep.Verdict, rep.Score))
 	}
 }
 
@@ -312,7 +335,7 @@ func printIndented(out io.Writer, label, text string) {
 	if text == "" {
 		return
 	}
-	pad := strings.Repeat(" ", len(label))
+	pad := strings.Repeat(" ", displayWidth(label))
 	for i, line := range strings.Split(text, "\n") {
 		if i == 0 {
 			fmt.Fprintf(out, "%s%s\n", label, line)

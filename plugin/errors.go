@@ -13,6 +13,7 @@ const (
 	ExitError       = 1   // any other failure, and checks that found problems (lab check FAIL, probe disagreements)
 	ExitUsage       = 2   // bad flags or arguments; nothing was sent to the cluster
 	ExitUnreachable = 3   // no kubeconfig, the API server cannot be reached, or it refused our credentials
+	ExitDiffFailed  = 4   // diff only: what other commands exit 1 for (diff's 1 means "changes found")
 	ExitInterrupted = 130 // Ctrl-C (or SIGTERM): the command stopped, having cleaned up; twice: at once
 )
 
@@ -31,15 +32,34 @@ type clusterError struct{ msg string }
 
 func (e *clusterError) Error() string { return e.msg }
 
+// diffFailedError is any failure of diff that is neither bad usage nor an unreachable cluster:
+// diff exits 1 when it finds changes, as kubectl diff does, so its failures must exit above 1.
+type diffFailedError struct{ err error }
+
+func (e *diffFailedError) Error() string { return e.err.Error() }
+func (e *diffFailedError) Unwrap() error { return e.err }
+
+// silentExit ends a command with code and no error line: an answer, not a failure (diff's 1,
+// "changes found").
+type silentExit struct{ code int }
+
+func (e *silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *clusterError
 	var unknownLab *labs.UnknownLabError
+	var df *diffFailedError
+	var se *silentExit
 	switch {
+	case errors.As(err, &se):
+		return se.code
 	case errors.As(err, &ue), errors.As(err, &unknownLab):
 		return ExitUsage
 	case errors.As(err, &ce):
 		return ExitUnreachable
+	case errors.As(err, &df):
+		return ExitDiffFailed
 	default:
 		return ExitError
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 var labLong = templates.LongDesc(`
@@ -61,7 +61,7 @@ func newLabCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobr
 }
 
 // completeLabNames offers the catalog's names for the LAB argument.
-func completeLabNames(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+func completeLabNames(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -69,9 +69,17 @@ func completeLabNames(_ *cobra.Command, args []string, _ string) ([]string, cobr
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
+	var f langFlag
+	if flag := cmd.Flags().Lookup("lang"); flag != nil {
+		f.value = flag.Value.String()
+	}
+	lg, err := f.resolve()
+	if err != nil {
+		lg = lang.En
+	}
 	var names []string
 	for _, l := range all {
-		names = append(names, l.Name+"\t"+l.Title)
+		names = append(names, l.Name+"\t"+l.Text(lg).Title)
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
 }
@@ -83,15 +91,18 @@ func exactlyOneLab(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// renderFlags are the flags that decide how a lab is rendered, shared by show and up.
+// renderFlags are the flags that decide how a lab is rendered, shared by show, up and check:
+// its names, its images and the language of its texts.
 type renderFlags struct {
 	suffix   string
 	registry string
 	images   map[string]string
+	lang     langFlag
 }
 
 func (f *renderFlags) add(cmd *cobra.Command, withImages bool) {
 	cmd.Flags().StringVar(&f.suffix, "namespace-suffix", "", "Append this to every namespace of the lab (e.g. -2), to run it beside namespaces of the same names")
+	f.lang.add(cmd)
 	if withImages {
 		cmd.Flags().StringVar(&f.registry, "image-registry", "", "Pull the lab's images from this registry (a mirror) instead of Docker Hub")
 		cmd.Flags().StringToStringVar(&f.images, "image", nil, "Use this image for a role, e.g. --image client=my.registry/tools:1.0 (roles: client, server)")
@@ -99,11 +110,15 @@ func (f *renderFlags) add(cmd *cobra.Command, withImages bool) {
 }
 
 func (f *renderFlags) render(name string) (*labs.Rendered, error) {
+	lg, err := f.lang.resolve()
+	if err != nil {
+		return nil, err
+	}
 	l, err := labs.Get(name)
 	if err != nil {
 		return nil, err
 	}
-	r, err := l.Render(labs.Options{NamespaceSuffix: f.suffix, ImageRegistry: f.registry, Images: f.images})
+	r, err := l.Render(labs.Options{NamespaceSuffix: f.suffix, ImageRegistry: f.registry, Images: f.images, Lang: lg})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
@@ -115,6 +130,8 @@ func (f *renderFlags) render(name string) (*labs.Rendered, error) {
 type LabListOptions struct {
 	genericiooptions.IOStreams
 	Output string
+	Lang   lang.Lang
+	lang   langFlag
 }
 
 func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -131,12 +148,17 @@ func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		},
 	}
 	tableJSONYAML.add(cmd, &o.Output)
+	o.lang.add(cmd)
 	return cmd
 }
 
-// Validate checks the output format.
-func (o *LabListOptions) Validate() error {
-	return tableJSONYAML.validate(o.Output)
+// Validate checks the output format and picks the language.
+func (o *LabListOptions) Validate() (err error) {
+	if err := tableJSONYAML.validate(o.Output); err != nil {
+		return err
+	}
+	o.Lang, err = o.lang.resolve()
+	return err
 }
 
 type labSummary struct {
@@ -154,7 +176,8 @@ func (o *LabListOptions) Run() error {
 	}
 	var rows []labSummary
 	for _, l := range all {
-		rows = append(rows, labSummary{Name: l.Name, Title: l.Title, Level: l.Level, Topics: l.Topics, Summary: l.Summary})
+		t := l.Text(o.Lang)
+		rows = append(rows, labSummary{Name: l.Name, Title: t.Title, Level: l.Level, Topics: l.Topics, Summary: t.Summary})
 	}
 	if o.Output != outputTable {
 		return printStructured(o.Out, o.Output, rows)
@@ -162,7 +185,7 @@ func (o *LabListOptions) Run() error {
 	w := newTable(o.Out)
 	fmt.Fprintln(w, "NAME\tLEVEL\tTOPICS\tGOAL")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, r.Level, strings.Join(r.Topics, ", "), r.Summary)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, levelIn(o.Lang, r.Level), strings.Join(r.Topics, ", "), r.Summary)
 	}
 	return w.Flush()
 }
@@ -231,45 +254,49 @@ func (o *LabShowOptions) Run() error {
 	if o.Output != outputTable {
 		shown := struct {
 			labSummary
+			Lang       lang.Lang         `json:"lang"` // the language of the texts
 			Namespaces []string          `json:"namespaces"`
 			Task       string            `json:"task"`
 			Steps      []string          `json:"steps"`
 			Hints      []string          `json:"hints,omitempty"`
 			GoalTable  []labs.Connection `json:"goalTable"`
-		}{labSummary{r.Name, r.Title, r.Level, r.Topics, r.Summary}, r.Namespaces, r.Task, r.Steps, nil, r.Goal}
+		}{labSummary{r.Name, r.Title, r.Level, r.Topics, r.Summary}, r.Options.Lang.Or(), r.Namespaces, r.Task, r.Steps, nil, r.Goal}
 		if o.Hints {
 			shown.Hints = r.Hints
 		}
 		return printStructured(o.Out, o.Output, shown)
 	}
-	printLabText(o.Out, r, o.Hints)
+	printLabText(o.Out, r, o.Hints, o.render.lang.again())
 	return nil
 }
 
-func printLabText(out io.Writer, r *labs.Rendered, hints bool) {
+// printLabText prints a lab's texts in the language it was rendered in; again is what the
+// command it suggests must add to speak that language too.
+func printLabText(out io.Writer, r *labs.Rendered, hints bool, again string) {
+	lg := r.Options.Lang
 	fmt.Fprintf(out, "%s: %s\n", r.Name, r.Title)
-	fmt.Fprintf(out, "Level: %s   Topics: %s   Namespaces: %s\n", r.Level, strings.Join(r.Topics, ", "), strings.Join(r.Namespaces, ", "))
-	fmt.Fprintf(out, "Exam domain: Services & Networking (CKA: define and enforce network policies; CKAD: NetworkPolicies)\n\n")
-	fmt.Fprintf(out, "Task\n%s\n", indent(strings.TrimSpace(r.Task), "  "))
-	fmt.Fprintln(out, "\nSteps")
+	fmt.Fprintln(out, texts.T(lg, "show.meta", levelIn(lg, r.Level), strings.Join(r.Topics, ", "), strings.Join(r.Namespaces, ", ")))
+	fmt.Fprintf(out, "%s\n\n", texts.T(lg, "show.exam"))
+	fmt.Fprintf(out, "%s\n%s\n", texts.T(lg, "show.task"), indent(strings.TrimSpace(r.Task), "  "))
+	fmt.Fprintln(out, "\n"+texts.T(lg, "show.steps"))
 	for i, s := range r.Steps {
 		fmt.Fprintf(out, "  %d. %s\n", i+1, s)
 	}
 	if hints {
-		fmt.Fprintln(out, "\nHints")
+		fmt.Fprintln(out, "\n"+texts.T(lg, "show.hints"))
 		for _, h := range r.Hints {
 			fmt.Fprintf(out, "  - %s\n", h)
 		}
 	}
-	fmt.Fprintln(out, "\nGoal")
+	fmt.Fprintln(out, "\n"+texts.T(lg, "show.goal"))
 	w := newTable(out)
 	fmt.Fprintln(w, "  FROM\tTO\tPORT\tEXPECTED")
 	for _, c := range r.Goal {
-		fmt.Fprintf(w, "  %s\t%s\t%d/%s\t%s\n", c.From, c.To, c.Port, c.Protocol, verdict(c.Allowed))
+		fmt.Fprintf(w, "  %s\t%s\t%d/%s\t%s\n", c.From, c.To, c.Port, c.Protocol, verdictIn(lg, c.Allowed))
 	}
 	_ = w.Flush()
 	if !hints {
-		fmt.Fprintf(out, "\nStuck? kubectl netpol lab show %s --hints\n", r.Name)
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "show.stuck", fmt.Sprintf("kubectl netpol lab show %s --hints%s", r.Name, again)))
 	}
 }
 
@@ -280,12 +307,13 @@ func printSolution(out io.Writer, r *labs.Rendered) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "# Solution of lab %s. What these policies give, by kubectl-netpol's evaluator:\n", r.Name)
+	lg := r.Options.Lang
+	fmt.Fprintln(out, texts.T(lg, "solution.header", r.Name))
 	var buf strings.Builder
 	w := newTable(&buf)
 	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tEVALUATED")
 	for _, g := range results {
-		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\n", g.From, g.To, g.Port, g.Protocol, verdict(g.Allowed), verdict(g.Got))
+		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\n", g.From, g.To, g.Port, g.Protocol, verdictIn(lg, g.Allowed), verdictIn(lg, g.Got))
 	}
 	_ = w.Flush()
 	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
@@ -293,13 +321,6 @@ func printSolution(out io.Writer, r *labs.Rendered) error {
 	}
 	_, err = io.WriteString(out, r.SolutionYAML)
 	return err
-}
-
-func verdict(allowed bool) string {
-	if allowed {
-		return "allowed"
-	}
-	return "blocked"
 }
 
 // --- lab up
@@ -351,13 +372,14 @@ func (o *LabUpOptions) Complete(name string) (err error) {
 
 func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
+	lg := r.Options.Lang
 	p := newProgress(o.ErrOut, "")
-	p.Update(fmt.Sprintf("setting up lab %s", r.Name))
+	p.Update(texts.T(lg, "up.progress", r.Name))
 	started := time.Now()
 	res, err := labs.Up(ctx, clients, r, labs.UpOptions{
 		Solution: o.Solution,
 		Timeout:  o.Timeout,
-		Progress: func(ready, total int) { p.Update(fmt.Sprintf("%d/%d pods ready", ready, total)) },
+		Progress: func(ready, total int) { p.Update(texts.T(lg, "up.pods", ready, total)) },
 	})
 	p.Stop()
 	if res != nil {
@@ -371,9 +393,10 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	fmt.Fprintf(o.Out, "\nLab %s is up (%.1fs).\n\n", r.Name, time.Since(started).Seconds())
-	printLabText(o.Out, r, false)
-	fmt.Fprintf(o.Out, "\nNext: write your policies, then 'kubectl netpol lab check %s'. 'kubectl netpol lab down %s' removes the lab.\n", r.Name, r.Name)
+	again := o.render.lang.again()
+	fmt.Fprintf(o.Out, "\n%s\n\n", texts.T(lg, "up.done", r.Name, time.Since(started).Seconds()))
+	printLabText(o.Out, r, false, again)
+	fmt.Fprintf(o.Out, "\n%s\n", texts.T(lg, "up.next", "kubectl netpol lab check "+r.Name+again, "kubectl netpol lab down "+r.Name))
 	return nil
 }
 
@@ -592,10 +615,6 @@ func validateTimeout(d time.Duration) error {
 		return usageErrorf("--timeout must be positive, e.g. --timeout=3m")
 	}
 	return nil
-}
-
-func newTable(out io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
 }
 
 func printStructured(out io.Writer, format string, v any) error {

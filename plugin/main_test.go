@@ -12,9 +12,17 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
-func TestMain(m *testing.M) { os.Exit(localcluster.RunTests(m)) }
+func TestMain(m *testing.M) {
+	// The plugin speaks the locale's language (LC_ALL, LC_MESSAGES, LANG): the tests expect
+	// English unless they set one themselves, whatever the developer's locale.
+	for _, v := range lang.LocaleVariables {
+		os.Unsetenv(v)
+	}
+	os.Exit(localcluster.RunTests(m))
+}
 
 // result is one run of the plugin as a user would see it.
 type result struct {

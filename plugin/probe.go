@@ -15,6 +15,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
@@ -135,12 +136,15 @@ func summarize(obs []observation) summary {
 	return s
 }
 
-func (s summary) String() string {
+func (s summary) String() string { return s.in(lang.En) }
+
+// in is the summary in l.
+func (s summary) in(l lang.Lang) string {
 	failed := ""
 	if s.Failed > 0 {
-		failed = fmt.Sprintf("%d failed, ", s.Failed)
+		failed = texts.T(l, "summary.failed", s.Failed)
 	}
-	return fmt.Sprintf("%d correct, %d wrong, %s%d ignored of %d", s.Correct, s.Wrong, failed, s.Ignored, s.Total)
+	return texts.T(l, "summary", s.Correct, s.Wrong, failed, s.Ignored, s.Total)
 }
 
 // failureReason is the one reason why every probe failed, or "" when some ran or they failed
@@ -261,11 +265,16 @@ func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, pr
 
 // printObservationNotes explains wrong and failed probes, and what they mean together.
 func printObservationNotes(out io.Writer, obs []observation) {
+	printObservationNotesIn(out, obs, lang.En)
+}
+
+// printObservationNotesIn is printObservationNotes in l (lab check speaks the lab's language).
+func printObservationNotesIn(out io.Writer, obs []observation, l lang.Lang) {
 	leaked, refused := 0, 0
 	var lines []string
 	once := failureReason(obs)
 	if once != "" {
-		fmt.Fprintf(out, "\nNo probe could run: %s\n", once)
+		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.none-ran", once))
 	}
 	for _, o := range obs {
 		conn := fmt.Sprintf("%s -> %s %d/%s", o.From, o.To, o.Port, o.Protocol)
@@ -273,9 +282,9 @@ func printObservationNotes(out io.Writer, obs []observation) {
 		case o.Ignored != "":
 		case o.Error != "" && once != "":
 		case o.Error != "":
-			lines = append(lines, fmt.Sprintf("  %s: not probed: %s", conn, o.Error))
+			lines = append(lines, texts.T(l, "notes.not-probed", conn, o.Error))
 		case !o.Correct:
-			lines = append(lines, fmt.Sprintf("  %s: expected %s, observed %s (%s)", conn, verdictWord(o.Expected), o.Outcome, o.Detail))
+			lines = append(lines, texts.T(l, "notes.differs", conn, verdictIn(l, o.Expected), o.Outcome, o.Detail))
 			if *o.Observed && !o.Expected {
 				leaked++
 			}
@@ -285,14 +294,14 @@ func printObservationNotes(out io.Writer, obs []observation) {
 		}
 	}
 	if len(lines) > 0 {
-		fmt.Fprintln(out, "\nDifferences and failures:")
+		fmt.Fprintln(out, "\n"+texts.T(l, "notes.header"))
 		fmt.Fprintln(out, strings.Join(lines, "\n"))
 	}
 	if leaked > 0 {
-		fmt.Fprintf(out, "\n%d connection(s) that the policies deny got through: the network plugin (CNI) is not enforcing NetworkPolicy here. Run 'kubectl netpol doctor' to see which CNI runs.\n", leaked)
+		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.leaked", leaked))
 	}
 	if refused > 0 {
-		fmt.Fprintf(out, "\n%d probe(s) were refused (a reset, not silence): something answered, such as a port nobody listens on, or a CNI that rejects instead of dropping; a refusal does not prove the policies allowed the traffic.\n", refused)
+		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.refused", refused))
 	}
 }
 

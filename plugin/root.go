@@ -5,6 +5,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,6 +69,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(newExplainCmd(streams, cluster))
 	root.AddCommand(newProbeCmd(streams, cluster))
 	root.AddCommand(newDoctorCmd(streams, cluster))
+	root.AddCommand(newDiffCmd(streams, cluster))
 	root.AddCommand(newVersionCmd(streams, cluster))
 	root.AddCommand(newCompletionCmd(streams))
 	return root
@@ -106,6 +108,9 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if se := (*silentExit)(nil); errors.As(err, &se) && !interrupted() {
+		return se.code
 	}
 	fmt.Fprintf(streams.ErrOut, "error: %s\n", err)
 	if interrupted() {

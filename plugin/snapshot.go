@@ -97,6 +97,15 @@ func snapshotOf(objs *source.Objects, warn io.Writer) (*policy.Snapshot, error) 
 // one RBAC behaviour): the scope's pods and policies, every namespace's labels. Pods and
 // policies are required; what else RBAC forbids is said on warn.
 func liveSnapshot(ctx context.Context, client kubernetes.Interface, sc scope, warn io.Writer) (*policy.Snapshot, error) {
+	objs, err := liveObjects(ctx, client, sc, warn)
+	if err != nil {
+		return nil, err
+	}
+	return snapshotOf(objs, warn)
+}
+
+// liveObjects is what liveSnapshot reads, before it becomes a snapshot (diff puts files on top).
+func liveObjects(ctx context.Context, client kubernetes.Interface, sc scope, warn io.Writer) (*source.Objects, error) {
 	want := source.Want{}
 	if !sc.all {
 		want.Namespaces = []string{sc.namespace}
@@ -114,5 +123,5 @@ func liveSnapshot(ctx context.Context, client kubernetes.Interface, sc scope, wa
 	if objs.Forbidden["namespaces"] == nil && !sc.all && !slices.ContainsFunc(objs.Namespaces, func(n corev1.Namespace) bool { return n.Name == sc.namespace }) {
 		return nil, fmt.Errorf("namespace %q not found; 'kubectl get namespaces' lists them, or use -A for all", sc.namespace)
 	}
-	return snapshotOf(objs, warn)
+	return objs, nil
 }

@@ -17,7 +17,8 @@ import (
 //   - Labels of a Namespace or Pod merge as kubectl apply merges them: the file's labels are
 //     set, and a live label the file leaves out stays, unless the last kubectl apply set it
 //     (the last-applied-configuration annotation says so). Namespaces carry labels that other
-//     tools add (Pod Security, meshes), which namespaceSelectors may look at.
+//     tools add (Pod Security, meshes), which namespaceSelectors may look at. A Pod that runs
+//     already keeps the rest (its ports cannot change, its IPs are its status).
 //   - A workload of the files (its stand-in pod, "deployment/web") whose pods run in the cluster
 //     (found by their controller's owner reference) re-labels them: they keep their names and
 //     IPs and take the template's labels and ports, as its new pods would. A workload with no
@@ -57,7 +58,11 @@ func Applied(live, files *Objects, prune bool) (out *Objects, pruned []string) {
 		id := p.Namespace + "/" + p.Name
 		if !f.StandIns[id] {
 			if was, ok := livePods[id]; ok {
-				p.Labels = appliedLabels(was, &p)
+				// The API server lets little of a running pod change (not its ports), and
+				// status is its own: only the labels are applied.
+				labels := appliedLabels(was, &p)
+				p = *was.DeepCopy()
+				p.Labels = labels
 			}
 			pods = append(pods, p)
 			continue

@@ -47,19 +47,23 @@ func Groups(s *policy.Snapshot, m *policy.Matrix, pods []int, level Level) []Gro
 		groups = append(groups, Group{Namespace: s.Pods[i].Namespace, Pods: []int{i}, Class: c})
 	}
 	for gi := range groups {
-		g := &groups[gi]
-		if len(g.Pods) == 1 {
-			g.Name = s.Pods[g.Pods[0]].ID()
-			continue
-		}
-		names := make([]string, len(g.Pods))
-		for i, p := range g.Pods {
-			names[i] = s.Pods[p].Name
-		}
-		g.Name = fmt.Sprintf("%s/%s (%d pods)", g.Namespace, commonName(names, s.Pods[g.Pods[0]].Labels), len(g.Pods))
+		groups[gi].Name = GroupName(s, groups[gi].Pods)
 	}
 	sort.SliceStable(groups, func(a, b int) bool { return groups[a].Name < groups[b].Name })
 	return groups
+}
+
+// GroupName names pods of one namespace that behave alike: a pod by its NAMESPACE/NAME, several
+// by their common name ("web/frontend-7d9f-* (3 pods)").
+func GroupName(s *policy.Snapshot, pods []int) string {
+	if len(pods) == 1 {
+		return s.Pods[pods[0]].ID()
+	}
+	names := make([]string, len(pods))
+	for i, p := range pods {
+		names[i] = s.Pods[p].Name
+	}
+	return fmt.Sprintf("%s/%s (%d pods)", s.Pods[pods[0]].Namespace, commonName(names, s.Pods[pods[0]].Labels), len(pods))
 }
 
 // commonName names pods of one group: their common name prefix up to a dash (web-7d9f-abc and

@@ -1,0 +1,405 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/resource"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
+)
+
+// The application of explain's tests, in pieces that the cases below change one at a time:
+// three frontends in web (labelled tier=web), a database and an admin pod in db, and a policy
+// that lets namespaces labelled tier=web reach the database on its named port.
+const (
+	diffNamespaceWeb = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {tier: web}}
+`
+	diffNamespaceDB = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: db}
+`
+	diffFrontends = `
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: frontend-7d9f-a1, namespace: web, labels: {app: frontend}}
+  spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: frontend-7d9f-b2, namespace: web, labels: {app: frontend}}
+  spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: frontend-7d9f-c3, namespace: web, labels: {app: frontend}}
+  spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+`
+	diffPostgres = `
+apiVersion: v1
+kind: Pod
+metadata: {name: postgres-0, namespace: db, labels: {app: postgres}}
+spec: {containers: [{name: c, image: postgres, ports: [{name: pg, containerPort: 5432}]}]}
+`
+	diffAdmin = `
+apiVersion: v1
+kind: Pod
+metadata: {name: admin, namespace: db, labels: {app: admin}}
+spec: {containers: [{name: c, image: busybox}]}
+`
+	diffDBFromWeb = `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: db}
+spec:
+  podSelector: {matchLabels: {app: postgres}}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {tier: web}}}]
+    ports: [{port: pg}]
+`
+)
+
+// diffDocs joins documents into one YAML text.
+func diffDocs(docs ...string) string { return strings.Join(docs, "\n---\n") }
+
+func diffBase() []string {
+	return []string{diffNamespaceWeb, diffNamespaceDB, diffFrontends, diffPostgres, diffAdmin, diffDBFromWeb}
+}
+
+// diffFolders writes before and after into folders of their own and returns them.
+func diffFolders(t *testing.T, before, after string) (string, string) {
+	t.Helper()
+	dirs := [2]string{}
+	for i, text := range []string{before, after} {
+		dirs[i] = filepath.Join(t.TempDir(), []string{"before", "after"}[i])
+		if err := os.MkdirAll(dirs[i], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dirs[i], "app.yaml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dirs[0], dirs[1]
+}
+
+// changeLines are a report's changes as "+ FROM -> TO PORT/PROTO xN" ('-' for closed).
+func changeLines(rep diffReport) []string {
+	var out []string
+	for _, c := range rep.Changes {
+		mark := "-"
+		if c.Change == "opened" {
+			mark = "+"
+		}
+		out = append(out, fmt.Sprintf("%s %s -> %s %d/%s x%d", mark, c.From, c.To, c.Port, c.Protocol, c.Connections))
+	}
+	return out
+}
+
+func objectLines(rep diffReport) []string {
+	var out []string
+	for _, o := range rep.Objects {
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", o.Change, o.Kind, o.Name, o.Detail)))
+	}
+	return out
+}
+
+// Each change, through the command as a user runs it, worked out by hand from the spec. The
+// ports compared are those the destinations declare: 80 (frontends) and 5432 (postgres).
+func TestDiffFiles(t *testing.T) {
+	const frontends = "web/frontend-7d9f-* (3 pods)"
+	replace := func(old, new string) string {
+		base := diffBase()
+		base[slices.Index(base, old)] = new
+		return diffDocs(base...)
+	}
+	for _, tc := range []struct {
+		name    string
+		after   string
+		args    []string
+		code    int
+		changes []string
+		objects []string
+		summary diffSummary
+	}{{
+		name: "policy added: the admin pod may reach the database on 5432",
+		after: diffDocs(append(diffBase(), `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: admin-to-postgres, namespace: db}
+spec:
+  podSelector: {matchLabels: {app: postgres}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: admin}}}]
+    ports: [{port: 5432}]
+`)...),
+		code:    1,
+		changes: []string{"+ db/admin -> db/postgres-0 5432/TCP x1"},
+		objects: []string{"added NetworkPolicy db/admin-to-postgres"},
+		summary: diffSummary{Opened: 1, ObjectsChanged: 1},
+	}, {
+		name:  "policy removed: the database is no longer isolated",
+		after: diffDocs(diffNamespaceWeb, diffNamespaceDB, diffFrontends, diffPostgres, diffAdmin),
+		code:  1,
+		// The frontends had 5432 already; port 80 is new to them, and everything to admin.
+		changes: []string{"+ db/admin -> db/postgres-0 80/TCP x1", "+ " + frontends + " -> db/postgres-0 80/TCP x3", "+ db/admin -> db/postgres-0 5432/TCP x1"},
+		objects: []string{"removed NetworkPolicy db/db-from-web"},
+		summary: diffSummary{Opened: 5, ObjectsChanged: 1},
+	}, {
+		// The pods of db declare 5432 only: port 80 is not compared.
+		name:    "policy removed, -n db: only the pods of db",
+		after:   diffDocs(diffNamespaceWeb, diffNamespaceDB, diffFrontends, diffPostgres, diffAdmin),
+		args:    []string{"-n", "db"},
+		code:    1,
+		changes: []string{"+ db/admin -> db/postgres-0 5432/TCP x1"},
+		objects: []string{"removed NetworkPolicy db/db-from-web"},
+		summary: diffSummary{Opened: 1, ObjectsChanged: 1},
+	}, {
+		name:    "policy edited: port 80 opens and 5432 closes",
+		after:   replace(diffDBFromWeb, strings.Replace(diffDBFromWeb, "port: pg", "port: 80", 1)),
+		code:    1,
+		changes: []string{"+ " + frontends + " -> db/postgres-0 80/TCP x3", "- " + frontends + " -> db/postgres-0 5432/TCP x3"},
+		objects: []string{"changed NetworkPolicy db/db-from-web spec"},
+		summary: diffSummary{Opened: 3, Closed: 3, ObjectsChanged: 1},
+	}, {
+		name:    "policy edited, --fail-on opened: something opened, exit 1",
+		after:   replace(diffDBFromWeb, strings.Replace(diffDBFromWeb, "port: pg", "port: 80", 1)),
+		args:    []string{"--fail-on", "opened"},
+		code:    1,
+		changes: []string{"+ " + frontends + " -> db/postgres-0 80/TCP x3", "- " + frontends + " -> db/postgres-0 5432/TCP x3"},
+		objects: []string{"changed NetworkPolicy db/db-from-web spec"},
+		summary: diffSummary{Opened: 3, Closed: 3, ObjectsChanged: 1},
+	}, {
+		name:    "namespace label: web is no longer tier=web",
+		after:   replace(diffNamespaceWeb, strings.Replace(diffNamespaceWeb, "tier: web", "tier: frontend", 1)),
+		code:    1,
+		changes: []string{"- " + frontends + " -> db/postgres-0 5432/TCP x3"},
+		objects: []string{"changed Namespace web labels: -tier=web +tier=frontend"},
+		summary: diffSummary{Closed: 3, ObjectsChanged: 1},
+	}, {
+		name:    "namespace label, --fail-on opened: only closed, exit 0",
+		after:   replace(diffNamespaceWeb, strings.Replace(diffNamespaceWeb, "tier: web", "tier: frontend", 1)),
+		args:    []string{"--fail-on", "opened"},
+		code:    0,
+		changes: []string{"- " + frontends + " -> db/postgres-0 5432/TCP x3"},
+		objects: []string{"changed Namespace web labels: -tier=web +tier=frontend"},
+		summary: diffSummary{Closed: 3, ObjectsChanged: 1},
+	}, {
+		name: "pods added and removed: listed, not compared",
+		after: replace(diffAdmin, `
+apiVersion: v1
+kind: Pod
+metadata: {name: reports-0, namespace: db, labels: {app: reports}}
+spec: {containers: [{name: c, image: busybox}]}
+`),
+		code:    1,
+		objects: []string{"removed Pod db/admin", "added Pod db/reports-0"},
+		summary: diffSummary{PodsAdded: 1, PodsRemoved: 1, ObjectsChanged: 2},
+	}, {
+		name: "pods added and removed, --fail-on opened: exit 0",
+		after: replace(diffAdmin, `
+apiVersion: v1
+kind: Pod
+metadata: {name: reports-0, namespace: db, labels: {app: reports}}
+spec: {containers: [{name: c, image: busybox}]}
+`),
+		args:    []string{"--fail-on", "opened"},
+		code:    0,
+		objects: []string{"removed Pod db/admin", "added Pod db/reports-0"},
+		summary: diffSummary{PodsAdded: 1, PodsRemoved: 1, ObjectsChanged: 2},
+	}, {
+		name:  "identical",
+		after: diffDocs(diffBase()...),
+		code:  0,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, after := diffFolders(t, diffDocs(diffBase()...), tc.after)
+			r := run(t, append([]string{"diff", "--before", before, "--after", after, "-o", "json"}, tc.args...)...)
+			var rep diffReport
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("exit %d: %v\n%s%s", r.code, err, r.stdout, r.stderr)
+			}
+			if r.code != tc.code || r.stderr != "" {
+				t.Errorf("exit %d, stderr %q; want %d and nothing", r.code, r.stderr, tc.code)
+			}
+			if got := changeLines(rep); !reflect.DeepEqual(got, tc.changes) {
+				t.Errorf("changes:\n%q\nwant\n%q", got, tc.changes)
+			}
+			if got := objectLines(rep); !reflect.DeepEqual(got, tc.objects) {
+				t.Errorf("objects:\n%q\nwant\n%q", got, tc.objects)
+			}
+			if rep.Summary != tc.summary {
+				t.Errorf("summary %+v, want %+v", rep.Summary, tc.summary)
+			}
+		})
+	}
+}
+
+// The JSON contract as README.md documents it: its fields, the groups named by the changes, and
+// the reasons on both sides.
+func TestDiffJSONContract(t *testing.T) {
+	before, after := diffFolders(t, diffDocs(diffBase()...), diffDocs(diffNamespaceWeb, diffNamespaceDB, diffFrontends, diffPostgres, diffAdmin))
+	r := run(t, "diff", "--before", before, "--after", after, "-o", "json", "--port", "5432")
+	if r.code != 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"after", "before", "changes", "groups", "objects", "ports", "summary"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("fields %v, want %v", keys, want)
+	}
+	want := fmt.Sprintf(`{
+  "before": "the files %s",
+  "after": "the files %s",
+  "ports": [{"port": 5432, "protocol": "TCP"}],
+  "summary": {"opened": 1, "closed": 0, "podsAdded": 0, "podsRemoved": 0, "objectsChanged": 1},
+  "objects": [{"kind": "NetworkPolicy", "name": "db/db-from-web", "change": "removed"}],
+  "groups": [
+    {"name": "db/admin", "namespace": "db", "pods": ["db/admin"]},
+    {"name": "db/postgres-0", "namespace": "db", "pods": ["db/postgres-0"]}
+  ],
+  "changes": [{
+    "change": "opened", "from": "db/admin", "to": "db/postgres-0", "port": 5432, "protocol": "TCP", "connections": 1,
+    "before": {"allowed": false, "reasons": ["egress not isolated: no policy selects the source for egress", "ingress denied: isolated by db/db-from-web and no rule allows it"]},
+    "after": {"allowed": true, "reasons": ["egress not isolated: no policy selects the source for egress", "ingress not isolated: no policy selects the destination for ingress"]}
+  }]
+}`, before, after)
+	var got, expected any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(want), &expected); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, expected) {
+		t.Errorf("got\n%s\nwant\n%s", r.stdout, want)
+	}
+
+	// YAML carries the same.
+	y := run(t, "diff", "--before", before, "--after", after, "-o", "yaml", "--port", "5432")
+	if y.code != 1 || !strings.Contains(y.stdout, "change: opened") || !strings.Contains(y.stdout, "objectsChanged: 1") {
+		t.Errorf("yaml: exit %d\n%s%s", y.code, y.stdout, y.stderr)
+	}
+}
+
+// The human output, in kubectl diff's style: '+' opened, '-' closed, a section per port, the
+// deciding reasons on both sides, and the summary line; colour only when asked for.
+func TestDiffTable(t *testing.T) {
+	before, after := diffFolders(t, diffDocs(diffBase()...), diffDocs(append(diffBase()[:5], strings.Replace(diffDBFromWeb, "port: pg", "port: 80", 1))...))
+	r := run(t, "diff", "--before", before, "--after", after)
+	want := fmt.Sprintf(`--- before: the files %s
++++ after:  the files %s
+Changed in the inputs:
+  ~ NetworkPolicy db/db-from-web (spec)
+@@ 80/TCP @@
++ web/frontend-7d9f-* (3 pods) -> db/postgres-0 (3 connections)
++     before: blocked: ingress denied: isolated by db/db-from-web and no rule allows it
++     after:  allowed: ingress allowed by db/db-from-web rule 0
+@@ 5432/TCP @@
+- web/frontend-7d9f-* (3 pods) -> db/postgres-0 (3 connections)
+-     before: allowed: ingress allowed by db/db-from-web rule 0
+-     after:  blocked: ingress denied: isolated by db/db-from-web and no rule allows it
+
+3 connection(s) opened, 3 closed; 0 pod(s) added, 0 removed; 1 change(s) in the inputs
+`, before, after)
+	if r.code != 1 || r.stdout != want || r.stderr != "" {
+		t.Errorf("exit %d, stdout\n%s\nwant\n%s\nstderr %q", r.code, r.stdout, want, r.stderr)
+	}
+
+	// Not a terminal (a buffer here): no colour. Asked for: green, red and cyan.
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("colour codes in output that is not a terminal")
+	}
+	var colored strings.Builder
+	printDiff(&colored, diffReportOf(t, before, after), true)
+	for _, want := range []string{"\x1b[32m+ web/frontend-7d9f-*", "\x1b[31m- web/frontend-7d9f-*", "\x1b[36m@@ 80/TCP @@\x1b[0m"} {
+		if !strings.Contains(colored.String(), want) {
+			t.Errorf("coloured output lacks %q:\n%q", want, colored.String())
+		}
+	}
+}
+
+// diffReportOf is the report diff prints for two folders, built by its parts.
+func diffReportOf(t *testing.T, before, after string) diffReport {
+	t.Helper()
+	var snaps [2]*policy.Snapshot
+	for i, dir := range []string{before, after} {
+		objs, err := source.ReadFiles(&resource.FilenameOptions{Filenames: []string{dir}}, "default", io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snaps[i], _, err = objs.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := policy.NewDiff(snaps[0], snaps[1], policy.DiffOptions{Ports: []policy.PortProtocol{{Port: 80, Protocol: "TCP"}, {Port: 5432, Protocol: "TCP"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newDiffReport(d, snaps[0], snaps[1], before, after)
+}
+
+// Exit codes as kubectl diff's: 0 none, 1 changes, above 1 errors, never 1 for an error.
+func TestDiffErrors(t *testing.T) {
+	before, after := diffFolders(t, diffDocs(diffBase()...), diffDocs(diffBase()...))
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"diff"}, ExitUsage, "say what to compare"},
+		{[]string{"diff", "--before", before}, ExitUsage, "--before and --after go together"},
+		{[]string{"diff", "-f", before, "--before", before, "--after", after}, ExitUsage, "use one or the other"},
+		{[]string{"diff", "--before", before, "--after", after, "--prune"}, ExitUsage, "--prune"},
+		{[]string{"diff", "--before", before, "--after", after, "--fail-on", "closed"}, ExitUsage, "--fail-on"},
+		{[]string{"diff", "--before", before, "--after", after, "--port", "http"}, ExitUsage, "--port"},
+		{[]string{"diff", "--before", before, "--after", after, "-o", "wide"}, ExitUsage, "output format"},
+		{[]string{"diff", "--before", filepath.Join(before, "absent.yaml"), "--after", after}, ExitDiffFailed, "does not exist"},
+		{[]string{"diff", "--before", before, "--after", bad}, ExitDiffFailed, "bad.yaml"},
+		// -f compares with the cluster: none is configured in the tests' environment.
+		{[]string{"diff", "-f", after}, ExitUnreachable, "no cluster configured"},
+	} {
+		r := run(t, tc.args...)
+		if r.code != tc.code || !strings.Contains(oneErrorLine(t, r), tc.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.msg)
+		}
+	}
+}
+
+// A folder of policies alone, as a pull request may hold: no pods, so no connection to compare;
+// the objects are still listed, and nothing counts for the exit status.
+func TestDiffPoliciesOnly(t *testing.T) {
+	before, after := diffFolders(t, diffDBFromWeb, strings.Replace(diffDBFromWeb, "port: pg", "port: 80", 1))
+	r := run(t, "diff", "--before", before, "--after", after, "-o", "json")
+	var rep diffReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if r.code != ExitOK || len(rep.Changes) != 0 || !reflect.DeepEqual(objectLines(rep), []string{"changed NetworkPolicy db/db-from-web spec"}) ||
+		!strings.Contains(r.stderr, "No pods in all namespaces on either side") {
+		t.Errorf("exit %d, %+v, stderr %q", r.code, rep, r.stderr)
+	}
+}

@@ -1,0 +1,193 @@
+package plugin
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
+)
+
+// texts are the lab commands' words for people in every language: lab show's headings, the
+// lab up summary, lab check's verdict lines and labels. Lab texts themselves live with each
+// lab (labs/catalog/LAB/texts/LANG.yaml); column headers, PASS/FAIL, ok/WRONG and REFUSED stay
+// as they are in every language (scripts read them, as they read kubectl's).
+var texts = lang.Catalog{
+	"allowed": {En: "allowed", Ko: "허용", Ja: "許可"},
+	"blocked": {En: "blocked", Ko: "차단", Ja: "遮断"},
+
+	"level.beginner":     {En: "beginner", Ko: "초급", Ja: "初級"},
+	"level.intermediate": {En: "intermediate", Ko: "중급", Ja: "中級"},
+	"level.advanced":     {En: "advanced", Ko: "고급", Ja: "上級"},
+
+	// lab show (and the lab up summary)
+	"show.meta": {En: "Level: %s   Topics: %s   Namespaces: %s", Ko: "난이도: %s   주제: %s   네임스페이스: %s", Ja: "レベル: %s   トピック: %s   Namespace: %s"},
+	"show.exam": {
+		En: "Exam domain: Services & Networking (CKA: define and enforce network policies; CKAD: NetworkPolicies)",
+		Ko: "시험 영역: Services & Networking (CKA: 네트워크 정책 정의 및 적용, CKAD: NetworkPolicies)",
+		Ja: "試験範囲: Services & Networking（CKA: ネットワークポリシーの定義と適用、CKAD: NetworkPolicies）",
+	},
+	"show.task":  {En: "Task", Ko: "과제", Ja: "課題"},
+	"show.steps": {En: "Steps", Ko: "단계", Ja: "手順"},
+	"show.hints": {En: "Hints", Ko: "힌트", Ja: "ヒント"},
+	"show.goal":  {En: "Goal", Ko: "목표", Ja: "目標"},
+	"show.stuck": {En: "Stuck? %s", Ko: "막혔다면: %s", Ja: "行き詰まったら: %s"},
+	"solution.header": {
+		En: "# Solution of lab %s. What these policies give, by kubectl-netpol's evaluator:",
+		Ko: "# %s 실습의 정답입니다. kubectl-netpol 평가기로 계산한 이 정책들의 결과:",
+		Ja: "# ラボ %s の解答です。kubectl-netpol の評価器で計算した、これらのポリシーの結果:",
+	},
+
+	// lab up
+	"up.progress": {En: "setting up lab %s", Ko: "%s 실습 환경을 만드는 중", Ja: "ラボ %s を準備中"},
+	"up.pods":     {En: "%d/%d pods ready", Ko: "파드 %d/%d개 준비됨", Ja: "Pod %d/%d 個が準備完了"},
+	"up.done":     {En: "Lab %s is up (%.1fs).", Ko: "%s 실습 환경이 준비되었습니다 (%.1f초).", Ja: "ラボ %s の準備ができました（%.1f秒）。"},
+	"up.next": {
+		En: "Next: write your policies, then '%s'. '%s' removes the lab.",
+		Ko: "다음 단계: 정책을 작성하고 '%s' 명령으로 채점하세요. 실습 환경은 '%s' 명령으로 삭제할 수 있습니다.",
+		Ja: "次は、ポリシーを書いてから「%s」で採点します。ラボを削除するには「%s」を実行します。",
+	},
+
+	// lab check
+	"check.static.cluster": {
+		En: "Static check: your policies in the lab's namespaces, through the evaluator",
+		Ko: "정적 검사: 실습 네임스페이스에 있는 정책을 평가기로 확인",
+		Ja: "静的チェック: ラボの Namespace にあるポリシーを評価器で確認",
+	},
+	"check.static.files": {
+		En: "Static check: your files on top of the lab's setup, through the evaluator",
+		Ko: "정적 검사: 실습 설정 위에 올린 파일을 평가기로 확인",
+		Ja: "静的チェック: ラボのセットアップに重ねたファイルを評価器で確認",
+	},
+	"check.note": {En: "note", Ko: "참고", Ja: "注意"},
+	"check.row": {
+		En: "%s -> %s %d/%s: want %s, your policies give %s",
+		Ko: "%s -> %s %d/%s: 목표는 %s, 작성한 정책으로는 %s",
+		Ja: "%s -> %s %d/%s: 目標は%s、あなたのポリシーでは%s",
+	},
+	"label.why":  {En: "why:", Ko: "이유:", Ja: "理由:"},
+	"label.hint": {En: "hint:", Ko: "힌트:", Ja: "ヒント:"},
+	"label.also": {En: "also:", Ko: "추가:", Ja: "ほかに:"},
+	"label.fix":  {En: "fix:", Ko: "수정:", Ja: "修正:"},
+	"check.more": {En: "(%d more causes in -o yaml)", Ko: "(나머지 원인 %d개는 -o yaml로 볼 수 있습니다)", Ja: "（残りの原因 %d 件は -o yaml で確認できます）"},
+	"check.live": {
+		En: "Live check: probes from inside the source pods",
+		Ko: "실제 확인: 출발지 파드 안에서 보낸 프로브",
+		Ja: "ライブチェック: 送信元 Pod の中から送ったプローブ",
+	},
+	"check.ignored":    {En: "ignored: %s", Ko: "제외: %s", Ja: "対象外: %s"},
+	"check.not-probed": {En: "not probed", Ko: "프로브 안 됨", Ja: "未実施"},
+	"check.probes":     {En: "Probes: %s", Ko: "프로브: %s", Ja: "プローブ: %s"},
+	"check.final.no-live": {
+		En: "%s (static only): %s goal connections right; the live check could not run (see above), so nothing was observed",
+		Ko: "%s (정적 검사만): 목표 연결 %s 정답. 실제 확인은 실행하지 못해(위 참고) 관찰된 것이 없습니다",
+		Ja: "%s（静的チェックのみ）: 目標の接続 %s が正解。ライブチェックは実行できなかったため（上記参照）、何も観測されていません",
+	},
+	"check.final.some-failed": {
+		En: "%s: %s goal connections right; %d of %d live probes could not run (see above)",
+		Ko: "%[1]s: 목표 연결 %[2]s 정답. 실제 확인 프로브 %[4]d개 중 %[3]d개는 실행하지 못했습니다(위 참고)",
+		Ja: "%[1]s: 目標の接続 %[2]s が正解。ライブプローブ %[4]d 件のうち %[3]d 件は実行できませんでした（上記参照）",
+	},
+	"check.final.disagree": {
+		En: "%s: your policies are right (%s goal connections), but %d live probe(s) disagree with the goal",
+		Ko: "%s: 작성한 정책은 맞지만(목표 연결 %s), 실제 확인 프로브 %d개가 목표와 다르게 나왔습니다",
+		Ja: "%s: ポリシーは正しい（目標の接続 %s）のですが、ライブプローブ %d 件が目標と食い違っています",
+	},
+	"check.final.static": {En: "%s: %s goal connections right (static only)", Ko: "%s: 목표 연결 %s 정답 (정적 검사만)", Ja: "%s: 目標の接続 %s が正解（静的チェックのみ）"},
+	"check.final":        {En: "%s: %s goal connections right", Ko: "%s: 목표 연결 %s 정답", Ja: "%s: 目標の接続 %s が正解"},
+	"check.failed":       {En: "lab %s: FAIL (%s goal connections right)", Ko: "%s 실습: FAIL (목표 연결 %s 정답)", Ja: "ラボ %s: FAIL（目標の接続 %s が正解）"},
+	"ignored.outside":    {En: "the source is outside the cluster", Ko: "출발지가 클러스터 밖에 있음", Ja: "送信元がクラスターの外にある"},
+	"ignored.missing":    {En: "the source pod is missing", Ko: "출발지 파드가 없음", Ja: "送信元の Pod がない"},
+	"ignored.no-dns": {
+		En: "the destination is not in the cluster (no kube-dns pods visible)",
+		Ko: "목적지가 클러스터에 없음(kube-dns 파드가 보이지 않음)",
+		Ja: "宛先がクラスター内にない（kube-dns の Pod が見えない）",
+	},
+
+	// the notes under the live probes (lab check and probe)
+	"notes.none-ran":   {En: "No probe could run: %s", Ko: "프로브를 하나도 실행하지 못했습니다: %s", Ja: "プローブを 1 つも実行できませんでした: %s"},
+	"notes.not-probed": {En: "  %s: not probed: %s", Ko: "  %s: 프로브 안 됨: %s", Ja: "  %s: 未実施: %s"},
+	"notes.differs":    {En: "  %s: expected %s, observed %s (%s)", Ko: "  %s: 예상 %s, 관찰 %s (%s)", Ja: "  %s: 期待 %s、観測 %s（%s）"},
+	"notes.header":     {En: "Differences and failures:", Ko: "차이와 실패:", Ja: "食い違いと失敗:"},
+	"notes.leaked": {
+		En: "%d connection(s) that the policies deny got through: the network plugin (CNI) is not enforcing NetworkPolicy here. Run 'kubectl netpol doctor' to see which CNI runs.",
+		Ko: "정책이 거부하는 연결 %d개가 통과했습니다. 이 클러스터의 네트워크 플러그인(CNI)이 NetworkPolicy를 적용하지 않고 있습니다. 어떤 CNI가 실행 중인지 'kubectl netpol doctor'로 확인하세요.",
+		Ja: "ポリシーが拒否する接続が %d 件通ってしまいました。このクラスターのネットワークプラグイン（CNI）は NetworkPolicy を適用していません。どの CNI が動いているかは「kubectl netpol doctor」で確認できます。",
+	},
+	"notes.refused": {
+		En: "%d probe(s) were refused (a reset, not silence): something answered, such as a port nobody listens on, or a CNI that rejects instead of dropping; a refusal does not prove the policies allowed the traffic.",
+		Ko: "프로브 %d개가 거부되었습니다(무응답이 아니라 리셋). 무언가가 응답했다는 뜻으로, 아무도 수신하지 않는 포트이거나 패킷을 버리지 않고 거절하는 CNI일 수 있습니다. 거부되었다고 해서 정책이 트래픽을 허용했다는 증거는 아닙니다.",
+		Ja: "%d 件のプローブが拒否されました（無応答ではなくリセット）。何かが応答したということで、誰も待ち受けていないポートや、パケットを破棄せずに拒否する CNI などが考えられます。拒否されたからといって、ポリシーが通信を許可した証拠にはなりません。",
+	},
+	"summary": {
+		En: "%d correct, %d wrong, %s%d ignored of %d",
+		Ko: "일치 %d, 불일치 %d, %s제외 %d (전체 %d)",
+		Ja: "一致 %d、不一致 %d、%s対象外 %d（全 %d 件）",
+	},
+	"summary.failed": {En: "%d failed, ", Ko: "실행 실패 %d, ", Ja: "実行失敗 %d、"},
+}
+
+// verdictIn is "allowed" or "blocked" in l.
+func verdictIn(l lang.Lang, allowed bool) string {
+	if allowed {
+		return texts.T(l, "allowed")
+	}
+	return texts.T(l, "blocked")
+}
+
+// levelIn is a lab's level as people read it in l; JSON and YAML keep the English value.
+func levelIn(l lang.Lang, level string) string {
+	if _, ok := texts["level."+level]; !ok {
+		return level
+	}
+	return texts.T(l, "level."+level)
+}
+
+// lineLabels pads lab check's line labels (why, hint, also, fix) to one width in l, so that what
+// follows them starts in one column; English gives "why:  ", "hint: ", "also: ", "fix:  ".
+func lineLabels(l lang.Lang) map[string]string {
+	keys := []string{"why", "hint", "also", "fix"}
+	w := 0
+	for _, k := range keys {
+		w = max(w, displayWidth(texts.T(l, "label."+k)))
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		out[k] = padRight(texts.T(l, "label."+k), w+1)
+	}
+	return out
+}
+
+// getenv reads the locale variables; tests run the plugin in-process and set them with
+// t.Setenv.
+var getenv = os.Getenv
+
+// langFlag is --lang, on the lab commands that print texts for people.
+type langFlag struct{ value string }
+
+func (f *langFlag) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.value, "lang", "", "Language of the lab's texts, hints and verdicts: en, ko or ja (default: from LC_ALL, LC_MESSAGES or LANG, else en)")
+	_ = cmd.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(lang.Names(), cobra.ShellCompDirectiveNoFileComp))
+}
+
+// resolve picks the language: --lang, else the locale environment, else English. An unknown
+// --lang is bad usage.
+func (f *langFlag) resolve() (lang.Lang, error) {
+	if f.value == "" {
+		return lang.FromEnv(getenv), nil
+	}
+	l, err := lang.Parse(f.value)
+	if err != nil {
+		return "", usageErrorf("--lang: %v", err)
+	}
+	return l, nil
+}
+
+// again is what a command suggested to run next must add to speak the same language: --lang
+// when it was given, nothing when the environment decided.
+func (f *langFlag) again() string {
+	if f.value == "" {
+		return ""
+	}
+	return " --lang " + f.value
+}

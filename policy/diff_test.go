@@ -1,0 +1,300 @@
+package policy
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sort"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// diffLines is a Diff as comparable text: "+ FROM -> TO PORT xPAIRS" per change, FROM and TO
+// the groups' pods joined by commas, in order.
+func diffLines(before, after *Snapshot, d *Diff) []string {
+	pods := func(g int) string {
+		var ids []string
+		for _, p := range d.Groups[g].Pods {
+			ids = append(ids, after.Pods[p].ID())
+		}
+		sort.Strings(ids)
+		return fmt.Sprint(ids)
+	}
+	var out []string
+	for _, c := range d.Changes {
+		mark := "-"
+		if c.Opened {
+			mark = "+"
+		}
+		out = append(out, fmt.Sprintf("%s %s -> %s %s x%d", mark, pods(c.From), pods(c.To), d.Ports[c.Port], c.Pairs))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func diffPod(ns, name, app string, ports ...int32) Pod {
+	p := Pod{Namespace: ns, Name: name, Labels: map[string]string{"app": app}}
+	for _, port := range ports {
+		p.Ports = append(p.Ports, Port{Port: port, Protocol: corev1.ProtocolTCP})
+	}
+	return p
+}
+
+// ingressTo is a policy on app=target admitting app=from (or, with fromNamespace, every pod of
+// namespaces labelled team=fromNamespace) on ports (none: every port).
+func ingressTo(ns, name, target string, peer networkingv1.NetworkPolicyPeer, ports ...int) networkingv1.NetworkPolicy {
+	rule := networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{peer}}
+	for _, p := range ports {
+		port := intstr.FromInt(p)
+		rule.Ports = append(rule.Ports, networkingv1.NetworkPolicyPort{Port: &port})
+	}
+	return networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": target}},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{rule}}}
+}
+
+func fromApp(app string) networkingv1.NetworkPolicyPeer {
+	return networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}
+}
+
+// The cases are worked out by hand from the spec: namespace x holds a (app=a) and b-1, b-2
+// (app=b), all declaring 80 and 443; y holds c.
+func TestDiff(t *testing.T) {
+	ports := []PortProtocol{{80, "TCP"}, {443, "TCP"}}
+	base := func() *Snapshot {
+		return &Snapshot{
+			Namespaces: []Namespace{{Name: "x", Labels: map[string]string{"kubernetes.io/metadata.name": "x"}},
+				{Name: "y", Labels: map[string]string{"kubernetes.io/metadata.name": "y"}}},
+			Pods: []Pod{diffPod("x", "a", "a", 80, 443), diffPod("x", "b-1", "b", 80, 443), diffPod("x", "b-2", "b", 80, 443), diffPod("y", "c", "c", 80, 443)},
+		}
+	}
+	withPolicies := func(s *Snapshot, p ...networkingv1.NetworkPolicy) *Snapshot { s.Policies = p; return s }
+	aTo80 := ingressTo("x", "b-in", "b", fromApp("a"), 80)
+	aTo443 := ingressTo("x", "b-in", "b", fromApp("a"), 443)
+	blueTeam := ingressTo("x", "b-in", "b", networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "blue"}}})
+	relabel := func(s *Snapshot) *Snapshot { s.Namespaces[1].Labels["team"] = "blue"; return s }
+
+	for _, tc := range []struct {
+		name          string
+		before, after *Snapshot
+		want          []string
+		objects       []ObjectChange
+	}{{
+		name:   "policy added: b admits a on 80 only",
+		before: base(), after: withPolicies(base(), aTo80),
+		// b-1 <-> b-2 lose 80 and 443; a and c lose 443 to both b; c loses 80 too.
+		want: []string{
+			"- [x/a] -> [x/b-1 x/b-2] 443/TCP x2",
+			"- [x/b-1 x/b-2] -> [x/b-1 x/b-2] 443/TCP x2",
+			"- [x/b-1 x/b-2] -> [x/b-1 x/b-2] 80/TCP x2",
+			"- [y/c] -> [x/b-1 x/b-2] 443/TCP x2",
+			"- [y/c] -> [x/b-1 x/b-2] 80/TCP x2",
+		},
+		objects: []ObjectChange{{Kind: "NetworkPolicy", Name: "x/b-in", Change: "added"}},
+	}, {
+		name:   "policy removed: the same, opened",
+		before: withPolicies(base(), aTo80), after: base(),
+		want: []string{
+			"+ [x/a] -> [x/b-1 x/b-2] 443/TCP x2",
+			"+ [x/b-1 x/b-2] -> [x/b-1 x/b-2] 443/TCP x2",
+			"+ [x/b-1 x/b-2] -> [x/b-1 x/b-2] 80/TCP x2",
+			"+ [y/c] -> [x/b-1 x/b-2] 443/TCP x2",
+			"+ [y/c] -> [x/b-1 x/b-2] 80/TCP x2",
+		},
+		objects: []ObjectChange{{Kind: "NetworkPolicy", Name: "x/b-in", Change: "removed"}},
+	}, {
+		name:   "policy edited: one port opens, another closes",
+		before: withPolicies(base(), aTo80), after: withPolicies(base(), aTo443),
+		want:    []string{"+ [x/a] -> [x/b-1 x/b-2] 443/TCP x2", "- [x/a] -> [x/b-1 x/b-2] 80/TCP x2"},
+		objects: []ObjectChange{{Kind: "NetworkPolicy", Name: "x/b-in", Change: "changed", Detail: "spec"}},
+	}, {
+		name:   "namespace label: y joins team blue",
+		before: withPolicies(base(), blueTeam), after: withPolicies(relabel(base()), blueTeam),
+		want:    []string{"+ [y/c] -> [x/b-1 x/b-2] 443/TCP x2", "+ [y/c] -> [x/b-1 x/b-2] 80/TCP x2"},
+		objects: []ObjectChange{{Kind: "Namespace", Name: "y", Change: "changed", Detail: "labels: +team=blue"}},
+	}, {
+		name:   "identical",
+		before: withPolicies(base(), aTo80), after: withPolicies(base(), aTo80),
+	}, {
+		name: "policyTypes and protocol left out, as files do: not changed",
+		before: func() *Snapshot {
+			p := aTo80.DeepCopy()
+			tcp := corev1.ProtocolTCP
+			p.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+			p.Spec.Ingress[0].Ports[0].Protocol = &tcp
+			return withPolicies(base(), *p)
+		}(),
+		after: withPolicies(base(), aTo80),
+	}, {
+		name:   "pods added and removed are listed, not compared; a relabeled pod leaves its group",
+		before: withPolicies(base(), aTo80),
+		after: func() *Snapshot {
+			s := withPolicies(base(), aTo80)
+			s.Pods[2].Labels = map[string]string{"app": "z"} // b-2 is no longer selected: open to all
+			s.Pods = slices.Delete(s.Pods, 0, 1)             // a is gone
+			s.Pods = append(s.Pods, diffPod("x", "d", "a", 80))
+			return s
+		}(),
+		// b-2 is no longer isolated: b-1 and c reach it on both ports. b-1 stays isolated,
+		// admitting app=a only, which b-2 (app=z) is not either.
+		want: []string{
+			"+ [x/b-1] -> [x/b-2] 443/TCP x1",
+			"+ [x/b-1] -> [x/b-2] 80/TCP x1",
+			"+ [y/c] -> [x/b-2] 443/TCP x1",
+			"+ [y/c] -> [x/b-2] 80/TCP x1",
+		},
+		objects: []ObjectChange{
+			{Kind: "Pod", Name: "x/a", Change: "removed"},
+			{Kind: "Pod", Name: "x/b-2", Change: "changed", Detail: "labels: -app=b +app=z"},
+			{Kind: "Pod", Name: "x/d", Change: "added"},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := NewDiff(tc.before, tc.after, DiffOptions{Ports: ports})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := diffLines(tc.before, tc.after, d); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("changes:\n%q\nwant\n%q", got, tc.want)
+			}
+			if !reflect.DeepEqual(d.Objects, tc.objects) {
+				t.Errorf("objects:\n%+v\nwant\n%+v", d.Objects, tc.objects)
+			}
+		})
+	}
+}
+
+// The reasons of a change are those of each side: what admitted it before and why nothing does
+// after.
+func TestDiffReasons(t *testing.T) {
+	s := func(p ...networkingv1.NetworkPolicy) *Snapshot {
+		return &Snapshot{Pods: []Pod{diffPod("x", "a", "a", 80), diffPod("x", "b", "b", 80)}, Policies: p}
+	}
+	d, err := NewDiff(s(ingressTo("x", "b-in", "b", fromApp("a"), 80)), s(ingressTo("x", "b-in", "b", fromApp("a"), 8080)),
+		DiffOptions{Ports: []PortProtocol{{80, "TCP"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Changes) != 1 || d.Changes[0].Opened {
+		t.Fatalf("changes %+v, want a -> b closed", d.Changes)
+	}
+	was, now := d.Verdicts(d.Changes[0])
+	if want := []string{"ingress allowed by x/b-in rule 0"}; !was.Allowed || !reflect.DeepEqual(was.Ingress.Reasons, want) {
+		t.Errorf("before: %+v, want ingress reasons %q", was, want)
+	}
+	if want := []string{"ingress denied: isolated by x/b-in and no rule allows it"}; now.Allowed || !reflect.DeepEqual(now.Ingress.Reasons, want) {
+		t.Errorf("after: %+v, want ingress reasons %q", now, want)
+	}
+}
+
+// --from and --to: only the changes from and to the pods selected, on either side.
+func TestDiffSelection(t *testing.T) {
+	pods := []Pod{diffPod("x", "a", "a", 80), diffPod("x", "b", "b", 80), diffPod("x", "c", "c", 80)}
+	before := &Snapshot{Pods: pods}
+	after := &Snapshot{Pods: pods, Policies: []networkingv1.NetworkPolicy{ingressTo("x", "deny-b", "b", fromApp("nobody"))}}
+	app := func(name string) func(*Pod) bool { return func(p *Pod) bool { return p.Labels["app"] == name } }
+	d, err := NewDiff(before, after, DiffOptions{Ports: []PortProtocol{{80, "TCP"}}, From: app("a"), To: app("b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := diffLines(before, after, d), []string{"- [x/a] -> [x/b] 80/TCP x1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// On random snapshots, the class-pair diff must say what comparing every pod pair with Evaluate
+// says: the same connections opened and closed, with the same reasons, stand-ins included.
+func TestDiffAgreesWithPodPairs(t *testing.T) {
+	ports := []PortProtocol{{80, "TCP"}, {53, "UDP"}, {8080, "TCP"}}
+	for seed := range uint64(300) {
+		before := randomSnapshot(rand.New(rand.NewPCG(seed, 1)))
+		after := randomSnapshot(rand.New(rand.NewPCG(seed, 2))) // same pod names, other namespaces, labels, policies
+		if seed%3 == 0 {
+			after.Pods = before.Pods // only the policies and namespaces differ
+		}
+		for _, s := range []*Snapshot{before, after} {
+			for i := range s.Pods {
+				s.Pods[i].StandIn = s.Pods[i].Name == "p1"
+			}
+		}
+		d, err := NewDiff(before, after, DiffOptions{Ports: ports})
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		evBefore, _ := New(before)
+		evAfter, _ := New(after)
+		type pair struct {
+			from, to string
+			port     int
+		}
+		want := map[pair]bool{} // changed pod pairs -> opened
+		index := map[string]int{}
+		for i := range before.Pods {
+			index[before.Pods[i].ID()] = i
+		}
+		for fa := range after.Pods {
+			fb, ok := index[after.Pods[fa].ID()]
+			if !ok {
+				continue
+			}
+			for ta := range after.Pods {
+				tb, ok := index[after.Pods[ta].ID()]
+				if !ok {
+					continue
+				}
+				for pi, pp := range ports {
+					was := evBefore.Evaluate(Connection{From: Endpoint{Pod: &before.Pods[fb]}, To: Endpoint{Pod: &before.Pods[tb]}, Port: pp.Port, Protocol: pp.Protocol})
+					now := evAfter.Evaluate(Connection{From: Endpoint{Pod: &after.Pods[fa]}, To: Endpoint{Pod: &after.Pods[ta]}, Port: pp.Port, Protocol: pp.Protocol})
+					if was.Allowed != now.Allowed {
+						want[pair{after.Pods[fa].ID(), after.Pods[ta].ID(), pi}] = now.Allowed
+					}
+				}
+			}
+		}
+		got := map[pair]bool{}
+		for _, c := range d.Changes {
+			n := 0
+			for _, f := range d.Groups[c.From].Pods {
+				for _, to := range d.Groups[c.To].Pods {
+					if f == to && !after.Pods[f].StandIn {
+						continue // loopback: never a change
+					}
+					got[pair{after.Pods[f].ID(), after.Pods[to].ID(), c.Port}] = c.Opened
+					n++
+				}
+			}
+			if n != c.Pairs {
+				t.Fatalf("seed %d: change %+v counts %d pairs, its groups hold %d", seed, c, c.Pairs, n)
+			}
+			was, now := d.Verdicts(c)
+			f, to := &after.Pods[d.Groups[c.From].Pods[0]], &after.Pods[d.Groups[c.To].Pods[0]]
+			pp := ports[c.Port]
+			wantNow := evAfter.Evaluate(Connection{From: Endpoint{Pod: f}, To: Endpoint{Pod: to}, Port: pp.Port, Protocol: pp.Protocol})
+			if f != to && (!reflect.DeepEqual(now.Egress.Reasons, wantNow.Egress.Reasons) || !reflect.DeepEqual(now.Ingress.Reasons, wantNow.Ingress.Reasons)) {
+				t.Fatalf("seed %d: after reasons %+v, Evaluate %+v", seed, now, wantNow)
+			}
+			if was.Allowed == now.Allowed || now.Allowed != c.Opened {
+				t.Fatalf("seed %d: change %+v with verdicts %t -> %t", seed, c, was.Allowed, now.Allowed)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: diff %v\npod pairs %v", seed, got, want)
+		}
+		opened, closed := d.Counts()
+		for _, o := range want {
+			if o {
+				opened--
+			} else {
+				closed--
+			}
+		}
+		if opened != 0 || closed != 0 {
+			t.Fatalf("seed %d: counts off by %d opened, %d closed", seed, opened, closed)
+		}
+	}
+}
