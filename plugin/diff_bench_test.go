@@ -19,6 +19,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubectl-netpol/kubectl-netpol/source"
+	"github.com/kubectl-netpol/kubectl-netpol/source/sourcetest"
 )
 
 // BenchmarkDiffE2E runs diff through Main on the 2,000-pod, 500-policy cluster of
@@ -37,7 +38,7 @@ import (
 //	go test -short -run XXX -bench 'DiffE2E' -benchtime 5x ./plugin/
 func BenchmarkDiffE2E(b *testing.B) {
 	b.Setenv("HOME", b.TempDir())
-	dir := writeSyntheticCluster(b, 100) // 2,000 pods, 500 policies
+	dir := sourcetest.WriteCluster(b, 100) // 2,000 pods, 500 policies
 	edited := editedNamespace(b, dir, "ns-0007")
 	after := b.TempDir()
 	entries, err := os.ReadDir(dir)

@@ -13,6 +13,7 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
+	"github.com/kubectl-netpol/kubectl-netpol/source/sourcetest"
 )
 
 // A small application: three frontend replicas in web (a namespace labelled tier=web), a
@@ -409,7 +410,7 @@ func TestExplainLive(t *testing.T) {
 // when the output is not a terminal, saying how to zoom in; --by class and --by pod still give
 // the whole table, and -o json keeps the per-pod contract unless --by asks for a grouped form.
 func TestExplainSummaryAtScale(t *testing.T) {
-	dir := writeSyntheticCluster(t, 30) // 600 pods, 120 classes
+	dir := sourcetest.WriteCluster(t, 30) // 600 pods, 120 classes
 	r := run(t, "explain", "-f", dir, "--port", "8080/TCP")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "8080/TCP by namespace") || !strings.Contains(r.stdout, "Zoom in:") {
 		t.Fatalf("default: exit %d\n%s%s", r.code, r.stdout, r.stderr)
