@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
@@ -335,7 +336,7 @@ func printIndented(out io.Writer, label, text string) {
 	if text == "" {
 		return
 	}
-	pad := strings.Repeat(" ", displayWidth(label))
+	pad := strings.Repeat(" ", render.DisplayWidth(label))
 	for i, line := range strings.Split(text, "\n") {
 		if i == 0 {
 			fmt.Fprintf(out, "%s%s\n", label, line)

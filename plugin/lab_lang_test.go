@@ -15,6 +15,7 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
 
 // `lab show three-tier --lang ko` reads as a Korean study guide: the lab's texts, the
@@ -230,8 +231,8 @@ spec:
 	checkColumnsAligned(t, table, []string{"FROM", "TO", "PORT", "GOAL", "YOURS"})
 	// The continuation of a label's text starts under its first line.
 	for _, line := range strings.Split(r.stdout, "\n") {
-		if strings.HasPrefix(line, "  ヒント: ") && displayWidth("  ヒント: ") != 10 {
-			t.Errorf("label width %d", displayWidth("  ヒント: "))
+		if strings.HasPrefix(line, "  ヒント: ") && render.DisplayWidth("  ヒント: ") != 10 {
+			t.Errorf("label width %d", render.DisplayWidth("  ヒント: "))
 		}
 	}
 
@@ -295,7 +296,7 @@ func TestCheckVerdictInKorean(t *testing.T) {
 		{"web/web", "db/db", "3306/TCP", "차단"},
 		{"192.0.2.1", "web/web", "80/TCP", "차단"},
 	})
-	markAt := func(line, mark string) int { return displayWidth(line[:strings.Index(line, mark)]) }
+	markAt := func(line, mark string) int { return render.DisplayWidth(line[:strings.Index(line, mark)]) }
 	if a, b := markAt(lines[1], "프로브 안 됨"), markAt(lines[3], "제외:"); a != b || a <= markAt(lines[0], "OBSERVED") {
 		t.Errorf("marks start at %d and %d:\n%s", a, b, strings.Join(lines, "\n"))
 	}
@@ -366,10 +367,10 @@ func TestTextsAreTranslatedAndUsed(t *testing.T) {
 	for _, l := range lang.All {
 		w := -1
 		for _, s := range lineLabels(l) {
-			if w >= 0 && displayWidth(s) != w {
+			if w >= 0 && render.DisplayWidth(s) != w {
 				t.Errorf("%s labels of different widths: %q", l, lineLabels(l))
 			}
-			w = displayWidth(s)
+			w = render.DisplayWidth(s)
 		}
 	}
 }
@@ -450,7 +451,7 @@ func checkColumns(t *testing.T, lines []string, cells [][]string) {
 			if at < 0 {
 				t.Fatalf("line %q lacks cell %q", line, cells[i][c])
 			}
-			col := displayWidth(line[:from+at])
+			col := render.DisplayWidth(line[:from+at])
 			if want < 0 {
 				want = col
 			} else if col != want {

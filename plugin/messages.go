@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
 
 // texts are the lab commands' words for people in every language: lab show's headings, the
@@ -149,7 +150,7 @@ func lineLabels(l lang.Lang) map[string]string {
 	keys := []string{"why", "hint", "also", "fix"}
 	w := 0
 	for _, k := range keys {
-		w = max(w, displayWidth(texts.T(l, "label."+k)))
+		w = max(w, render.DisplayWidth(texts.T(l, "label."+k)))
 	}
 	out := map[string]string{}
 	for _, k := range keys {

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"io"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/width"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
-
-// tablePadding separates columns, as kubectl's tables do.
-const tablePadding = 3
 
 // table is text/tabwriter's layout (cells end with a tab, lines with a newline; a column is as
 // wide as its widest cell plus three spaces, over each run of lines that have that column; the
@@ -61,7 +57,7 @@ func (t *table) Flush() error {
 			}
 			end, w := start, 0
 			for ; end < len(lines) && len(cells[end]) > c; end++ {
-				w = max(w, displayWidth(cells[end][c])+tablePadding)
+				w = max(w, render.DisplayWidth(cells[end][c])+render.Padding)
 			}
 			for i := start; i < end; i++ {
 				widths[i][c] = w
@@ -73,7 +69,7 @@ func (t *table) Flush() error {
 	for i := range lines {
 		for c, cell := range cells[i] {
 			out.WriteString(cell)
-			out.WriteString(strings.Repeat(" ", widths[i][c]-displayWidth(cell)))
+			out.WriteString(strings.Repeat(" ", widths[i][c]-render.DisplayWidth(cell)))
 		}
 		out.WriteString(rest[i])
 	}
@@ -81,35 +77,9 @@ func (t *table) Flush() error {
 	return err
 }
 
-// displayWidth is how many terminal columns s takes: two for East Asian wide and fullwidth
-// characters (Hangul, kana, kanji, fullwidth punctuation), none for combining marks and
-// zero-width format characters, one for the rest (ambiguous-width characters as one, which is
-// what terminals do outside CJK legacy modes).
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeWidth(r)
-	}
-	return n
-}
-
-func runeWidth(r rune) int {
-	switch {
-	case r == '\u200d' || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || unicode.Is(unicode.Cf, r):
-		return 0
-	case r < 0x20 || r == 0x7f:
-		return 0
-	}
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
-}
-
 // padRight pads s with spaces to n terminal columns.
 func padRight(s string, n int) string {
-	if w := displayWidth(s); w < n {
+	if w := render.DisplayWidth(s); w < n {
 		return s + strings.Repeat(" ", n-w)
 	}
 	return s

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"text/tabwriter"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
 
 // For ASCII text the table writes exactly what text/tabwriter wrote before it (the settings
@@ -80,7 +82,7 @@ func TestTableAlignsWideText(t *testing.T) {
 			if at < 0 {
 				t.Fatalf("line %q lacks %q", line, rows[i][c])
 			}
-			col := displayWidth(line[:at])
+			col := render.DisplayWidth(line[:at])
 			if want < 0 {
 				want = col
 			}
@@ -111,8 +113,8 @@ func TestDisplayWidth(t *testing.T) {
 		"a\u200bb":     2, // zero-width space
 		"Namespace の名": 14,
 	} {
-		if got := displayWidth(s); got != want {
-			t.Errorf("displayWidth(%q) = %d, want %d", s, got, want)
+		if got := render.DisplayWidth(s); got != want {
+			t.Errorf("render.DisplayWidth(%q) = %d, want %d", s, got, want)
 		}
 	}
 	if got := padRight("힌트:", 8); got != "힌트:   " {

@@ -4,19 +4,18 @@ import (
 	"bufio"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // tableHeader is the corner cell of every truth table.
 const tableHeader = `FROM \ TO`
 
-// padding separates columns, as kubectl's tables do.
-const padding = 3
+// Padding separates columns, as kubectl's tables do.
+const Padding = 3
 
 // Table prints a truth table under a title: rows are sources, columns destinations, cellAt's
 // text in each. It writes one row at a time (memory holds one row, time goes to the cells
-// printed), in text/tabwriter's layout: each column as wide as its widest text plus three
-// spaces, the last one unpadded. The widths come from the names and from cellWidth, the widest
+// printed), in text/tabwriter's layout (measured in terminal columns, DisplayWidth): each
+// column as wide as its widest text plus three spaces, the last one unpadded. The widths come from the names and from cellWidth, the widest
 // text cellAt returns in a column, which is why the caller says it.
 func Table(w io.Writer, title string, rows, cols []string, cellWidth func(c int) int, cellAt func(r, c int) string) error {
 	widths := columnWidths(rows, cols, cellWidth)
@@ -51,7 +50,7 @@ func TableWidth(rows, cols []string, cellWidth func(c int) int) int {
 	for _, w := range columnWidths(rows, cols, cellWidth) {
 		total += w
 	}
-	return total + max(utf8.RuneCountInString(cols[len(cols)-1]), cellWidth(len(cols)-1))
+	return total + max(DisplayWidth(cols[len(cols)-1]), cellWidth(len(cols)-1))
 }
 
 // Width is a cellWidth for cells that are all n wide.
@@ -61,13 +60,13 @@ func Width(n int) func(int) int { return func(int) int { return n } }
 // (0 for the last: it is not padded).
 func columnWidths(rows, cols []string, cellWidth func(c int) int) []int {
 	widths := make([]int, len(cols)+1)
-	widths[0] = utf8.RuneCountInString(tableHeader)
+	widths[0] = DisplayWidth(tableHeader)
 	for _, r := range rows {
-		widths[0] = max(widths[0], utf8.RuneCountInString(r))
+		widths[0] = max(widths[0], DisplayWidth(r))
 	}
-	widths[0] += padding
+	widths[0] += Padding
 	for c := range len(cols) - 1 {
-		widths[c+1] = max(utf8.RuneCountInString(cols[c]), cellWidth(c)) + padding
+		widths[c+1] = max(DisplayWidth(cols[c]), cellWidth(c)) + Padding
 	}
 	return widths
 }
@@ -75,7 +74,7 @@ func columnWidths(rows, cols []string, cellWidth func(c int) int) []int {
 // appendCell appends text padded to width (0: unpadded).
 func appendCell(line []byte, text string, width int) []byte {
 	line = append(line, text...)
-	if n := width - utf8.RuneCountInString(text); n > 0 {
+	if n := width - DisplayWidth(text); n > 0 {
 		line = append(line, spaces[:min(n, len(spaces))]...)
 		for n -= len(spaces); n > 0; n -= len(spaces) {
 			line = append(line, spaces[:min(n, len(spaces))]...)
