@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ type checkReport struct {
 		To        string `json:"to"`
 		Port      int    `json:"port"`
 		Evaluated bool   `json:"evaluated"`
+		Correct   bool   `json:"correct"`
 	} `json:"static"`
 	Live []observation `json:"live"`
 }
@@ -96,6 +98,10 @@ func TestLabsOnRealPackets(t *testing.T) {
 				if *o.Observed != setup.Static[i].Evaluated {
 					t.Errorf("setup: %s: packets say allowed=%v (%s), the evaluator %v", o, *o.Observed, o.Outcome, setup.Static[i].Evaluated)
 				}
+			}
+
+			if lab.Name == "three-tier" {
+				observedOnPage(t, c, lab.Name, setup)
 			}
 
 			if r := netpol(t, c, "lab", "up", lab.Name, "--solution"); r.code != 0 {
@@ -185,4 +191,39 @@ func listens(t *testing.T, c *localcluster.Cluster, to string, port int32) bool 
 		}
 	}
 	return false
+}
+
+// observedOnPage checks lab check -o html against real packets: the goal table's OBSERVED
+// column says "connected" exactly where the evaluator allows (which the packets were just
+// shown to agree with), and every wrong row is marked.
+func observedOnPage(t *testing.T, c *localcluster.Cluster, lab string, setup checkReport) {
+	t.Helper()
+	r := netpol(t, c, "lab", "check", lab, "-o", "html")
+	if r.code != 1 {
+		t.Fatalf("lab check -o html: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "<th>OBSERVED</th>") {
+		t.Fatalf("no OBSERVED column on the page")
+	}
+	rows := regexp.MustCompile(`(?s)<tr class="row ([a-z]+)"[^>]*>(.*?)</tr>`).FindAllStringSubmatch(r.stdout, -1)
+	if len(rows) != len(setup.Static) {
+		t.Fatalf("%d goal rows on the page, %d in the JSON", len(rows), len(setup.Static))
+	}
+	cell := regexp.MustCompile(`<td>(.*?)</td>`)
+	for i, row := range rows {
+		cells := cell.FindAllStringSubmatch(row[2], -1)
+		if len(cells) != 7 {
+			t.Fatalf("row %d: %d cells", i, len(cells))
+		}
+		o, g := setup.Live[i], setup.Static[i]
+		if o.Ignored != "" || !listens(t, c, o.To, o.Port) {
+			continue
+		}
+		if connected := cells[5][1] == "connected"; connected != g.Evaluated {
+			t.Errorf("%s: the page observed %q, the evaluator says allowed=%v", o, cells[5][1], g.Evaluated)
+		}
+		if !g.Correct && row[1] != "wrong" {
+			t.Errorf("%s: the evaluator gets it wrong, the page marks it %s", o, row[1])
+		}
+	}
 }

@@ -13,6 +13,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]/gcc/build-essential}"
 fi
+# Chromium: the -o html pages are loaded in a real headless browser by the tests (plugin).
+if ! command -v chromium >/dev/null; then
+  echo "installing: chromium" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 # The real node's Debian packages (runc, CNI plugins, iptables, ipset, a C compiler for BusyBox).
 bash "$(dirname "$0")/node-deps.sh"
 command -v go >/dev/null || { echo "Go is not installed; install Go $(sed -n 's/^go //p' go.mod) or newer" >&2; exit 1; }

@@ -28,7 +28,10 @@ var labCheckExample = templates.Examples(`
 	kubectl netpol lab check three-tier --static-only
 
 	# Grade policy files before applying them (no cluster needed)
-	kubectl netpol lab check and-vs-or -f my-policy.yaml`)
+	kubectl netpol lab check and-vs-or -f my-policy.yaml
+
+	# The same as a page: the tiers, the arrows, the wrong rows with their hints
+	kubectl netpol lab check three-tier -f attempt.yaml -o html > out.html`)
 
 // LabCheckOptions is `kubectl netpol lab check`: the learner's policies against the lab's goal.
 type LabCheckOptions struct {
@@ -78,13 +81,13 @@ func newLabCheckCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) 
 	cmd.Flags().BoolVar(&o.Diff, "diff", false, "After a FAIL, show the connections your policies open and close against the lab's setup alone")
 	o.files.add(cmd, "to grade on top of the lab's setup, without a cluster (implies --static-only)")
 	o.probeFlags.add(cmd)
-	tableJSONYAML.add(cmd, &o.Output)
+	pageFormats.add(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *LabCheckOptions) Validate() error {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
+	if err := pageFormats.validate(o.Output); err != nil {
 		return err
 	}
 	return o.probeFlags.validate()
@@ -171,7 +174,18 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if o.Output != outputTable {
+	if o.Output == outputHTML {
+		page, err := checkPage(o.lab, rep, grading.Snapshot, o.files.given())
+		if err != nil {
+			return err
+		}
+		if rep.Diff != nil {
+			addDiffRows(page, *rep.Diff, "What your policies change, against the lab's setup alone")
+		}
+		if err := writePage(o.Out, page); err != nil {
+			return err
+		}
+	} else if o.Output != outputTable {
 		if err := printStructured(o.Out, o.Output, rep); err != nil {
 			return err
 		}

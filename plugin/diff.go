@@ -33,7 +33,10 @@ var diffExample = templates.Examples(`
 	kubectl netpol diff --before base/manifests/ --after manifests/ --fail-on opened
 
 	# One namespace, one port, as JSON
-	kubectl netpol diff -f policies/ -n db --port 5432 -o json`)
+	kubectl netpol diff -f policies/ -n db --port 5432 -o json
+
+	# A page for the review: arrows for what opens and what closes, the reasons on a click
+	kubectl netpol diff --before base/manifests/ --after manifests/ -o html > change.html`)
 
 // Values of --fail-on.
 const (
@@ -107,7 +110,7 @@ func newDiffCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cob
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "With -f: remove the live NetworkPolicies the files do not hold, in the namespaces where the files hold NetworkPolicies")
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", failOnAny, "What makes the exit status 1: any (connections opened or closed, pods added or removed) or opened (connections opened only)")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{failOnAny, failOnOpened}, cobra.ShellCompDirectiveNoFileComp))
-	tableJSONYAML.add(cmd, &o.Output)
+	pageFormats.add(cmd, &o.Output)
 	return cmd
 }
 
@@ -121,7 +124,7 @@ func asDiffFailure(err error) error {
 
 // Validate checks the flags without touching files or the cluster.
 func (o *DiffOptions) Validate() error {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
+	if err := pageFormats.validate(o.Output); err != nil {
 		return err
 	}
 	if o.FailOn != failOnAny && o.FailOn != failOnOpened {
@@ -221,7 +224,11 @@ func (o *DiffOptions) Run() error {
 		return fmt.Errorf("cannot evaluate: %w", err)
 	}
 	rep := newDiffReport(d, o.before, o.after, o.beforeName, o.afterName)
-	if o.Output != outputTable {
+	if o.Output == outputHTML {
+		if err := writePage(o.Out, diffPage(rep)); err != nil {
+			return err
+		}
+	} else if o.Output != outputTable {
 		if err := printStructured(o.Out, o.Output, rep); err != nil {
 			return err
 		}

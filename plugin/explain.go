@@ -39,7 +39,10 @@ var explainExample = templates.Examples(`
 	kubectl netpol explain --why web/frontend db/postgres --port 5432
 
 	# The allowed flows as a picture
-	kubectl netpol explain -A -o dot | dot -Tsvg > flows.svg`)
+	kubectl netpol explain -A -o dot | dot -Tsvg > flows.svg
+
+	# One page to open in a browser: the graph, the truth tables, the reasons on a click
+	kubectl netpol explain -A -o html > flows.html`)
 
 // summaryWidth is how wide a table may be, when stdout is not a terminal, before explain's
 // default becomes the summary by namespace; on a terminal, its width decides.
@@ -189,6 +192,10 @@ func (o *ExplainOptions) Run() error {
 	level := render.Level(o.By)
 	structured := o.Output == outputJSON || o.Output == outputYAML
 	switch {
+	case level == render.ByNamespace && o.Output == outputHTML:
+		page := o.page("Arrows: namespaces with some pod pair allowed; the counts are in the details and the table.")
+		render.AddSummary(page, render.Summarize(m, from, to))
+		return writePage(o.Out, page)
 	case level == render.ByNamespace:
 		return o.printSummary(render.Summarize(m, from, to))
 	case structured && level == "":
@@ -212,12 +219,29 @@ func (o *ExplainOptions) Run() error {
 		return render.Dot(o.Out, m, rows, cols)
 	case outputMermaid:
 		return render.Mermaid(o.Out, m, rows, cols)
+	case outputHTML:
+		what := "groups of pods with the same labels in one namespace (one node for a class, with its count)"
+		if level == render.ByPod {
+			what = "pods"
+		}
+		page := o.page("Arrows: the connections allowed between " + what + ". Tick \"show blocked connections\" for the others; click an arrow, a node or a cell for the reasons.")
+		render.AddTruth(page, o.snapshot, m, rows, cols)
+		return writePage(o.Out, page)
 	}
 	if o.By == "" && render.TableWidth(render.Names(rows), render.Names(cols), render.Width(1)) > o.width() {
 		// Wider than anyone can read: the summary, which says how to zoom in.
 		return o.printSummary(render.Summarize(m, from, to))
 	}
 	return render.TruthTables(o.Out, m, rows, cols)
+}
+
+// page starts explain's HTML page.
+func (o *ExplainOptions) page(graphNote string) *render.Page {
+	return &render.Page{
+		Title:     "NetworkPolicy connections: " + o.sourceName(),
+		Subtitle:  []string{"What the policies allow, evaluated offline by the Kubernetes rules (not by a CNI); kubectl netpol probe shows what the network does."},
+		GraphNote: graphNote,
+	}
 }
 
 func (o *ExplainOptions) printSummary(s *render.Summary) error {

@@ -1,9 +1,12 @@
 package plugin
 
 import (
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
 
 // Output formats accepted by -o.
@@ -13,6 +16,7 @@ const (
 	outputYAML    = "yaml"
 	outputDot     = "dot"
 	outputMermaid = "mermaid"
+	outputHTML    = "html"
 )
 
 // outputFormats are the formats one command accepts, the first the default: declared once per
@@ -21,7 +25,9 @@ type outputFormats []string
 
 var (
 	tableJSONYAML  = outputFormats{outputTable, outputJSON, outputYAML}
-	explainFormats = outputFormats{outputTable, outputJSON, outputYAML, outputDot, outputMermaid}
+	explainFormats = outputFormats{outputTable, outputJSON, outputYAML, outputDot, outputMermaid, outputHTML}
+	// pageFormats are the commands that also draw a page (-o html).
+	pageFormats = outputFormats{outputTable, outputJSON, outputYAML, outputHTML}
 )
 
 func (f outputFormats) add(cmd *cobra.Command, target *string) {
@@ -36,4 +42,12 @@ func (f outputFormats) validate(got string) error {
 		}
 	}
 	return usageErrorf("unknown output format %q; use one of %s", got, strings.Join(f, "|"))
+}
+
+// writePage lays out the page's graph and writes the page.
+func writePage(out io.Writer, p *render.Page) error {
+	if p.Graph != nil {
+		p.Graph.Layout(p.Prefer)
+	}
+	return render.WriteHTML(out, p)
 }
