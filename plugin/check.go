@@ -224,10 +224,7 @@ func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs 
 		return policy.Endpoint{Pod: p}, ok
 	}
 	for _, g := range r.Goal {
-		proto := corev1.Protocol(strings.ToUpper(g.Protocol))
-		if proto == "" {
-			proto = corev1.ProtocolTCP
-		}
+		proto := goalProtocol(g)
 		o := observation{From: g.From, To: g.To, Port: int32(g.Port), Protocol: string(proto), Expected: g.Allowed}
 		from, okFrom := endpoint(g.From)
 		var j probe.Job
