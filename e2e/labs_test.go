@@ -144,14 +144,18 @@ func waitSettled(t *testing.T, c *localcluster.Cluster, namespaces []string) {
 	}
 	var rep probeReport
 	var wrong []observation
-	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 90*time.Second, true, func(context.Context) (bool, error) {
 		rep = probeReport{}
 		netpolJSON(t, c, &rep, args...)
 		wrong = wrongCells(t, c, rep)
 		return len(wrong) == 0 && rep.Summary.Failed == 0, nil
 	})
 	if err != nil {
-		t.Fatalf("the enforcer did not settle within 30s: %+v, wrong: %v", rep.Summary, wrong)
+		var cells []string
+		for _, o := range wrong {
+			cells = append(cells, fmt.Sprintf("%s: want allowed=%v, %s (%s)", o, o.Expected, o.Outcome, o.Detail))
+		}
+		t.Fatalf("the enforcer did not settle within 90s: %+v, wrong:\n%s\nkube-router's log ends:\n%s", rep.Summary, strings.Join(cells, "\n"), c.LogTail("kube-router", 30))
 	}
 }
 

@@ -233,11 +233,17 @@ func (r *Runner) clientSeconds() int {
 	return max(1, int(math.Ceil(r.timeout().Seconds())))
 }
 
-// deadline is the hard bound of one probe's exec: the timeout plus a margin for the exec's own
-// round trip through the API server and kubelet. A client that outlives it (nslookup takes no
-// timeout option everywhere) is reported as a timeout.
+// execMargin is what one exec's own round trip (API server, kubelet, container runtime, the
+// client's start) may add to the probe timeout: about 0.3s on an idle node, well over a second
+// on a loaded one. It does not lengthen a blocked TCP probe, whose client gives up on its own
+// after the timeout; only a client that outlives its timeout (nc -u, nslookup) waits for it.
+const execMargin = 2 * time.Second
+
+// deadline is the hard bound of one probe's exec: the timeout plus execMargin. A client that
+// outlives it is reported as a timeout. (A tighter margin turned a slow exec on a busy node
+// into a false "blocked".)
 func (r *Runner) deadline() time.Duration {
-	return r.timeout() + min(r.timeout()/2, time.Second)
+	return r.timeout() + execMargin
 }
 
 // Run runs the jobs and returns one result per job, in the jobs' order. First it prepares each

@@ -130,3 +130,8 @@ func alive(pid int) bool {
 	proc, err := os.FindProcess(pid)
 	return err == nil && proc.Signal(syscall.Signal(0)) == nil
 }
+
+// LogTail is the end of a component's log (kube-router, kubelet, …), for a test's failure message.
+func (c *Cluster) LogTail(component string, lines int) string {
+	return tail(filepath.Join(c.Dir, "logs", component+".log"), lines)
+}
