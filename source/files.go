@@ -207,7 +207,7 @@ func finish(reads []*fileRead, warn io.Writer) (*Objects, error) {
 	}
 	if len(hard) > 0 {
 		for i, err := range hard {
-			hard[i] = withDocument(err)
+			hard[i] = withFieldMistake(withDocument(err))
 		}
 		return nil, utilerrors.NewAggregate(hard)
 	}
@@ -288,17 +288,26 @@ func flatten(err error) []error {
 // even a JSON object, and returns the file it names. The Builder formats them with %v, so their
 // type is gone and only the words are left to go by.
 func notAnObject(err error) (string, bool) {
-	msg := err.Error()
-	file, rest, ok := strings.Cut(strings.TrimPrefix(msg, "unable to decode "), ": ")
-	if !ok || !strings.HasPrefix(msg, "unable to decode ") {
+	file, rest, ok := decodeError(err)
+	if !ok {
 		return "", false
 	}
-	for _, sign := range []string{"Object 'Kind' is missing", "Object 'apiVersion' is missing", "cannot unmarshal array", "cannot unmarshal string", "cannot unmarshal number", "cannot unmarshal bool"} {
-		if strings.Contains(rest, sign) {
-			return strings.Trim(file, `"`), true
-		}
+	// A field of the wrong type inside an object ("into Go struct field") is not this: that
+	// object is a Kubernetes object, malformed, and an error.
+	if strings.Contains(rest, "Object 'Kind' is missing") || strings.Contains(rest, "Object 'apiVersion' is missing") || topLevelMistake.MatchString(rest) {
+		return file, true
 	}
 	return "", false
+}
+
+// decodeError splits the Builder's "unable to decode FILE: WHY" into the file and why.
+func decodeError(err error) (file, why string, ok bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "unable to decode ")
+	if !ok {
+		return "", "", false
+	}
+	file, why, ok = strings.Cut(rest, ": ")
+	return strings.Trim(file, `"`), why, ok
 }
 
 // withDocument adds to a YAML syntax error which document of the file holds it: the Builder
@@ -374,6 +383,9 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 	}
 	into := func(v any) error {
 		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v); err != nil {
+			if why := objectMistakes(u.Object); why != "" {
+				return fmt.Errorf("%s: %s %s: %s", source, u.GetKind(), objectName(u), why)
+			}
 			return fmt.Errorf("%s: %s %s: %w", source, u.GetKind(), objectName(u), err)
 		}
 		return nil

@@ -215,6 +215,60 @@ func TestReadFilesErrors(t *testing.T) {
 	}
 }
 
+// A value YAML reads as a boolean or a number where Kubernetes wants a string (a label, a
+// selector's matchLabels or matchExpressions values, a Service's selector) makes the object
+// malformed: an error that names the file, the object, the key, and the quoted way to write it,
+// never a document skipped as "not a Kubernetes object" (kubectl refuses such a file too).
+func TestReadFilesUnquotedValues(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ text, want string }{
+		{"apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api, canary: true}}\nspec: {containers: [{name: c, image: x}]}\n",
+			`Pod shop/api: metadata.labels.canary is the boolean true, not a string: quote it as you wrote it (canary: "true")`},
+		{"apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {tier: 3}}\n",
+			`Namespace shop: metadata.labels.tier is the number 3, not a string: quote it as you wrote it (tier: "3")`},
+		{"apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop, annotations: {replicas: 1.5}}\n",
+			`Pod shop/a: metadata.annotations.replicas is the number 1.5`},
+		{"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {matchLabels: {enabled: yes}}\n",
+			`NetworkPolicy shop/p: spec.podSelector.matchLabels.enabled is the boolean true, not a string`},
+		{"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchExpressions: [{key: tier, operator: In, values: [web, 3]}]}}]}]\n",
+			`NetworkPolicy shop/p: spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values[1] is the number 3, not a string: quote it as you wrote it ("3")`},
+		{"apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec: {selector: {app: api, v: 2}, ports: [{port: 80}]}\n",
+			`Service shop/s: spec.selector.v is the number 2`},
+		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: shop}\nspec:\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {labels: {app: d, beta: on}}\n    spec: {containers: [{name: c, image: x}]}\n",
+			`Deployment shop/d: spec.template.metadata.labels.beta is the boolean true`},
+		{"apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a, namespace: shop, labels: {ok: x}}\n- metadata: {name: b, namespace: shop, labels: {version: 2}}\n",
+			`Pod shop/b: metadata.labels.version is the number 2`},
+		{"apiVersion: v1\nkind: Namespace\nmetadata: {name: 123}\n",
+			`metadata.name is a YAML number where Kubernetes wants a string`},
+	} {
+		p := writeFile(t, dir, "bad.yaml", tc.text)
+		warn := &bytes.Buffer{}
+		o, err := ReadFiles(&resource.FilenameOptions{Filenames: []string{p}}, "default", warn)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "bad.yaml") || o != nil {
+			t.Errorf("%q:\n got %v\nwant an error naming bad.yaml and %q", tc.text, err, tc.want)
+		}
+		if strings.Contains(warn.String(), "not a Kubernetes object") {
+			t.Errorf("%q: skipped as not an object: %s", tc.text, warn)
+		}
+	}
+	// The file cannot be read again from stdin: the decoder's words and what to do.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = old }()
+	go func() {
+		_, _ = w.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: api, labels: {canary: true}}\n")
+		w.Close()
+	}()
+	_, err = ReadFiles(&resource.FilenameOptions{Filenames: []string{"-"}}, "default", &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "metadata.labels is a YAML bool where Kubernetes wants a string: quote the value") {
+		t.Errorf("stdin: %v", err)
+	}
+}
+
 // No input makes the reader panic: it returns objects or an error, and a snapshot or an error.
 func FuzzReadFiles(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"))
