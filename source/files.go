@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"sort"
@@ -209,10 +210,18 @@ func finish(reads []*fileRead, warn io.Writer) (*Objects, error) {
 		for i, err := range hard {
 			hard[i] = withFieldMistake(withDocument(err))
 		}
-		return nil, utilerrors.NewAggregate(hard)
+		return nil, errors.Join(hard...) // one a line: a folder may hold several
 	}
 	for _, f := range files {
 		fmt.Fprintf(warn, "Warning: skipped in %s (not evaluated): %s\n", f, strings.Join(skipped[f], ", "))
+	}
+	const shown = 5 // a dump from a newer cluster may have them in every object
+	for i, u := range objs.Unknown {
+		if i == shown {
+			fmt.Fprintf(warn, "Warning: %d more objects have fields this version does not know\n", len(objs.Unknown)-shown)
+			break
+		}
+		fmt.Fprintf(warn, "Warning: %s\n", u)
 	}
 	for _, f := range objs.Foreign {
 		fmt.Fprintf(warn, "Warning: not evaluated in %s: %s %s %s, another engine's policy: it acts on this traffic too, and only Kubernetes NetworkPolicy is evaluated here\n",
@@ -241,6 +250,7 @@ func concatObjects(parts []*Objects) *Objects {
 		ConfigMaps:     concat(parts, func(p *Objects) []corev1.ConfigMap { return p.ConfigMaps }),
 		Foreign:        concat(parts, func(p *Objects) []Foreign { return p.Foreign }),
 		Defaulted:      concat(parts, func(p *Objects) []string { return p.Defaulted }),
+		Unknown:        concat(parts, func(p *Objects) []string { return p.Unknown }),
 	}
 	for _, p := range parts {
 		for k, v := range p.StandIns {
@@ -381,8 +391,12 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 		u.SetNamespace(defaultNamespace)
 		o.Defaulted = append(o.Defaulted, u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName())
 	}
-	into := func(v any) error {
-		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v); err != nil {
+	convert := func(v any, strict bool) error {
+		err := k8sruntime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, v, strict)
+		if paths := unknownFields(err); paths != nil {
+			return o.unknown(u, source, reflect.TypeOf(v), "", paths)
+		}
+		if err != nil {
 			if why := objectMistakes(u.Object); why != "" {
 				return fmt.Errorf("%s: %s %s: %s", source, u.GetKind(), objectName(u), why)
 			}
@@ -390,6 +404,7 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 		}
 		return nil
 	}
+	into := func(v any) error { return convert(v, true) }
 	var err error
 	switch gk {
 	case schema.GroupKind{Kind: "Namespace"}:
@@ -430,9 +445,13 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 	default:
 		path, workload := workloadKinds[gk]
 		if !workload {
+			if why := kindMistake(gvk); why != "" {
+				return false, fmt.Errorf("%s: %s %s: %s", source, u.GetKind(), objectName(u), why)
+			}
 			return false, nil
 		}
-		return true, o.addWorkload(u, gk, path, source, into)
+		// Of a workload, only the pod template is read: its fields are checked there.
+		return true, o.addWorkload(u, gk, path, source, func(v any) error { return convert(v, false) })
 	}
 	return true, err
 }
@@ -469,7 +488,11 @@ func (o *Objects) addWorkload(u *unstructured.Unstructured, gk schema.GroupKind,
 	pod.SetName(strings.ToLower(gk.Kind) + "/" + u.GetName())
 	pod.SetNamespace(u.GetNamespace())
 	var p corev1.Pod
-	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(pod.Object, &p); err != nil {
+	err = k8sruntime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(pod.Object, &p, true)
+	if paths := unknownFields(err); paths != nil {
+		err = o.unknown(u, source, reflect.TypeOf(p), strings.Join(path, ".")+".", paths)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %s %s: pod template: %w", source, u.GetKind(), objectName(u), err)
 	}
 	o.Pods = append(o.Pods, p)
@@ -497,6 +520,23 @@ func objectName(u *unstructured.Unstructured) string {
 		return u.GetName()
 	}
 	return u.GetNamespace() + "/" + u.GetName()
+}
+
+// unknown handles the fields of an object that its type does not have, at paths below prefix
+// in it. In a NetworkPolicy they are an error: the policy would not do what its author thinks
+// (and kubectl apply refuses it). Elsewhere they are said on stderr and the object is read
+// without them, since a dump from a newer cluster may carry fields this version does not know;
+// status is not read at all, and not checked.
+func (o *Objects) unknown(u *unstructured.Unstructured, source string, root reflect.Type, prefix string, paths []string) error {
+	what := fmt.Sprintf("%s: %s %s: ", source, u.GetKind(), objectName(u))
+	if root == reflect.TypeOf(&networkingv1.NetworkPolicy{}) {
+		return errors.New(what + describeUnknown(root, prefix, paths) + ". Fix them: the policy would not do what it says, and kubectl apply refuses it too")
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return strings.HasPrefix(p, "status.") })
+	if len(paths) > 0 {
+		o.Unknown = append(o.Unknown, what+describeUnknown(root, prefix, paths)+": ignored")
+	}
+	return nil
 }
 
 // dedupe keeps the last of objects with the same kind, namespace and name, in the place of the

@@ -2,14 +2,19 @@ package source
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
@@ -189,4 +194,239 @@ func describe(doc map[string]any, defaultKind string) string {
 		name = ns + "/" + name
 	}
 	return strings.TrimSpace(kind + " " + name)
+}
+
+// A misspelt or misplaced field (`ingres:`, `policyType:`, `matchLabel:`, `ports:` indented
+// under spec instead of under a rule, `from:` in an egress rule) is dropped by a lenient decoder
+// without a word, and the policy then means something else than its author thinks: an ingress
+// rule that is not there allows nothing. kubectl apply refuses such a file (strict field
+// validation); the reader names each field, and the field that was probably meant.
+
+// unknownFields are the paths of the fields a strict conversion did not know ("spec.ingres",
+// "spec.ingress[0].form"), nil when err is about something else.
+func unknownFields(err error) []string {
+	strict, ok := k8sruntime.AsStrictDecodingError(err)
+	if !ok {
+		return nil
+	}
+	var paths []string
+	for _, e := range strict.Errors() {
+		if path, ok := strings.CutPrefix(e.Error(), "unknown field "); ok {
+			paths = append(paths, strings.Trim(path, `"`))
+		}
+	}
+	return paths
+}
+
+// describeUnknown says "unknown field PATH" for each path, with what was probably meant, for an
+// object converted into a value of type root. prefix is where that value sits in the object
+// (a workload's pod template).
+func describeUnknown(root reflect.Type, prefix string, paths []string) string {
+	var parts []string
+	for _, path := range paths {
+		part := fmt.Sprintf("unknown field %q", prefix+path)
+		if advice := fieldAdvice(root, path); advice != "" {
+			part += " (" + advice + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// fieldAdvice guesses what an unknown field at path meant: a rule's other peer list, a field
+// of the same object spelt alike, or a field of that name elsewhere (an indentation mistake).
+func fieldAdvice(root reflect.Type, path string) string {
+	keys := pathKeys(path)
+	name := keys[len(keys)-1]
+	parents := keys[:len(keys)-1]
+	if len(parents) > 0 {
+		switch parent := parents[len(parents)-1]; {
+		case parent == "egress" && name == "from":
+			return `egress rules name their peers under "to"`
+		case parent == "ingress" && name == "to":
+			return `ingress rules name their peers under "from"`
+		}
+	}
+	if t, ok := typeAt(root, parents); ok {
+		if near := nearest(name, jsonFields(t)); near != "" {
+			return fmt.Sprintf("did you mean %q?", near)
+		}
+		// One level too shallow: matchLabels next to podSelector instead of under it.
+		if places := fieldPlaces(t, name); len(places) > 0 {
+			return fmt.Sprintf("%q goes deeper, in %s: check its indentation", name, strings.Join(places, " or "))
+		}
+	}
+	if places := fieldPlaces(root, name); len(places) > 0 {
+		return fmt.Sprintf("%q belongs in %s: check its indentation", name, strings.Join(places, " or "))
+	}
+	return ""
+}
+
+// pathKeys splits "spec.ingress[0].from" into its field names: spec, ingress, from.
+func pathKeys(path string) []string {
+	var keys []string
+	for _, k := range strings.Split(path, ".") {
+		if i := strings.IndexByte(k, '['); i >= 0 {
+			k = k[:i]
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// typeAt is the struct type that the fields named by keys lead to from root, looking through
+// pointers, lists and maps.
+func typeAt(root reflect.Type, keys []string) (reflect.Type, bool) {
+	t := elem(root)
+	for _, k := range keys {
+		if t.Kind() != reflect.Struct {
+			return nil, false
+		}
+		f, ok := jsonFields(t)[k]
+		if !ok {
+			return nil, false
+		}
+		t = elem(f)
+	}
+	return t, t.Kind() == reflect.Struct
+}
+
+// elem looks through pointers, lists and maps to the type of what they hold.
+func elem(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	return t
+}
+
+// jsonFields are a struct's fields by their JSON names, inlined structs (TypeMeta) included.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "" && (f.Anonymous || strings.Contains(opts, "inline")) && elem(f.Type).Kind() == reflect.Struct:
+			for k, v := range jsonFields(elem(f.Type)) {
+				fields[k] = v
+			}
+		case name != "":
+			fields[name] = f.Type
+		}
+	}
+	return fields
+}
+
+// nearest is the field name that name is most likely a misspelling of: the same letters in
+// another case, or at most two edits away (one for short names); "" when none is.
+func nearest(name string, fields map[string]reflect.Type) string {
+	names := make([]string, 0, len(fields))
+	for field := range fields {
+		if strings.EqualFold(field, name) {
+			return field
+		}
+		names = append(names, field)
+	}
+	sort.Strings(names)
+	best, bestDistance := "", 3
+	if len(name) <= 4 {
+		bestDistance = 2
+	}
+	for _, field := range names {
+		if d := editDistance(name, field); d < bestDistance {
+			best, bestDistance = field, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// fieldPlaces are where, below the struct type t, a field called name (in any case) is:
+// "spec.ingress[]", "the top level" for t's own fields; at most three, the shallowest first.
+func fieldPlaces(t reflect.Type, name string) []string {
+	type node struct {
+		t    reflect.Type
+		path string
+	}
+	var places []string
+	queue := []node{{elem(t), ""}}
+	visited := 0
+	// Kubernetes' types are trees a few levels deep; the bounds only keep a strange one cheap.
+	for depth := 0; depth < 8 && len(queue) > 0 && len(places) < 3 && visited < 20000; depth++ {
+		var next []node
+		for _, n := range queue {
+			if n.t.Kind() != reflect.Struct {
+				continue
+			}
+			visited++
+			fields := jsonFields(n.t)
+			keys := make([]string, 0, len(fields))
+			for k := range fields {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				ft := fields[k]
+				if strings.EqualFold(k, name) && len(places) < 3 && !slices.Contains(places, n.path) {
+					places = append(places, cmp.Or(n.path, "the top level"))
+				}
+				suffix := ""
+				if ft.Kind() == reflect.Slice {
+					suffix = "[]"
+				}
+				next = append(next, node{elem(ft), join(n.path, k) + suffix})
+			}
+		}
+		queue = next
+	}
+	return places
+}
+
+// readKinds are the kinds read here, by their lower-case names, as apiVersion and kind spell them.
+var readKinds = func() map[string][2]string {
+	kinds := map[string][2]string{}
+	for _, gk := range []schema.GroupKind{{Kind: "Namespace"}, {Kind: "Pod"}, {Group: "networking.k8s.io", Kind: "NetworkPolicy"}, {Kind: "Service"}, {Kind: "Node"}, {Kind: "ConfigMap"}, {Group: "discovery.k8s.io", Kind: "EndpointSlice"}} {
+		kinds[strings.ToLower(gk.Kind)] = [2]string{strings.TrimPrefix(gk.Group+"/v1", "/"), gk.Kind}
+	}
+	for gk := range workloadKinds {
+		kinds[strings.ToLower(gk.Kind)] = [2]string{strings.TrimPrefix(gk.Group+"/v1", "/"), gk.Kind}
+	}
+	return kinds
+}()
+
+// kindMistake says what is wrong with an apiVersion and kind that nothing here reads but that
+// spell one it does read wrongly (apiVersion: v1 for a NetworkPolicy, kind: Networkpolicy); ""
+// for another kind, a custom resource's above all. kubectl apply refuses these too ("no matches
+// for kind"), and skipping them would grade a lab without the learner's policy.
+func kindMistake(gvk schema.GroupVersionKind) string {
+	want, ok := readKinds[strings.ToLower(gvk.Kind)]
+	if !ok {
+		return ""
+	}
+	// A custom resource's group is a domain name; Kubernetes' own are k8s.io's or one word.
+	if strings.Contains(gvk.Group, ".") && !strings.HasSuffix(gvk.Group, ".k8s.io") {
+		return ""
+	}
+	return fmt.Sprintf("Kubernetes has no kind %s in %s: write apiVersion: %s and kind: %s (kubectl apply refuses it too)", gvk.Kind, gvk.GroupVersion(), want[0], want[1])
 }

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,6 +30,7 @@ type Objects struct {
 	// Files only.
 	Foreign   []Foreign       // other engines' policies: not evaluated
 	Defaulted []string        // KIND/NAMESPACE/NAME of objects that got the default namespace
+	Unknown   []string        // what was said of fields an object's type does not have
 	StandIns  map[string]bool // namespace/name of the pods that stand for a workload's replicas
 
 	// Clusters only: what could not be read, by resource ("pods", "namespaces", …), and
@@ -45,6 +47,9 @@ func FromUnstructured(objs []*unstructured.Unstructured, source, defaultNamespac
 		if _, err := o.add(u.DeepCopy(), source, defaultNamespace); err != nil {
 			return nil, err
 		}
+	}
+	if len(o.Unknown) > 0 { // these objects are written here, and mean what they say
+		return nil, errors.New(strings.Join(o.Unknown, "\n"))
 	}
 	o.dedupe()
 	return o, nil
