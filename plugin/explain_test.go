@@ -311,7 +311,7 @@ func TestExplainErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-f", bad}, ExitError, "bad.yaml"},
-		{[]string{"-f", bad}, ExitError, "document 1"},
+		{[]string{"-f", bad}, ExitError, "bad.yaml: line 4 (document 2)"},
 		{[]string{"-f", dir, "--port", "http"}, ExitUsage, "--port"},
 		{[]string{"-f", dir, "--port", "80/ICMP"}, ExitUsage, "TCP, UDP or SCTP"},
 		{[]string{"-f", dir, "--why", "db/admin"}, ExitUsage, "FROM and TO"},

@@ -5,6 +5,7 @@
 package source
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -28,6 +31,7 @@ import (
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/cli-runtime/pkg/resource"
+	"sigs.k8s.io/yaml"
 )
 
 // Foreign is a policy object of another engine (Calico, Cilium, Antrea, AdminNetworkPolicy):
@@ -320,28 +324,68 @@ func decodeError(err error) (file, why string, ok bool) {
 	return strings.Trim(file, `"`), why, ok
 }
 
-// withDocument adds to a YAML syntax error which document of the file holds it: the Builder
-// says the file and a line counted from the document's start, and a file may hold dozens.
+// withDocument rewrites a YAML syntax error to point into the file: the Builder says the file
+// and a line counted from the start of the document that holds it, and a file may hold dozens.
+// The documents are split as the Builder splits them (the YAML reader of apimachinery), each is
+// parsed as the Builder parses it (sigs.k8s.io/yaml), and the first that fails is the one.
 func withDocument(err error) error {
-	path, ok := strings.CutPrefix(err.Error(), "error parsing ")
+	rest, ok := strings.CutPrefix(err.Error(), "error parsing ")
 	if !ok {
 		return err
 	}
-	path, _, _ = strings.Cut(path, ": ")
+	path, _, _ := strings.Cut(rest, ": ")
 	data, readErr := os.ReadFile(path)
 	if readErr != nil {
 		return err
 	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	offset := 0
+	for doc := 1; ; doc++ {
+		chunk, readErr := reader.Read()
+		if readErr != nil {
+			return jsonDocument(err, data) // no YAML document fails: a stream of JSON objects
+		}
+		// The reader hands back the document's lines as they are in the file.
+		start := offset + max(bytes.Index(data[offset:], chunk), 0)
+		offset = start + len(chunk)
+		_, parseErr := yaml.YAMLToJSON(chunk)
+		if parseErr == nil {
+			continue
+		}
+		m := yamlLine.FindStringSubmatch(parseErr.Error())
+		if m == nil {
+			return fmt.Errorf("%s: document %d: %s", path, doc, strings.TrimPrefix(parseErr.Error(), "yaml: "))
+		}
+		n, _ := strconv.Atoi(m[1])
+		line := bytes.Count(data[:start], []byte("\n")) + n
+		msg := fmt.Sprintf("%s: line %d (document %d): %s", path, line, doc, m[2])
+		if lines := strings.Split(string(data), "\n"); line >= 1 && line <= len(lines) && strings.Contains(leadingSpace(lines[line-1]), "\t") {
+			msg += " (the line is indented with a tab: YAML indents with spaces only)"
+		}
+		return errors.New(msg)
+	}
+}
+
+// jsonDocument adds to the Builder's error which object of a stream of JSON objects holds it.
+func jsonDocument(err error, data []byte) error {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for i := 0; ; i++ {
-		var doc map[string]any
-		if derr := dec.Decode(&doc); derr != nil {
+	for doc := 1; ; doc++ {
+		var v map[string]any
+		if derr := dec.Decode(&v); derr != nil {
 			if derr == io.EOF {
 				return err
 			}
-			return fmt.Errorf("%w (document %d of the file, counting from 0)", err, i)
+			return fmt.Errorf("%w (document %d)", err, doc)
 		}
 	}
+}
+
+// yamlLine reads the YAML parser's "yaml: line 4: what is wrong".
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// leadingSpace is the blank start of a line.
+func leadingSpace(line string) string {
+	return line[:len(line)-len(strings.TrimLeft(line, " \t"))]
 }
 
 func firstLine(s string) string {

@@ -198,7 +198,10 @@ func TestReadFilesLaterWins(t *testing.T) {
 func TestReadFilesErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ text, want string }{
-		{"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: [oops\n", "document 1"},
+		{"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: [oops\n", "line 5 (document 2): did not find expected ',' or ']'"},
+		{"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n# a comment\n\napiVersion: v1\nkind: Pod\nmetadata:\n\tname: b\n", "line 10 (document 2): found character that cannot start any token (the line is indented with a tab: YAML indents with spaces only)"},
+		{"apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n labels: {a: b}\n", "line 4 (document 1): did not find expected key"},
+		{`{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}} {"kind": ]`, "invalid character ']' looking for beginning of value (document 2)"},
 		{"apiVersion: v1\nkind: Pod\nmetadata: {namespace: x}\n", "Pod without metadata.name"},
 		{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec: {}\n", "Deployment x/d: no pod template"},
 		{"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, ports: [{containerPort: abc}]}]}\n", "Pod x/p"},
