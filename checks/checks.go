@@ -94,6 +94,9 @@ type Input struct {
 	// Foreign are policy objects of other engines found in the files (Calico, Cilium, Antrea,
 	// AdminNetworkPolicy): they act on traffic too, and the evaluator does not read them.
 	Foreign []Foreign
+	// Refused are the policies of files (namespace/name) that have fields a NetworkPolicy does
+	// not have, with what is wrong: the API server refuses them as it refuses invalid ones.
+	Refused map[string][]string
 
 	warned   bool // the semantic warnings, computed once for the checks that share them
 	warnings []policy.Warning

@@ -41,5 +41,11 @@ func FromObjects(objs *source.Objects, namespace string, live bool) (*Input, err
 	for _, f := range objs.Foreign {
 		in.Foreign = append(in.Foreign, Foreign(f))
 	}
+	for key, r := range objs.Refused {
+		if in.Refused == nil {
+			in.Refused = map[string][]string{}
+		}
+		in.Refused[key] = r.Fields
+	}
 	return in, nil
 }

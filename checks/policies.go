@@ -77,7 +77,7 @@ var selectorsCheck = Check{
 		if !in.Live {
 			for i := range in.Snapshot.Policies {
 				np := &in.Snapshot.Policies[i]
-				var msgs []string
+				msgs := slices.Clone(in.Refused[np.Namespace+"/"+np.Name])
 				for _, e := range policy.Validate(np) {
 					msgs = append(msgs, e.Error())
 				}

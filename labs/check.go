@@ -108,7 +108,7 @@ func (r *Rendered) GradeFiles(fo *resource.FilenameOptions, currentNamespace str
 	kept := files.Policies[:0:0]
 	for i := range files.Policies {
 		np := &files.Policies[i]
-		var errs []string
+		errs := slices.Clone(files.Refused[np.Namespace+"/"+np.Name].Fields) // fields it does not have
 		for _, e := range policy.Validate(np) {
 			errs = append(errs, e.Error())
 		}

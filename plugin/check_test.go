@@ -121,6 +121,26 @@ spec:
 		t.Errorf("refused file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// So is one with a field a NetworkPolicy does not have (here a podSelector indented as a
+	// rule's field, not the peer's); the check names it and where it goes, and grades the
+	// rest. explain cannot evaluate the policy as written, and says why; doctor reports it.
+	misplaced := write("misplaced.yaml", strings.Replace(run(t, "lab", "show", "and-vs-or", "--solution").stdout,
+		"      podSelector:\n        matchLabels: {app: backup}", "    podSelector:\n      matchLabels: {app: backup}", 1))
+	r = run(t, "lab", "check", "and-vs-or", "-f", misplaced)
+	if r.code != ExitError || !strings.Contains(r.stdout, "REFUSED: the API server would refuse vault/allow-backup") ||
+		!strings.Contains(r.stdout, `unknown field "spec.ingress[0].podSelector" ("podSelector" goes deeper, in from[]: check its indentation)`) ||
+		!strings.Contains(r.stdout, "ops/shell            vault/store   5432/TCP   blocked") {
+		t.Errorf("misplaced field: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "explain", "-f", misplaced)
+	if line := oneErrorLine(t, r); r.code != ExitError || r.stdout != "" || !strings.Contains(line, misplaced+`: NetworkPolicy vault/allow-backup: unknown field "spec.ingress[0].podSelector"`) {
+		t.Errorf("explain, misplaced field: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "doctor", "-f", misplaced, "-o", "json")
+	if !strings.Contains(r.stdout, `"NP4006"`) || !strings.Contains(r.stdout, `unknown field \"spec.ingress[0].podSelector\"`) {
+		t.Errorf("doctor, misplaced field: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	// Without metadata.namespace a policy lands in the current namespace, -n here.
 	bare := write("bare.yaml", strings.Replace(run(t, "lab", "show", "and-vs-or", "--solution").stdout, "namespace: vault", "", 1))
 	r = run(t, "lab", "check", "and-vs-or", "-f", bare, "-n", "team-a")

@@ -161,6 +161,9 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 	if len(o.Before) > 0 {
 		read := func(paths []string) (*policy.Snapshot, error) {
 			objs, err := source.ReadFiles(&resource.FilenameOptions{Filenames: paths, Recursive: o.files.Recursive}, current, o.ErrOut)
+			if err == nil {
+				err = objs.RefusedError()
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -146,7 +146,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	var err error
 	if o.files.given() {
 		rep.Scope = o.files.String() + " (static checks only: no live lookups or probes)"
-		objs, err := o.files.read(o.cluster, o.ErrOut)
+		objs, err := o.files.readAll(o.cluster, o.ErrOut) // refused policies are findings
 		if err != nil {
 			return err
 		}

@@ -72,8 +72,22 @@ func (f *fileFlags) String() string {
 }
 
 // read reads the files. Objects without a namespace land where kubectl apply would put them: in
-// the current namespace (-n, else the kubeconfig context's, else default).
+// the current namespace (-n, else the kubeconfig context's, else default). A policy the API
+// server would refuse for its unknown fields is an error: read without them, it would be
+// evaluated as something its author did not write.
 func (f *fileFlags) read(cluster *clusterAccess, warn io.Writer) (*source.Objects, error) {
+	objs, err := f.readAll(cluster, warn)
+	if err != nil {
+		return nil, err
+	}
+	if err := objs.RefusedError(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// readAll is read keeping the refused policies, for a command that reports them (doctor).
+func (f *fileFlags) readAll(cluster *clusterAccess, warn io.Writer) (*source.Objects, error) {
 	current, _, err := cluster.flags.ToRawKubeConfigLoader().Namespace()
 	if err != nil || current == "" {
 		current = metav1.NamespaceDefault

@@ -257,6 +257,9 @@ func concatObjects(parts []*Objects) *Objects {
 		Unknown:        concat(parts, func(p *Objects) []string { return p.Unknown }),
 	}
 	for _, p := range parts {
+		o.refuseInOrder(p)
+	}
+	for _, p := range parts {
 		for k, v := range p.StandIns {
 			if o.StandIns == nil {
 				o.StandIns = map[string]bool{}
@@ -463,6 +466,7 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 		}
 	case schema.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:
 		var v networkingv1.NetworkPolicy
+		delete(o.Refused, u.GetNamespace()+"/"+u.GetName()) // a policy replaces the one before it
 		if err = into(&v); err == nil {
 			o.Policies = append(o.Policies, v)
 		}
@@ -574,11 +578,15 @@ func objectName(u *unstructured.Unstructured) string {
 func (o *Objects) unknown(u *unstructured.Unstructured, source string, root reflect.Type, prefix string, paths []string) error {
 	what := fmt.Sprintf("%s: %s %s: ", source, u.GetKind(), objectName(u))
 	if root == reflect.TypeOf(&networkingv1.NetworkPolicy{}) {
-		return errors.New(what + describeUnknown(root, prefix, paths) + ". Fix them: the policy would not do what it says, and kubectl apply refuses it too")
+		if o.Refused == nil {
+			o.Refused = map[string]Refusal{}
+		}
+		o.Refused[u.GetNamespace()+"/"+u.GetName()] = Refusal{Source: source, Fields: describeUnknown(root, prefix, paths)}
+		return nil
 	}
 	paths = slices.DeleteFunc(paths, func(p string) bool { return strings.HasPrefix(p, "status.") })
 	if len(paths) > 0 {
-		o.Unknown = append(o.Unknown, what+describeUnknown(root, prefix, paths)+": ignored")
+		o.Unknown = append(o.Unknown, what+strings.Join(describeUnknown(root, prefix, paths), "; ")+": ignored")
 	}
 	return nil
 }

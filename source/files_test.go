@@ -272,9 +272,10 @@ func TestReadFilesUnquotedValues(t *testing.T) {
 	}
 }
 
-// A misspelt or misplaced field in a NetworkPolicy is an error naming the file, the policy, the
-// field's path and what was probably meant; the policy would otherwise be read without it and
-// mean something else (an "ingres" rule allows nothing). Kubectl apply refuses these too.
+// A misspelt or misplaced field in a NetworkPolicy makes it refused: RefusedError names the file,
+// the policy, the field's path and what was probably meant, since read without the field the
+// policy would mean something else (an "ingres" rule allows nothing). Kubectl apply refuses
+// these too. The policy is kept, for the commands that report refusals (lab check, doctor).
 func TestReadFilesUnknownPolicyFields(t *testing.T) {
 	dir := t.TempDir()
 	policy := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: db}\n"
@@ -303,8 +304,15 @@ func TestReadFilesUnknownPolicyFields(t *testing.T) {
 	} {
 		p := writeFile(t, dir, "attempt.yaml", policy+tc.spec)
 		o, err := ReadFiles(&resource.FilenameOptions{Filenames: []string{p}}, "default", &bytes.Buffer{})
-		if err == nil || o != nil {
-			t.Errorf("%s: read without an error", tc.name)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r := o.Refused["db/p"]; r.Source != p || len(o.Policies) != 1 {
+			t.Errorf("%s: refused %+v, %d policies; want db/p refused, from %s, and kept for a report", tc.name, o.Refused, len(o.Policies), p)
+		}
+		err = o.RefusedError()
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
 			continue
 		}
 		if !strings.HasPrefix(err.Error(), p+": NetworkPolicy db/p: ") || !strings.Contains(err.Error(), "kubectl apply refuses it too") {
@@ -315,6 +323,50 @@ func TestReadFilesUnknownPolicyFields(t *testing.T) {
 				t.Errorf("%s:\n got %v\nwant %s", tc.name, err, want)
 			}
 		}
+	}
+}
+
+// A refusal follows its policy: a later file's policy of the same name replaces it, refused or
+// not, whether the files are read together or one by one, and so does a Merge.
+func TestRefusedFollowsItsPolicy(t *testing.T) {
+	dir := t.TempDir()
+	bad := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: db}\nspec: {podSelector: {}, ingres: [{}]}\n"
+	good := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: db}\nspec: {podSelector: {}, ingress: [{}]}\n"
+	a := writeFile(t, dir, "a.yaml", bad)
+	b := writeFile(t, dir, "b.yaml", good)
+	both := writeFile(t, dir, "both.yaml", good+"---\n"+bad)
+	for _, tc := range []struct {
+		name    string
+		files   []string
+		refused bool
+	}{
+		{"bad then good", []string{a, b}, false},
+		{"good then bad", []string{b, a}, true},
+		{"one file, good then bad", []string{both}, true},
+		{"one file then the good one", []string{both, b}, false},
+	} {
+		for _, workers := range []int{1, 2} {
+			o, err := readFiles(&resource.FilenameOptions{Filenames: tc.files}, "default", io.Discard, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, refused := o.Refused["db/p"]; refused != tc.refused || len(o.Policies) != 1 {
+				t.Errorf("%s, %d workers: refused %v, %d policies; want refused %v and one policy", tc.name, workers, o.Refused, len(o.Policies), tc.refused)
+			}
+		}
+	}
+	read := func(files ...string) *Objects {
+		o, err := ReadFiles(&resource.FilenameOptions{Filenames: files}, "default", io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if m := read(a).Merge(read(b)); len(m.Refused) != 0 {
+		t.Errorf("a refused policy merged under a good one: %v", m.Refused)
+	}
+	if m := read(b).Merge(read(a)); len(m.Refused) != 1 || read(b).Refused != nil {
+		t.Errorf("a good policy merged under a refused one: %v", m.Refused)
 	}
 }
 
@@ -547,7 +599,11 @@ func TestConcatObjectsKeepsEveryField(t *testing.T) {
 			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
 		case reflect.Map:
 			f.Set(reflect.MakeMap(f.Type()))
-			f.SetMapIndex(reflect.New(f.Type().Key()).Elem(), reflect.New(f.Type().Elem()).Elem())
+			key := reflect.New(f.Type().Key()).Elem()
+			if v.Type().Field(i).Name == "Refused" {
+				key.SetString("/") // a refusal goes with its policy: the empty one of Policies
+			}
+			f.SetMapIndex(key, reflect.New(f.Type().Elem()).Elem())
 		case reflect.Bool:
 			f.SetBool(true)
 		default:

@@ -221,7 +221,7 @@ func unknownFields(err error) []string {
 // describeUnknown says "unknown field PATH" for each path, with what was probably meant, for an
 // object converted into a value of type root. prefix is where that value sits in the object
 // (a workload's pod template).
-func describeUnknown(root reflect.Type, prefix string, paths []string) string {
+func describeUnknown(root reflect.Type, prefix string, paths []string) []string {
 	var parts []string
 	for _, path := range paths {
 		part := fmt.Sprintf("unknown field %q", prefix+path)
@@ -230,7 +230,7 @@ func describeUnknown(root reflect.Type, prefix string, paths []string) string {
 		}
 		parts = append(parts, part)
 	}
-	return strings.Join(parts, "; ")
+	return parts
 }
 
 // fieldAdvice guesses what an unknown field at path meant: a rule's other peer list, a field

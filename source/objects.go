@@ -3,6 +3,8 @@ package source
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,10 +30,14 @@ type Objects struct {
 	ConfigMaps     []corev1.ConfigMap
 
 	// Files only.
-	Foreign   []Foreign       // other engines' policies: not evaluated
-	Defaulted []string        // KIND/NAMESPACE/NAME of objects that got the default namespace
-	Unknown   []string        // what was said of fields an object's type does not have
-	StandIns  map[string]bool // namespace/name of the pods that stand for a workload's replicas
+	Foreign   []Foreign // other engines' policies: not evaluated
+	Defaulted []string  // KIND/NAMESPACE/NAME of objects that got the default namespace
+	Unknown   []string  // what was said of fields an object's type does not have
+	// Refused are the policies, by namespace/name, that have fields a NetworkPolicy does not
+	// have, with what is wrong: the API server refuses them (strict field validation), and
+	// read without those fields they would not mean what they say. RefusedError says so.
+	Refused  map[string]Refusal
+	StandIns map[string]bool // namespace/name of the pods that stand for a workload's replicas
 
 	// Clusters only: what could not be read, by resource ("pods", "namespaces", …), and
 	// whether pods could be listed only in the scope's namespace.
@@ -77,8 +83,44 @@ func (o *Objects) Merge(other *Objects) *Objects {
 			out.StandIns[k] = true
 		}
 	}
+	out.Refused = maps.Clone(o.Refused)
+	out.refuseInOrder(other)
 	out.dedupe()
 	return out
+}
+
+// refuseInOrder puts part's policies on top of o's refusals: a policy part holds replaces the
+// one before it, refused or not.
+func (o *Objects) refuseInOrder(part *Objects) {
+	for i := range part.Policies {
+		key := part.Policies[i].Namespace + "/" + part.Policies[i].Name
+		if why, refused := part.Refused[key]; refused {
+			if o.Refused == nil {
+				o.Refused = map[string]Refusal{}
+			}
+			o.Refused[key] = why
+		} else {
+			delete(o.Refused, key)
+		}
+	}
+}
+
+// RefusedError is an error naming the Refused policies and their fields, nil when there are
+// none; for commands that cannot go on without them.
+func (o *Objects) RefusedError() error {
+	keys := slices.Sorted(maps.Keys(o.Refused))
+	var errs []error
+	for _, key := range keys {
+		r := o.Refused[key]
+		errs = append(errs, fmt.Errorf("%s: NetworkPolicy %s: %s. Fix them: the policy would not do what it says, and kubectl apply refuses it too", r.Source, key, strings.Join(r.Fields, "; ")))
+	}
+	return errors.Join(errs...)
+}
+
+// Refusal is what is wrong with a policy the API server would refuse, and the file it is in.
+type Refusal struct {
+	Source string
+	Fields []string // `unknown field "spec.ingres" (did you mean "ingress"?)`
 }
 
 // LeftOut is a pod the evaluator does not look at, and why.
