@@ -460,9 +460,17 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 			o.Namespaces = append(o.Namespaces, v)
 		}
 	case schema.GroupKind{Kind: "Pod"}:
+		// Pods are most of a large cluster's objects, and checking every field of each costs
+		// a quarter more time and memory to read a folder; their top level and metadata (where
+		// a misspelt labels hides them from every selector) are checked, at a tiny fraction.
 		var v corev1.Pod
-		if err = into(&v); err == nil {
-			o.Pods = append(o.Pods, v)
+		if paths := unknownKeys(u.Object, reflect.TypeOf(v), "metadata"); paths != nil {
+			err = o.unknown(u, source, reflect.TypeOf(v), "", paths)
+		}
+		if err == nil {
+			if err = convert(&v, false); err == nil {
+				o.Pods = append(o.Pods, v)
+			}
 		}
 	case schema.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:
 		var v networkingv1.NetworkPolicy

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -218,6 +219,28 @@ func unknownFields(err error) []string {
 	return paths
 }
 
+// unknownKeys are the paths, as a strict conversion names them, of the keys of obj and of its
+// fields named in children that the struct type t does not have.
+func unknownKeys(obj map[string]any, t reflect.Type, children ...string) []string {
+	fields := jsonFields(elem(t))
+	var paths []string
+	for k, v := range obj {
+		ft, known := fields[k]
+		switch {
+		case !known:
+			paths = append(paths, k)
+		case slices.Contains(children, k):
+			if child, ok := v.(map[string]any); ok {
+				for _, p := range unknownKeys(child, ft) {
+					paths = append(paths, k+"."+p)
+				}
+			}
+		}
+	}
+	sort.Strings(paths)
+	return paths
+}
+
 // describeUnknown says "unknown field PATH" for each path, with what was probably meant, for an
 // object converted into a value of type root. prefix is where that value sits in the object
 // (a workload's pod template).
@@ -300,7 +323,20 @@ func elem(t reflect.Type) reflect.Type {
 }
 
 // jsonFields are a struct's fields by their JSON names, inlined structs (TypeMeta) included.
+// They are worked out once a type: a Pod's are looked at for every pod read. The map returned
+// is shared, not to be changed.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if fields, ok := fieldsOfType.Load(t); ok {
+		return fields.(map[string]reflect.Type)
+	}
+	fields := structFields(t)
+	fieldsOfType.Store(t, fields)
+	return fields
+}
+
+var fieldsOfType sync.Map // reflect.Type -> map[string]reflect.Type
+
+func structFields(t reflect.Type) map[string]reflect.Type {
 	fields := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -341,25 +377,30 @@ func nearest(name string, fields map[string]reflect.Type) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b.
+// editDistance is the number of one-letter edits (insert, delete, replace, or swap two
+// neighbours: "sepc" is one from "spec") that turn a into b.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // fieldPlaces are where, below the struct type t, a field called name (in any case) is:
