@@ -162,7 +162,7 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 		read := func(paths []string) (*policy.Snapshot, error) {
 			objs, err := source.ReadFiles(&resource.FilenameOptions{Filenames: paths, Recursive: o.files.Recursive}, current, o.ErrOut)
 			if err == nil {
-				err = objs.RefusedError()
+				err = checkRefused(objs, o.ErrOut)
 			}
 			if err != nil {
 				return nil, err

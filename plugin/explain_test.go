@@ -332,6 +332,37 @@ func TestExplainErrors(t *testing.T) {
 	}
 }
 
+// A policy the API server would refuse by its validation rules is evaluated as written, with a
+// warning that names it and the server's words; one with a field a NetworkPolicy does not have
+// cannot be evaluated as written, and is an error.
+func TestExplainRefusedPolicies(t *testing.T) {
+	dir := t.TempDir()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: db, labels: {app: db}}\nspec: {containers: [{name: c, image: x, ports: [{containerPort: 3306}]}]}\n---\n"
+	invalid := filepath.Join(dir, "invalid.yaml")
+	unknown := filepath.Join(dir, "unknown.yaml")
+	for path, text := range map[string]string{
+		invalid: pod + "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: db}\nspec: {podSelector: {}, policyTypes: [ingress]}\n",
+		unknown: pod + "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: db}\nspec: {podSelector: {}, policyType: [Ingress]}\n",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := run(t, "explain", "-f", invalid)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "db/db") ||
+		r.stderr != "Warning: NetworkPolicy db/a: the API server would refuse it (kubectl apply fails), so no cluster can hold it; it is evaluated anyway: spec.policyTypes[0]: Unsupported value: \"ingress\": supported values: \"Ingress\", \"Egress\"\n" {
+		t.Errorf("invalid policy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "explain", "-f", unknown)
+	if line := oneErrorLine(t, r); r.code != ExitError || !strings.Contains(line, `unknown field "spec.policyType" (did you mean "policyTypes"?)`) {
+		t.Errorf("unknown field: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "diff", "--before", invalid, "--after", unknown)
+	if r.code != ExitDiffFailed || !strings.Contains(r.stderr, "Warning: NetworkPolicy db/a: the API server would refuse it") || !strings.Contains(r.stderr, `unknown field "spec.policyType"`) {
+		t.Errorf("diff: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // Live: a lab with its solution on the local control plane, read back through List calls,
 // gives the lab's hand-written goal for every pair the cluster has (kube-dns is not there).
 func TestExplainLive(t *testing.T) {

@@ -80,10 +80,27 @@ func (f *fileFlags) read(cluster *clusterAccess, warn io.Writer) (*source.Object
 	if err != nil {
 		return nil, err
 	}
+	return objs, checkRefused(objs, warn)
+}
+
+// checkRefused is the error for policies with unknown fields, and says on warn which policies
+// the API server would refuse by its validation rules (`protocol: tcp`): those read as
+// written, and evaluated so, but kubectl apply would not create them.
+func checkRefused(objs *source.Objects, warn io.Writer) error {
 	if err := objs.RefusedError(); err != nil {
-		return nil, err
+		return err
 	}
-	return objs, nil
+	for i := range objs.Policies {
+		np := &objs.Policies[i]
+		if errs := policy.Validate(np); len(errs) > 0 {
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.Error()
+			}
+			fmt.Fprintf(warn, "Warning: NetworkPolicy %s/%s: the API server would refuse it (kubectl apply fails), so no cluster can hold it; it is evaluated anyway: %s\n", np.Namespace, np.Name, strings.Join(msgs, "; "))
+		}
+	}
+	return nil
 }
 
 // readAll is read keeping the refused policies, for a command that reports them (doctor).
