@@ -160,7 +160,13 @@ func TestReleaseArchivesAndManifest(t *testing.T) {
 		t.Skip("integration tier skipped under -short: it cross-compiles the plugin for six platforms")
 	}
 	out := t.TempDir()
-	cmd := exec.Command("go", "run", "./hack/dist", "-version", "v1.2.3", "-commit", "abc1234", "-out", out)
+	args := []string{"go", "run", "./hack/dist", "-version", "v1.2.3", "-commit", "abc1234", "-out", out}
+	// Six cross-compiles run beside the other packages' tests, some of which time real packets
+	// on the local node; at the lowest priority they take only the processor time left over.
+	if nice, err := exec.LookPath("nice"); err == nil {
+		args = append([]string{nice, "-n", "19"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = ".."
 	if output, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("hack/dist: %v\n%s", err, output)
