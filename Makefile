@@ -25,8 +25,10 @@ install: ## install kubectl-netpol and kubectl_complete-netpol into $(GOBIN) or 
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/kubectl-netpol
 	install -m 0755 hack/kubectl_complete-netpol "$$($(GO) env GOPATH)/bin/kubectl_complete-netpol"
 
+# The timeout is per package: krew's cross-compiles six platforms at the lowest priority, and
+# beside the other packages' local clusters on 2 cores that has taken 42 minutes.
 test: vet fmt-check testbin nodebin ## unit, integration and real-packet tests (starts local clusters; builds them once)
-	NETPOL_BROWSER_TESTS=required $(GO) test -count=1 -timeout 45m ./...
+	NETPOL_BROWSER_TESTS=required $(GO) test -count=1 -timeout 75m ./...
 
 test-short: ## unit tests only (no control plane)
 	$(GO) test -short ./...
