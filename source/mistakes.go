@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -48,20 +49,10 @@ func unquoted(doc map[string]any) []string {
 	walk = func(v any, path string, parent string) {
 		switch v := v.(type) {
 		case map[string]any:
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				child := v[k]
 				if m, ok := child.(map[string]any); ok && (stringMaps[k] || k == "selector") {
-					mkeys := make([]string, 0, len(m))
-					for mk := range m {
-						mkeys = append(mkeys, mk)
-					}
-					sort.Strings(mkeys)
-					for _, mk := range mkeys {
+					for _, mk := range slices.Sorted(maps.Keys(m)) {
 						if value, what := notString(m[mk]); what != "" {
 							found = append(found, fmt.Sprintf("%s.%s is %s, not a string: quote it as you wrote it (%s: %q)", join(path, k), mk, what, mk, value))
 						}
@@ -357,14 +348,12 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 // nearest is the field name that name is most likely a misspelling of: the same letters in
 // another case, or at most two edits away (one for short names); "" when none is.
 func nearest(name string, fields map[string]reflect.Type) string {
-	names := make([]string, 0, len(fields))
-	for field := range fields {
+	names := slices.Sorted(maps.Keys(fields))
+	for _, field := range names {
 		if strings.EqualFold(field, name) {
 			return field
 		}
-		names = append(names, field)
 	}
-	sort.Strings(names)
 	best, bestDistance := "", 3
 	if len(name) <= 4 {
 		bestDistance = 2
@@ -422,12 +411,7 @@ func fieldPlaces(t reflect.Type, name string) []string {
 			}
 			visited++
 			fields := jsonFields(n.t)
-			keys := make([]string, 0, len(fields))
-			for k := range fields {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(fields)) {
 				ft := fields[k]
 				if strings.EqualFold(k, name) && len(places) < 3 && !slices.Contains(places, n.path) {
 					places = append(places, cmp.Or(n.path, "the top level"))
