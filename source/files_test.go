@@ -164,19 +164,25 @@ func TestReadFilesRecursive(t *testing.T) {
 	}
 }
 
-// "-" reads stdin, as kubectl -f - does.
-func TestReadFilesStdin(t *testing.T) {
+// withStdin makes text the process's standard input until the test ends.
+func withStdin(t *testing.T, text string) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := os.Stdin
 	os.Stdin = r
-	defer func() { os.Stdin = old }()
+	t.Cleanup(func() { os.Stdin = old; r.Close() })
 	go func() {
-		_, _ = w.WriteString("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-stdin}\nspec: {podSelector: {}}\n")
+		_, _ = w.WriteString(text)
 		w.Close()
 	}()
+}
+
+// "-" reads stdin, as kubectl -f - does.
+func TestReadFilesStdin(t *testing.T) {
+	withStdin(t, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-stdin}\nspec: {podSelector: {}}\n")
 	o, _ := read(t, "team-a", false, "-")
 	if len(o.Policies) != 1 || o.Policies[0].Namespace != "team-a" || !slices.Equal(o.Defaulted, []string{"NetworkPolicy/team-a/from-stdin"}) {
 		t.Errorf("stdin: policies %+v, defaulted %v", o.Policies, o.Defaulted)
@@ -255,18 +261,8 @@ func TestReadFilesUnquotedValues(t *testing.T) {
 		}
 	}
 	// The file cannot be read again from stdin: the decoder's words and what to do.
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stdin
-	os.Stdin = r
-	defer func() { os.Stdin = old }()
-	go func() {
-		_, _ = w.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: api, labels: {canary: true}}\n")
-		w.Close()
-	}()
-	_, err = ReadFiles(&resource.FilenameOptions{Filenames: []string{"-"}}, "default", &bytes.Buffer{})
+	withStdin(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: api, labels: {canary: true}}\n")
+	_, err := ReadFiles(&resource.FilenameOptions{Filenames: []string{"-"}}, "default", &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "metadata.labels is a YAML bool where Kubernetes wants a string: quote the value") {
 		t.Errorf("stdin: %v", err)
 	}
