@@ -51,7 +51,7 @@ const (
 // DocsBase is where docs/checks.md is published; each ID has an anchor there.
 const DocsBase = "https://github.com/kubectl-netpol/kubectl-netpol/blob/main/docs/checks.md"
 
-// Finding is one result of one check: the fields of DESIGN.md §2.
+// Finding is one result of one check: the fields of doctor -o json (README.md, doctor).
 type Finding struct {
 	ID          string   `json:"id"`
 	Check       string   `json:"check"`

@@ -14,8 +14,8 @@ import (
 
 // The CNI check: which network plugin runs, and does it enforce NetworkPolicy? The API server
 // accepts NetworkPolicies whatever the plugin; a plugin that does not enforce them ignores
-// them silently. The signatures are those of DESIGN.md §5, looked up in every namespace. No
-// signature is proof: `kubectl netpol doctor --active` is.
+// them silently. The signatures are those docs/checks.md lists (NP1001, NP1003), looked up in
+// every namespace. No signature is proof: `kubectl netpol doctor --active` is.
 //
 // On files (doctor -f, Live false) the same table reads the DaemonSets, Deployments, Nodes and
 // ConfigMaps the files hold, and gives the same findings. What changes is what a missing
@@ -296,7 +296,7 @@ func detectCNIs(in *Input) []cniEngine {
 	return out
 }
 
-// detectDaemonSet matches one DaemonSet against the signatures of DESIGN.md §5. The order
+// detectDaemonSet matches one DaemonSet against the signatures docs/checks.md lists. The order
 // matters: canal carries a calico-node and a flannel container, anetd carries k8s-app=cilium.
 func detectDaemonSet(in *Input, ds *appsv1.DaemonSet) (cniEngine, bool) {
 	name := ds.Name

@@ -11,7 +11,7 @@ import (
 const (
 	ExitOK          = 0   // the command did what was asked
 	ExitError       = 1   // any other failure, and checks that found problems (lab check FAIL, probe disagreements)
-	ExitUsage       = 2   // bad flags or arguments; nothing was sent to the cluster
+	ExitUsage       = 2   // bad usage, some found only once the cluster was read; nothing was written or probed
 	ExitUnreachable = 3   // no kubeconfig, the API server cannot be reached, or it refused our credentials
 	ExitDiffFailed  = 4   // diff only: what other commands exit 1 for (diff's 1 means "changes found")
 	ExitInterrupted = 130 // Ctrl-C (or SIGTERM): the command stopped, having cleaned up; twice: at once

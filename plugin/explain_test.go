@@ -147,7 +147,7 @@ func TestExplainFiles(t *testing.T) {
 	}
 }
 
-// -o json is the contract of DESIGN.md §2: every from/to/port with the verdict and reasons.
+// -o json is the contract README.md gives: every from/to/port with the verdict and reasons.
 func TestExplainJSON(t *testing.T) {
 	r := run(t, "explain", "-f", appFile(t), "-o", "json", "--port", "5432/tcp", "--to", "db/postgres-0")
 	var rep policy.Report

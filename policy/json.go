@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// Result is one row of the JSON contract (DESIGN.md §2): a connection and its verdict.
+// Result is one row of explain's JSON contract (README.md, explain): a connection and its verdict.
 type Result struct {
 	From     string   `json:"from"`
 	To       string   `json:"to"`

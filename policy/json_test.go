@@ -15,8 +15,8 @@ import (
 	"testing"
 )
 
-// The streamed JSON reads back as the contract of DESIGN.md §2, and every result is what
-// Evaluate says of that connection.
+// The streamed JSON reads back as the contract README.md gives for explain -o json, and every
+// result is what Evaluate says of that connection.
 func TestWriteJSON(t *testing.T) {
 	s := withPolicies(t, `
 metadata: {name: allow-b, namespace: x}

@@ -51,13 +51,54 @@ func ForTest(t testing.TB) *Cluster {
 	return shared
 }
 
+// RealNodeSwitch is the environment variable that makes the real node's tests required: set to
+// "required" (CI does, in .ci/run), a test that would skip because this machine cannot run the
+// real node fails instead, with the same reason, as NETPOL_BROWSER_TESTS=required does for the
+// browser tests. The skip under -short stays a skip.
+const RealNodeSwitch = "NETPOL_REAL_NODE_TESTS"
+
+// realNodeRequired says whether the switch, of this value, makes the real node's tests required.
+func realNodeRequired(value string) bool { return value == "required" }
+
+// realNodeVerdict is what a real-node test does where this machine cannot run the node for
+// reason: the message, and whether it fails (the switch's value is "required") or skips.
+func realNodeVerdict(reason, switchValue string) (msg string, fail bool) {
+	if realNodeRequired(switchValue) {
+		return "real-node tier cannot run: " + reason + " (" + RealNodeSwitch + "=required)", true
+	}
+	return "real-node tier skipped: " + reason, false
+}
+
+// skipRealNode skips t, or fails it when the real node's tests are required, saying why.
+func skipRealNode(t testing.TB, reason string) {
+	t.Helper()
+	msg, fail := realNodeVerdict(reason, os.Getenv(RealNodeSwitch))
+	if fail {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// RequireDataplane is for a real-node test that starts its own cluster (Options.Dataplane): it
+// skips the test under -short, and where this machine cannot run the real node (not Linux, not
+// root, packages missing) it skips it saying why, or fails it when NETPOL_REAL_NODE_TESTS=required.
+func RequireDataplane(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real-node tier skipped under -short: it starts the local node (run without -short, or 'make test')")
+	}
+	if err := DataplaneSupported(); err != nil {
+		skipRealNode(t, err.Error())
+	}
+}
+
 // dataplaneSkip is why the real node's tests skip on this machine ("" when they run).
 var dataplaneSkip string
 
 // RunDataplaneTests is a TestMain body for tests on the real node (Options.Dataplane). Where this
 // machine cannot run it (not Linux, not root, packages missing), it says so in one line and the
-// tests skip through ForDataplane with that reason; where it can, a node that fails to start
-// fails the package.
+// tests skip through ForDataplane with that reason (or fail, when NETPOL_REAL_NODE_TESTS=required);
+// where it can, a node that fails to start fails the package.
 func RunDataplaneTests(m *testing.M) int {
 	flag.Parse()
 	if testing.Short() {
@@ -65,14 +106,19 @@ func RunDataplaneTests(m *testing.M) int {
 	}
 	if err := DataplaneSupported(); err != nil {
 		dataplaneSkip = err.Error()
-		fmt.Fprintf(os.Stderr, "the real node cannot run here, its tests skip: %v\n", err)
+		what := "skip"
+		if realNodeRequired(os.Getenv(RealNodeSwitch)) {
+			what = "fail (" + RealNodeSwitch + "=required)"
+		}
+		fmt.Fprintf(os.Stderr, "the real node cannot run here, its tests %s: %v\n", what, err)
 		return m.Run()
 	}
 	return runWith(m, Options{Log: os.Stderr, Dataplane: true})
 }
 
-// ForDataplane returns the package's cluster with the real node, or skips the test (under
-// -short, or where the machine cannot run the node, saying why).
+// ForDataplane returns the package's cluster with the real node, or skips the test: under
+// -short, or where the machine cannot run the node, saying why (then it fails the test instead
+// when NETPOL_REAL_NODE_TESTS=required).
 func ForDataplane(t testing.TB) *Cluster {
 	t.Helper()
 	switch {
@@ -81,7 +127,7 @@ func ForDataplane(t testing.TB) *Cluster {
 	case testing.Short():
 		t.Skip("real-node tier skipped under -short: it needs the local node (run without -short, or 'make test')")
 	case dataplaneSkip != "":
-		t.Skip("real-node tier skipped: " + dataplaneSkip)
+		skipRealNode(t, dataplaneSkip)
 	}
 	t.Fatal("no real node: call localcluster.RunDataplaneTests from TestMain")
 	return nil
