@@ -29,6 +29,9 @@ type Graded struct {
 	Hint        string         `json:"hint,omitempty"`
 	HintSummary string         `json:"hintSummary,omitempty"`
 	Causes      []policy.Cause `json:"causes,omitempty"`
+	// Conn is the row between the graded snapshot's endpoints (the cluster DNS as FindDNS finds
+	// it); the live check probes it.
+	Conn policy.Connection `json:"-"`
 }
 
 // Grading is `lab check`'s static answer: the goal rows, and the problems of the files
@@ -181,9 +184,9 @@ func (r *Rendered) grade(snap *policy.Snapshot, defaulted map[string]bool) (*Gra
 	g := &Grading{Rows: make([]Graded, len(results))}
 	g.Snapshot = snap
 	for i, res := range results {
-		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons}
+		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons, Conn: res.Conn}
 		if !res.Met() {
-			row.Causes = ev.Diagnose(res.conn, policy.Intent{Want: res.Allowed, IngressOnly: ingressOnly, Defaulted: defaulted})
+			row.Causes = ev.Diagnose(res.Conn, policy.Intent{Want: res.Allowed, IngressOnly: ingressOnly, Defaulted: defaulted})
 			if len(row.Causes) > 0 {
 				row.Hint = row.Causes[0].Message
 				row.HintSummary = CauseSummary(r.Options.Lang, row.Causes[0].Code)

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
@@ -19,7 +17,9 @@ type GoalResult struct {
 	Got     bool
 	Reasons []string
 	Verdict policy.Verdict `json:"-"` // both sides, with the rule walkthrough
-	conn    policy.Connection
+	// Conn is the row's connection between the snapshot's endpoints: the one place where a
+	// goal's names (a pod, an address, kube-dns) become endpoints, for grading and probing.
+	Conn policy.Connection
 }
 
 // Met reports whether the evaluator's verdict is the goal's.
@@ -77,13 +77,9 @@ func evaluateGoal(snap *policy.Snapshot, goal []Connection) ([]GoalResult, *poli
 		if err != nil {
 			return nil, nil, err
 		}
-		proto := corev1.Protocol(strings.ToUpper(g.Protocol))
-		if proto == "" {
-			proto = corev1.ProtocolTCP
-		}
-		c := policy.Connection{From: from, To: to, Port: int32(g.Port), Protocol: proto}
+		c := policy.Connection{From: from, To: to, Port: int32(g.Port), Protocol: g.Proto()}
 		v := ev.Evaluate(c)
-		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), Verdict: v, conn: c})
+		out = append(out, GoalResult{Connection: g, Got: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), Verdict: v, Conn: c})
 	}
 	return out, ev, nil
 }

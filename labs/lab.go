@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
@@ -65,6 +67,15 @@ type Connection struct {
 	Port     int    `json:"port"`
 	Protocol string `json:"protocol"`
 	Allowed  bool   `json:"allowed"`
+}
+
+// Proto is the row's protocol: TCP when the goal names none (the catalog writes it in when it
+// loads a lab; rows made elsewhere may lack it).
+func (c Connection) Proto() corev1.Protocol {
+	if c.Protocol == "" {
+		return corev1.ProtocolTCP
+	}
+	return corev1.Protocol(strings.ToUpper(c.Protocol))
 }
 
 type manifestFile struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -156,7 +155,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	pass := grading.Pass()
 
 	if !o.files.given() && !o.StaticOnly {
-		obs, jobs, index := goalJobs(o.lab, snap)
+		obs, jobs, index := goalJobs(grading.Rows, rep.Lang)
 		if err := runProbes(ctx, o.probeFlags.runner(cluster), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output); err != nil {
 			return err
 		}
@@ -197,54 +196,33 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 		}
 	}
 	if !pass {
-		return &failedError{msg: texts.T(rep.Lang, "check.failed", o.lab.Name, rep.Score)}
+		// The verdict is in what was printed (its last line, or "verdict" in JSON and YAML):
+		// exit 1 without saying FAIL a second time on stderr.
+		return &silentExit{code: 1}
 	}
 	return nil
 }
 
-// goalJobs turns the goal's rows into probe jobs, expecting what the goal wants.
-func goalJobs(r *labs.Rendered, snap *policy.Snapshot) (obs []observation, jobs []probe.Job, index []int) {
-	pods := map[string]*policy.Pod{}
-	for i := range snap.Pods {
-		pods[snap.Pods[i].ID()] = &snap.Pods[i]
-	}
-	// The cluster DNS as every command finds it; a stand-in (no pod read) is not probed.
-	var dnsPod *policy.Pod
-	if found := policy.FindDNS(snap).Pods; len(found) > 0 && pods[found[0].ID()] != nil {
-		dnsPod = pods[found[0].ID()]
-	}
-	endpoint := func(s string) (policy.Endpoint, bool) {
-		if ip, err := netip.ParseAddr(s); err == nil {
-			return policy.Endpoint{IP: ip}, true
-		}
-		if s == labs.KubeDNS {
-			return policy.Endpoint{Pod: dnsPod}, dnsPod != nil
-		}
-		p, ok := pods[s]
-		return policy.Endpoint{Pod: p}, ok
-	}
-	for _, g := range r.Goal {
-		proto := goalProtocol(g)
-		o := observation{From: g.From, To: g.To, Port: int32(g.Port), Protocol: string(proto), Expected: g.Allowed}
-		from, okFrom := endpoint(g.From)
+// goalJobs turns the graded goal rows into probe jobs. Each row is judged against the goal
+// (Expected) and against what the policies in the cluster give (Policies: the static verdict).
+func goalJobs(rows []labs.Graded, l lang.Lang) (obs []observation, jobs []probe.Job, index []int) {
+	for _, g := range rows {
+		c := g.Conn
+		o := observation{From: g.From, To: g.To, Port: c.Port, Protocol: string(c.Protocol), Expected: g.Allowed, Policies: g.Evaluated}
 		var j probe.Job
 		var why string
 		switch {
-		case !okFrom && from.IP.IsValid():
-			why = texts.T(r.Options.Lang, "ignored.outside")
-		case !okFrom:
-			why = texts.T(r.Options.Lang, "ignored.missing")
-		case g.To == labs.KubeDNS && proto == corev1.ProtocolUDP:
+		case c.From.Pod == nil:
+			why = texts.T(l, "ignored.outside")
+		case g.To == labs.KubeDNS && c.Protocol == corev1.ProtocolUDP:
 			// A name lookup through the pod's own resolver: the way DNS really fails.
-			j = probe.Job{From: probe.PodRef{Namespace: from.Pod.Namespace, Name: from.Pod.Name}, To: probe.Target{Name: labs.KubeDNS},
-				Port: 53, Protocol: proto, Kind: probe.DNSLookup, Expected: g.Allowed}
+			j = probe.Job{From: probe.PodRef{Namespace: c.From.Pod.Namespace, Name: c.From.Pod.Name}, To: probe.Target{Name: labs.KubeDNS},
+				Port: 53, Protocol: c.Protocol, Kind: probe.DNSLookup, Expected: g.Allowed}
+		case g.To == labs.KubeDNS && (c.To.Pod == nil || len(c.To.Pod.IPs) == 0):
+			// The cluster DNS stood in for by name only: no pod or endpoint address was read.
+			why = texts.T(l, "ignored.no-dns")
 		default:
-			to, okTo := endpoint(g.To)
-			if !okTo {
-				why = texts.T(r.Options.Lang, "ignored.no-dns")
-				break
-			}
-			j, why = job(from, to, g.To, int32(g.Port), proto, g.Allowed)
+			j, why = job(c.From, c.To, g.To, c.Port, c.Protocol, g.Allowed)
 		}
 		if why != "" {
 			o.Ignored = why
@@ -271,7 +249,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		if !g.Correct {
 			mark = "WRONG"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated), mark)
+		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", g.From, g.To, g.Port, g.Proto(), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated), mark)
 	}
 	_ = w.Flush()
 	for _, p := range rep.Problems {
@@ -286,7 +264,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		if g.Correct {
 			continue
 		}
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.row", g.From, g.To, g.Port, strings.ToUpper(g.Protocol), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.row", g.From, g.To, g.Port, g.Proto(), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
 		fmt.Fprintf(out, "  %s%s\n", label["why"], strings.Join(g.Reasons, "; "))
 		for i, c := range g.Causes {
 			if i == 3 {
@@ -312,27 +290,22 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		w := newTable(out)
 		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
 		for _, o := range rep.Live {
-			observed, mark := o.Outcome, "ok"
-			switch {
-			case o.Ignored != "":
-				observed, mark = "-", texts.T(lg, "check.ignored", o.Ignored)
-			case o.Observed == nil:
-				mark = texts.T(lg, "check.not-probed")
-			case !o.Correct:
-				mark = "WRONG"
+			observed := o.Outcome
+			if o.Judgement == judgedIgnored {
+				observed = "-"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", o.From, o.To, o.Port, o.Protocol, verdictIn(lg, o.Expected), observed, mark)
+			fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\t%s\n", o.From, o.To, o.Port, o.Protocol, verdictIn(lg, o.Expected), observed, o.mark(lg))
 		}
 		_ = w.Flush()
-		printObservationNotesIn(out, rep.Live, lg)
+		printObservationNotes(out, rep.Live, lg)
 		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.probes", rep.Summary.in(lg)))
 	}
 	staticRight := !slices.ContainsFunc(rep.Static, func(g labs.Graded) bool { return !g.Correct })
 	switch {
 	case rep.Summary != nil && rep.Summary.Failed > 0 && rep.Summary.Failed == rep.Summary.Total-rep.Summary.Ignored:
 		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.no-live", rep.Verdict, rep.Score))
-	case rep.Summary != nil && rep.Summary.Failed > 0:
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.some-failed", rep.Verdict, rep.Score, rep.Summary.Failed, rep.Summary.Total-rep.Summary.Ignored))
+	case rep.Summary != nil && rep.Summary.Failed+rep.Summary.NotServed > 0:
+		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.some-failed", rep.Verdict, rep.Score, rep.Summary.Failed+rep.Summary.NotServed, rep.Summary.Total-rep.Summary.Ignored))
 	case staticRight && rep.Summary != nil && rep.Summary.Wrong > 0:
 		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.disagree", rep.Verdict, rep.Score, rep.Summary.Wrong))
 	case rep.Live == nil && !files:

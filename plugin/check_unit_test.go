@@ -33,15 +33,16 @@ func TestCheckVerdictWhenProbesFail(t *testing.T) {
 	}, {
 		name: "some could not run",
 		live: []observation{
-			{From: "web/web", To: "was/was", Port: 8080, Protocol: "TCP", Observed: &yes, Expected: true, Correct: true, Outcome: "connected"},
+			{From: "web/web", To: "was/was", Port: 8080, Protocol: "TCP", Observed: &yes, Expected: true, Policies: true, Outcome: "connected"},
 			{From: "web/web", To: "db/db", Port: 3306, Protocol: "TCP", Error: execErr},
-			{From: "was/was", To: "db/db", Port: 3306, Protocol: "TCP", Observed: &yes, Expected: true, Correct: true, Outcome: "connected"},
+			{From: "was/was", To: "db/db", Port: 3306, Protocol: "TCP", Observed: &yes, Expected: true, Policies: true, Outcome: "connected"},
 		},
-		want:    []string{"web/web -> db/db 3306/TCP: not probed: " + execErr, "PASS: 3/3 goal connections right; 1 of 3 live probes could not run", "2 correct, 0 wrong, 1 failed, 0 ignored of 3"},
+		want:    []string{"web/web -> db/db 3306/TCP: not probed: " + execErr, "PASS: 3/3 goal connections right; 1 of 3 live probes could not run or could not tell", "2 correct, 0 wrong, 1 failed, 0 ignored of 3"},
 		wantNot: []string{"No probe could run"},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			judgeAll(tc.live)
 			sum := summarize(tc.live)
 			rep := checkReport{Lab: "three-tier", Verdict: "PASS", Score: "3/3", Static: static, Live: tc.live, Summary: &sum, LiveError: failureReason(tc.live)}
 			if rep.LiveError != tc.liveError {

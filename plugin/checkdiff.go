@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"slices"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -67,11 +66,7 @@ func markAgainstGoal(rep *diffReport, goal []labs.Connection, dns []*policy.Pod)
 	for i := range rep.Changes {
 		c := &rep.Changes[i]
 		for _, g := range goal {
-			proto := strings.ToUpper(g.Protocol)
-			if proto == "" {
-				proto = "TCP"
-			}
-			if int32(g.Port) == c.Port && proto == c.Protocol && g.Allowed != (c.Change == "opened") && holds(c.From, g.From) && holds(c.To, g.To) {
+			if int32(g.Port) == c.Port && string(g.Proto()) == c.Protocol && g.Allowed != (c.Change == "opened") && holds(c.From, g.From) && holds(c.To, g.To) {
 				c.AgainstGoal = true
 			}
 		}

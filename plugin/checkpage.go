@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
@@ -50,7 +48,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 	}
 	var ports []policy.PortProtocol
 	for _, g := range lab.Goal {
-		pp := policy.PortProtocol{Port: int32(g.Port), Protocol: goalProtocol(g)}
+		pp := policy.PortProtocol{Port: int32(g.Port), Protocol: g.Proto()}
 		if !slices.Contains(ports, pp) {
 			ports = append(ports, pp)
 		}
@@ -94,7 +92,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		return outside[name], true
 	}
 	for i, g := range rep.Static {
-		port := fmt.Sprintf("%d/%s", g.Port, goalProtocol(g.Connection))
+		port := fmt.Sprintf("%d/%s", g.Port, g.Proto())
 		row := render.Row{Cells: []string{g.From, g.To, port, verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)}, Class: "ok", Port: port}
 		wrong := !g.Correct
 		if rep.Live != nil {
@@ -102,13 +100,11 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 			observed := "-"
 			switch {
 			case o == nil:
-			case o.Ignored != "":
-				observed = texts.T(lg, "check.ignored", o.Ignored)
-			case o.Observed == nil:
-				observed = texts.T(lg, "check.not-probed")
-			default:
+			case o.Judgement == judgedOK || o.Judgement == judgedWrong:
 				observed = o.Outcome
-				wrong = wrong || !o.Correct
+				wrong = wrong || o.Judgement == judgedWrong
+			default:
+				observed = o.mark(lg)
 			}
 			row.Cells = append(row.Cells, observed)
 		}
@@ -183,14 +179,6 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 	return page, nil
 }
 
-// goalProtocol is a goal row's protocol, TCP when it names none.
-func goalProtocol(g labs.Connection) corev1.Protocol {
-	if g.Protocol == "" {
-		return corev1.ProtocolTCP
-	}
-	return corev1.Protocol(strings.ToUpper(g.Protocol))
-}
-
 // liveFor is the observation of the i-th goal row (the live rows follow the goal's order).
 func liveFor(live []observation, i int, g labs.Graded) *observation {
 	if i < len(live) && live[i].From == g.From && live[i].To == g.To && int(live[i].Port) == g.Port {
@@ -201,7 +189,7 @@ func liveFor(live []observation, i int, g labs.Graded) *observation {
 
 // goalDetail is a goal row's details: the goal, the verdict, the reasons and the hints.
 func goalDetail(g labs.Graded, notes []render.Note, lg lang.Lang) render.Detail {
-	d := render.Detail{Title: fmt.Sprintf("%s → %s on %d/%s", g.From, g.To, g.Port, goalProtocol(g.Connection))}
+	d := render.Detail{Title: fmt.Sprintf("%s → %s on %d/%s", g.From, g.To, g.Port, g.Proto())}
 	class := render.EdgeAllowed
 	if !g.Correct {
 		class = "wrong"

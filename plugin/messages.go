@@ -78,6 +78,7 @@ var texts = lang.Catalog{
 	},
 	"check.ignored":    {En: "ignored: %s", Ko: "제외: %s", Ja: "対象外: %s"},
 	"check.not-probed": {En: "not probed", Ko: "프로브 안 됨", Ja: "未実施"},
+	"check.not-served": {En: "not served: cannot tell", Ko: "서비스하지 않는 포트: 판단 불가", Ja: "待ち受けなし: 判断不能"},
 	"check.probes":     {En: "Probes: %s", Ko: "프로브: %s", Ja: "プローブ: %s"},
 	"check.final.no-live": {
 		En: "%s (static only): %s goal connections right; the live check could not run (see above), so nothing was observed",
@@ -85,9 +86,9 @@ var texts = lang.Catalog{
 		Ja: "%s（静的チェックのみ）: 目標の接続 %s が正解。ライブチェックは実行できなかったため（上記参照）、何も観測されていません",
 	},
 	"check.final.some-failed": {
-		En: "%s: %s goal connections right; %d of %d live probes could not run (see above)",
-		Ko: "%[1]s: 목표 연결 %[2]s 정답. 실제 확인 프로브 %[4]d개 중 %[3]d개는 실행하지 못했습니다(위 참고)",
-		Ja: "%[1]s: 目標の接続 %[2]s が正解。ライブプローブ %[4]d 件のうち %[3]d 件は実行できませんでした（上記参照）",
+		En: "%s: %s goal connections right; %d of %d live probes could not run or could not tell (see above)",
+		Ko: "%[1]s: 목표 연결 %[2]s 정답. 실제 확인 프로브 %[4]d개 중 %[3]d개는 실행하지 못했거나 판단할 수 없었습니다(위 참고)",
+		Ja: "%[1]s: 目標の接続 %[2]s が正解。ライブプローブ %[4]d 件のうち %[3]d 件は実行できなかったか、判断できませんでした（上記参照）",
 	},
 	"check.final.disagree": {
 		En: "%s: your policies are right (%s goal connections), but %d live probe(s) disagree with the goal",
@@ -96,9 +97,7 @@ var texts = lang.Catalog{
 	},
 	"check.final.static": {En: "%s: %s goal connections right (static only)", Ko: "%s: 목표 연결 %s 정답 (정적 검사만)", Ja: "%s: 目標の接続 %s が正解（静的チェックのみ）"},
 	"check.final":        {En: "%s: %s goal connections right", Ko: "%s: 목표 연결 %s 정답", Ja: "%s: 目標の接続 %s が正解"},
-	"check.failed":       {En: "lab %s: FAIL (%s goal connections right)", Ko: "%s 실습: FAIL (목표 연결 %s 정답)", Ja: "ラボ %s: FAIL（目標の接続 %s が正解）"},
 	"ignored.outside":    {En: "the source is outside the cluster", Ko: "출발지가 클러스터 밖에 있음", Ja: "送信元がクラスターの外にある"},
-	"ignored.missing":    {En: "the source pod is missing", Ko: "출발지 파드가 없음", Ja: "送信元の Pod がない"},
 	"ignored.no-dns": {
 		En: "the destination is not in the cluster (no kube-dns pods visible)",
 		Ko: "목적지가 클러스터에 없음(kube-dns 파드가 보이지 않음)",
@@ -115,17 +114,49 @@ var texts = lang.Catalog{
 		Ko: "정책이 거부하는 연결 %d개가 통과했습니다. 이 클러스터의 네트워크 플러그인(CNI)이 NetworkPolicy를 적용하지 않고 있습니다. 어떤 CNI가 실행 중인지 'kubectl netpol doctor'로 확인하세요.",
 		Ja: "ポリシーが拒否する接続が %d 件通ってしまいました。このクラスターのネットワークプラグイン（CNI）は NetworkPolicy を適用していません。どの CNI が動いているかは「kubectl netpol doctor」で確認できます。",
 	},
+	"notes.dropped": {
+		En: "%d connection(s) that the policies allow were blocked: something other than the policies stops them (the network plugin, a firewall, the node), or the destination did not answer.",
+		Ko: "정책이 허용하는 연결 %d개가 막혔습니다. 정책이 아닌 다른 무언가(네트워크 플러그인, 방화벽, 노드)가 막고 있거나 목적지가 응답하지 않았습니다.",
+		Ja: "ポリシーが許可している接続が %d 件遮断されました。ポリシー以外の何か（ネットワークプラグイン、ファイアウォール、ノード）が止めているか、宛先が応答しませんでした。",
+	},
+	"notes.not-served": {
+		En: "%d probe(s) met a port nobody serves (the destination pod is refused on it too): they cannot tell allowed from blocked, and count neither as right nor as wrong. Serve the port, or probe one the pod listens on.",
+		Ko: "프로브 %d개가 아무도 서비스하지 않는 포트에 닿았습니다(목적지 파드 자신도 그 포트에서 거부됨). 허용인지 차단인지 알 수 없으므로 정답도 오답도 아닌 것으로 셉니다. 그 포트를 열거나, 파드가 실제로 수신하는 포트로 확인하세요.",
+		Ja: "%d 件のプローブが、誰も待ち受けていないポートに当たりました（宛先 Pod 自身もそのポートで拒否されます）。許可か遮断かは判断できないため、正解にも不正解にも数えません。そのポートで待ち受けるか、Pod が実際に待ち受けているポートで確認してください。",
+	},
 	"notes.refused": {
-		En: "%d probe(s) were refused (a reset, not silence): something answered, such as a port nobody listens on, or a CNI that rejects instead of dropping; a refusal does not prove the policies allowed the traffic.",
-		Ko: "프로브 %d개가 거부되었습니다(무응답이 아니라 리셋). 무언가가 응답했다는 뜻으로, 아무도 수신하지 않는 포트이거나 패킷을 버리지 않고 거절하는 CNI일 수 있습니다. 거부되었다고 해서 정책이 트래픽을 허용했다는 증거는 아닙니다.",
-		Ja: "%d 件のプローブが拒否されました（無応答ではなくリセット）。何かが応答したということで、誰も待ち受けていないポートや、パケットを破棄せずに拒否する CNI などが考えられます。拒否されたからといって、ポリシーが通信を許可した証拠にはなりません。",
+		En: "%d probe(s) were refused (a reset or an ICMP error, not silence) where nothing could check that the destination listens: a port nobody listens on and a network plugin that rejects (as kube-router does) look the same, so a refusal does not prove that a policy blocked the traffic.",
+		Ko: "프로브 %d개가 거부되었지만(무응답이 아니라 리셋이나 ICMP 오류), 목적지가 그 포트에서 수신하는지는 확인할 수 없었습니다. 아무도 수신하지 않는 포트와 패킷을 거절하는 네트워크 플러그인(kube-router처럼)은 똑같이 보이므로, 거부되었다고 해서 정책이 트래픽을 막았다는 증거는 아닙니다.",
+		Ja: "%d 件のプローブが拒否されましたが（無応答ではなくリセットや ICMP エラー）、宛先がそのポートで待ち受けているかは確認できませんでした。誰も待ち受けていないポートと、パケットを拒否するネットワークプラグイン（kube-router など）は同じに見えるため、拒否されたからといってポリシーが通信を遮断した証拠にはなりません。",
+	},
+	"notes.row.not-served": {En: "  %s: not served: cannot tell (%s)", Ko: "  %s: 서비스하지 않는 포트: 판단할 수 없음 (%s)", Ja: "  %s: 待ち受けなし: 判断できません（%s）"},
+	"notes.row.against-policies": {
+		En: "  %s: observed %s, but the policies give %s",
+		Ko: "  %s: 관찰 결과는 %s, 그러나 정책으로는 %s",
+		Ja: "  %s: 観測は %s、しかしポリシーでは%s",
+	},
+	"blame.policies": {
+		En: "; the policies give the same: the cause is in them (see the static check's hint above)",
+		Ko: "; 정책으로도 같은 결과가 나옵니다. 원인은 정책에 있습니다(위 정적 검사의 힌트 참고)",
+		Ja: "; ポリシーでも同じ結果になります。原因はポリシーにあります（上の静的チェックのヒントを参照）",
+	},
+	"blame.not-enforced": {
+		En: "; the policies deny it: the network does not enforce them",
+		Ko: "; 정책은 이 연결을 거부합니다. 네트워크가 정책을 적용하지 않고 있습니다",
+		Ja: "; ポリシーはこの接続を拒否しています。ネットワークがポリシーを適用していません",
+	},
+	"blame.dropped": {
+		En: "; the policies allow it: something else blocks it",
+		Ko: "; 정책은 이 연결을 허용합니다. 다른 무언가가 막고 있습니다",
+		Ja: "; ポリシーはこの接続を許可しています。別の何かが遮断しています",
 	},
 	"summary": {
 		En: "%d correct, %d wrong, %s%d ignored of %d",
 		Ko: "일치 %d, 불일치 %d, %s제외 %d (전체 %d)",
 		Ja: "一致 %d、不一致 %d、%s対象外 %d（全 %d 件）",
 	},
-	"summary.failed": {En: "%d failed, ", Ko: "실행 실패 %d, ", Ja: "実行失敗 %d、"},
+	"summary.failed":     {En: "%d failed, ", Ko: "실행 실패 %d, ", Ja: "実行失敗 %d、"},
+	"summary.not-served": {En: "%d not served (cannot tell), ", Ko: "판단 불가(서비스 없는 포트) %d, ", Ja: "判断不能（待ち受けなし）%d、"},
 }
 
 // verdictIn is "allowed" or "blocked" in l.

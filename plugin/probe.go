@@ -2,11 +2,9 @@ package plugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,139 +90,6 @@ func (f *probeFlags) runner(c *Cluster) *probe.Runner {
 	}
 }
 
-// observation is one connection of a probe run: the expectation, and what the probe saw or why
-// it was not probed.
-type observation struct {
-	From     string `json:"from"`
-	To       string `json:"to"`
-	Port     int32  `json:"port"`
-	Protocol string `json:"protocol"`
-	Expected bool   `json:"expected"`
-	// Observed is nil when the connection was not probed (Ignored says why) or the probe failed.
-	Observed *bool  `json:"observed"`
-	Outcome  string `json:"outcome,omitempty"` // connected, refused, timeout, error
-	Detail   string `json:"detail,omitempty"`
-	Correct  bool   `json:"correct"`
-	Ignored  string `json:"ignored,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
-// summary counts a run: correct and wrong among the probed, failed the probes that could not
-// run (an exec error, no client), ignored the connections no probe can test.
-type summary struct {
-	Correct int `json:"correct"`
-	Wrong   int `json:"wrong"`
-	Failed  int `json:"failed"`
-	Ignored int `json:"ignored"`
-	Total   int `json:"total"`
-}
-
-func summarize(obs []observation) summary {
-	s := summary{Total: len(obs)}
-	for _, o := range obs {
-		switch {
-		case o.Ignored != "":
-			s.Ignored++
-		case o.Observed == nil:
-			s.Failed++
-		case o.Correct:
-			s.Correct++
-		default:
-			s.Wrong++
-		}
-	}
-	return s
-}
-
-func (s summary) String() string { return s.in(lang.En) }
-
-// in is the summary in l.
-func (s summary) in(l lang.Lang) string {
-	failed := ""
-	if s.Failed > 0 {
-		failed = texts.T(l, "summary.failed", s.Failed)
-	}
-	return texts.T(l, "summary", s.Correct, s.Wrong, failed, s.Ignored, s.Total)
-}
-
-// failureReason is the one reason why every probe failed, or "" when some ran or they failed
-// for different reasons.
-func failureReason(obs []observation) string {
-	reason := ""
-	for _, o := range obs {
-		switch {
-		case o.Ignored != "":
-		case o.Observed != nil || reason != "" && o.Error != reason:
-			return ""
-		default:
-			reason = o.Error
-		}
-	}
-	return reason
-}
-
-// runProbes probes the jobs (the observations not ignored) and fills in what was observed.
-func runProbes(ctx context.Context, r *probe.Runner, max int, obs []observation, jobs []probe.Job, index []int, errOut io.Writer, output string) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	if max > 0 && len(jobs) > max {
-		return usageErrorf("this would run %d probes, each an exec into a pod, more than --max-probes %d; narrow it (-n, --from, --to, --port) or raise --max-probes", len(jobs), max)
-	}
-	// A large run says its size first, on stderr, terminal or not: it is about to exec that often.
-	if len(jobs) >= largeProbeRun {
-		fmt.Fprintf(errOut, "Running %d probes (exec into %d pods; --max-probes %d)...\n", len(jobs), countSources(jobs), max)
-	}
-	p := newProgress(errOut, output)
-	p.Update(fmt.Sprintf("probing %d connections", len(jobs)))
-	results := r.Run(ctx, jobs)
-	p.Stop()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("probes interrupted: %w", err)
-	}
-	var podErrs []*probe.PodError
-	for i, res := range results {
-		o := &obs[index[i]]
-		o.Outcome, o.Detail = string(res.Outcome), res.Detail
-		if res.Err != nil {
-			o.Error = res.Err.Error()
-			var pe *probe.PodError
-			if errors.As(res.Err, &pe) {
-				podErrs = append(podErrs, pe)
-			}
-			continue
-		}
-		observed := res.Allowed
-		o.Observed = &observed
-		o.Correct = observed == o.Expected
-	}
-	// When nothing at all could be probed for one reason (RBAC, say), that reason is the answer.
-	if len(podErrs) == len(results) && allSameKind(podErrs) {
-		return podErrs[0]
-	}
-	return nil
-}
-
-// largeProbeRun is the size from which a run announces itself before it starts.
-const largeProbeRun = 200
-
-func countSources(jobs []probe.Job) int {
-	seen := map[probe.PodRef]bool{}
-	for _, j := range jobs {
-		seen[j.From] = true
-	}
-	return len(seen)
-}
-
-func allSameKind(errs []*probe.PodError) bool {
-	for _, e := range errs {
-		if e.Kind != errs[0].Kind {
-			return false
-		}
-	}
-	return true
-}
-
 // declares reports whether the pod declares the container port.
 func declares(p *policy.Pod, pp policy.PortProtocol) bool {
 	return slices.ContainsFunc(p.Ports, func(port policy.Port) bool {
@@ -234,75 +99,6 @@ func declares(p *policy.Pod, pp policy.PortProtocol) bool {
 		}
 		return port.Port == pp.Port && proto == pp.Protocol
 	})
-}
-
-// job turns one connection between snapshot endpoints into a probe job, or says why it cannot
-// be probed.
-func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, proto corev1.Protocol, expected bool) (probe.Job, string) {
-	switch {
-	case from.Pod == nil:
-		return probe.Job{}, "the source is outside the cluster"
-	case to.Pod != nil && from.Pod.ID() == to.Pod.ID():
-		return probe.Job{}, "loopback (a pod to itself): allowed whatever the policies; not probed, CNIs differ"
-	case proto == corev1.ProtocolSCTP:
-		return probe.Job{}, "SCTP: no probe client speaks it"
-	case len(from.Pod.IPs) == 0:
-		return probe.Job{}, "the source pod has no IP yet"
-	}
-	host := ""
-	if to.Pod == nil {
-		host = to.IP.String()
-	} else if len(to.Pod.IPs) > 0 {
-		host = to.Pod.IPs[0].String()
-	} else {
-		return probe.Job{}, "the destination pod has no IP yet"
-	}
-	return probe.Job{
-		From: probe.PodRef{Namespace: from.Pod.Namespace, Name: from.Pod.Name},
-		To:   probe.Target{Name: toName, Host: host}, Port: port, Protocol: proto, Expected: expected,
-	}, ""
-}
-
-// printObservationNotes explains wrong and failed probes, and what they mean together.
-func printObservationNotes(out io.Writer, obs []observation) {
-	printObservationNotesIn(out, obs, lang.En)
-}
-
-// printObservationNotesIn is printObservationNotes in l (lab check speaks the lab's language).
-func printObservationNotesIn(out io.Writer, obs []observation, l lang.Lang) {
-	leaked, refused := 0, 0
-	var lines []string
-	once := failureReason(obs)
-	if once != "" {
-		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.none-ran", once))
-	}
-	for _, o := range obs {
-		conn := fmt.Sprintf("%s -> %s %d/%s", o.From, o.To, o.Port, o.Protocol)
-		switch {
-		case o.Ignored != "":
-		case o.Error != "" && once != "":
-		case o.Error != "":
-			lines = append(lines, texts.T(l, "notes.not-probed", conn, o.Error))
-		case !o.Correct:
-			lines = append(lines, texts.T(l, "notes.differs", conn, verdictIn(l, o.Expected), o.Outcome, o.Detail))
-			if *o.Observed && !o.Expected {
-				leaked++
-			}
-		}
-		if o.Outcome == string(probe.Refused) {
-			refused++
-		}
-	}
-	if len(lines) > 0 {
-		fmt.Fprintln(out, "\n"+texts.T(l, "notes.header"))
-		fmt.Fprintln(out, strings.Join(lines, "\n"))
-	}
-	if leaked > 0 {
-		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.leaked", leaked))
-	}
-	if refused > 0 {
-		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.refused", refused))
-	}
 }
 
 // --- kubectl netpol probe
@@ -412,7 +208,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 		for _, f := range from {
 			for _, t := range to {
 				expected := m.Allowed(pi, f, t)
-				o := observation{From: s.Pods[f].ID(), To: s.Pods[t].ID(), Port: pp.Port, Protocol: string(pp.Protocol), Expected: expected}
+				o := observation{From: s.Pods[f].ID(), To: s.Pods[t].ID(), Port: pp.Port, Protocol: string(pp.Protocol), Expected: expected, Policies: expected}
 				j, why := job(policy.Endpoint{Pod: &s.Pods[f]}, policy.Endpoint{Pod: &s.Pods[t]}, o.To, pp.Port, pp.Protocol, expected)
 				if why == "" && declaredOnly && !declares(&s.Pods[t], pp) {
 					why = fmt.Sprintf("the destination declares no %d/%s (nothing known to listen; name it with --port to probe anyway)", pp.Port, pp.Protocol)
@@ -441,7 +237,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 		}
 	} else {
 		printProbeTables(o.Out, ports, obs, s, from, to)
-		printObservationNotes(o.Out, obs)
+		printObservationNotes(o.Out, obs, lang.En)
 		fmt.Fprintf(o.Out, "\n%s\n", sum)
 	}
 	if sum.Wrong > 0 {
@@ -473,19 +269,7 @@ func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observat
 			return obsCell(obs[pi*per+r*len(to)+c])
 		})
 	}
-	fmt.Fprintln(out, "\n. allowed   X blocked   ? not probed (error)   - ignored   * observed differs from expected")
-}
-
-func obsCell(o observation) string {
-	switch {
-	case o.Ignored != "":
-		return "-"
-	case o.Observed == nil:
-		return render.Cell(o.Expected) + "/?"
-	case !o.Correct:
-		return render.Cell(o.Expected) + "/" + render.Cell(*o.Observed) + " *"
-	}
-	return render.Cell(o.Expected) + "/" + render.Cell(*o.Observed)
+	fmt.Fprintln(out, "\n. allowed   X blocked   ? not probed (error)   ~ not served: cannot tell   - ignored   * observed differs from expected")
 }
 
 // failedError is a check that ran and found problems: exit code 1, and the one line says so.

@@ -39,7 +39,7 @@ const detectTimeout = 20 * time.Second
 
 // prepareSource finds, for each kind of probe the pod's jobs need, a container that can run it:
 // a running container of the pod with the client, or else an added probe container.
-func (r *Runner) prepareSource(ctx context.Context, ref PodRef, needs []need) *source {
+func (r *Runner) prepareSource(ctx context.Context, ref PodRef, needs []need, inject bool) *source {
 	src := &source{via: map[need]via{}, missing: map[need]error{}}
 	candidates := []string{ref.Container}
 	var pod *corev1.Pod
@@ -77,7 +77,7 @@ func (r *Runner) prepareSource(ctx context.Context, ref PodRef, needs []need) *s
 	if len(missing) == 0 {
 		return src
 	}
-	if r.NoInject || r.Client == nil || r.MayInject != nil && !r.MayInject(pod) {
+	if !inject || r.Client == nil || r.MayInject != nil && !r.MayInject(pod) {
 		for _, n := range missing {
 			src.missing[n] = &PodError{Kind: ErrNoClient, Namespace: ref.Namespace, Pod: ref.Name, Detail: n.String()}
 		}

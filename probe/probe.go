@@ -57,6 +57,10 @@ type Target struct {
 	// Host is an IP address or a DNS name. For DNS probes it is the server to ask; "" asks
 	// the pod's own resolver (its /etc/resolv.conf, normally the cluster DNS Service).
 	Host string
+	// Pod is the destination pod whose address Host is, if it is one. A probe refused there
+	// is followed by a look from inside that pod at its own port (Result.Listener): a refusal
+	// only says something about policies when something listens.
+	Pod *PodRef
 }
 
 // Kind says what a probe does.
@@ -137,9 +141,13 @@ const (
 	// even "no such name".
 	Connected Outcome = "connected"
 	// Refused: something answered no: a TCP reset (nothing listens there, or a CNI that
-	// rejects rather than drops) or an ICMP unreachable. It does not prove that the policies
-	// allowed the traffic, since some CNIs enforce policy by rejecting.
+	// rejects rather than drops: kube-router does) or an ICMP unreachable. Where the
+	// destination is a pod, Result.Listener says whether anything listens there.
 	Refused Outcome = "refused"
+	// NotServed: refused, and the destination pod is refused too when it connects to its
+	// own address on that port: nothing listens there. The probe cannot tell whether the
+	// policies allow the traffic; it observed neither allowed nor blocked.
+	NotServed Outcome = "not-served"
 	// Timeout: no answer within the timeout: what a policy that drops looks like. For UDP it
 	// also means a server that never answers.
 	Timeout Outcome = "timeout"
@@ -158,13 +166,34 @@ type Result struct {
 	Attempts  int    // how many times the probe ran (0 when its pod could not be probed from)
 	Client    string // "nc", "wget" or "nslookup"
 	Container string // where it ran: a container of the pod, or the added probe container
+	// Listener is, for a probe refused by a destination pod (Job.To.Pod), what that pod found
+	// when it connected to its own address on the port; "" when nothing was checked.
+	Listener Listener
+	// ListenerDetail says why the listener could not be checked, or what the pod saw.
+	ListenerDetail string
 	// Err is set when Outcome is Error. A *PodError (match its kind with errors.Is) means the
 	// probes from that pod could not be run at all; anything else is an exec that failed.
 	Err error
 }
 
 // Agrees reports whether the probe ran and observed what the job expected.
-func (r Result) Agrees() bool { return r.Err == nil && r.Allowed == r.Job.Expected }
+func (r Result) Agrees() bool {
+	return r.Err == nil && r.Outcome != NotServed && r.Allowed == r.Job.Expected
+}
+
+// Listener is what a destination pod found on its own port.
+type Listener string
+
+const (
+	// Listening: the pod connected to its own address on the port (for UDP: was not refused),
+	// so a refusal from outside was made between the pods.
+	Listening Listener = "listening"
+	// NoListener: the pod was refused on its own port: nothing serves it.
+	NoListener Listener = "none"
+	// ListenerUnknown: the look could not be taken (no client in the pod, exec not allowed,
+	// no answer); the refusal stays a refusal of unknown cause.
+	ListenerUnknown Listener = "unknown"
+)
 
 // Runner runs probes. Set it up once and reuse it: which clients each container has is asked
 // once and remembered across Run calls (a probe container added to a pod is found there again
@@ -259,7 +288,7 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []Result {
 			results[i].Outcome, results[i].Err = Error, err
 		}
 	}
-	sources := r.prepare(ctx, jobs, results)
+	sources := r.prepareSources(ctx, jobs, results, !r.NoInject)
 
 	pending := make([]int, 0, len(jobs))
 	for i := range jobs {
@@ -299,7 +328,91 @@ func (r *Runner) Run(ctx context.Context, jobs []Job) []Result {
 			results[i].Outcome, results[i].Err = Error, fmt.Errorf("not probed: %w", context.Cause(ctx))
 		}
 	}
+	if ctx.Err() == nil {
+		r.checkListeners(ctx, results)
+	}
 	return results
+}
+
+// checkListeners looks, for every probe a destination pod refused, whether anything listens on
+// that port: from inside the pod, to its own address. That traffic never leaves the pod's
+// network namespace, so no policy and no network plugin decides it. Each pod and port is
+// looked at once; no probe container is ever added for it (the pod is not a source the user
+// chose).
+func (r *Runner) checkListeners(ctx context.Context, results []Result) {
+	type target struct {
+		pod   PodRef
+		host  string
+		port  int32
+		proto corev1.Protocol
+	}
+	refusedBy := map[target][]int{}
+	var jobs []Job
+	for i, res := range results {
+		to := res.Job.To
+		if res.Outcome != Refused || to.Pod == nil || res.Job.Kind == DNSLookup {
+			continue
+		}
+		t := target{pod: *to.Pod, host: to.Host, port: res.Job.Port, proto: res.Job.Protocol}
+		if _, seen := refusedBy[t]; !seen {
+			jobs = append(jobs, Job{From: t.pod, To: Target{Name: t.pod.String(), Host: t.host}, Port: t.port, Protocol: t.proto, Expected: true})
+		}
+		refusedBy[t] = append(refusedBy[t], i)
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	looks := make([]Result, len(jobs))
+	sources := r.prepareSources(ctx, jobs, looks, false)
+	g := new(errgroup.Group)
+	g.SetLimit(r.parallel())
+	for i, j := range jobs {
+		src := sources[sourceKey(j.From)]
+		if err := src.errFor(j.need()); err != nil {
+			looks[i].Outcome, looks[i].Err = Error, err
+			continue
+		}
+		g.Go(func() error {
+			looks[i] = r.probe(ctx, j, src.via[j.need()], 0)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i, j := range jobs {
+		listener, detail := listenerFrom(looks[i])
+		for _, ri := range refusedBy[target{pod: j.From, host: j.To.Host, port: j.Port, proto: j.Protocol}] {
+			res := &results[ri]
+			res.Listener, res.ListenerDetail = listener, detail
+			if listener == NoListener {
+				res.Outcome, res.Allowed = NotServed, false
+				res.Detail = fmt.Sprintf("nothing listens on %d/%s in %s: %s", j.Port, j.protocol(), j.From, res.Detail)
+			}
+		}
+	}
+}
+
+// listenerFrom reads a destination pod's look at its own port.
+func listenerFrom(look Result) (Listener, string) {
+	switch {
+	case look.Err != nil:
+		return ListenerUnknown, "could not look inside the destination: " + look.Err.Error()
+	case look.Outcome == Connected:
+		return Listening, look.Detail
+	case look.Outcome == Refused:
+		return NoListener, look.Detail
+	case look.Outcome == Timeout && look.Job.Protocol == corev1.ProtocolUDP:
+		// A UDP port nobody has bound answers with an ICMP refusal; silence means a socket
+		// that took the datagram and did not reply.
+		return Listening, look.Detail
+	}
+	return ListenerUnknown, "the destination's look at its own port gave no answer: " + look.Detail
+}
+
+func (j Job) protocol() corev1.Protocol {
+	if j.Protocol == "" {
+		return corev1.ProtocolTCP
+	}
+	return j.Protocol
 }
 
 // retryable: the probe disagreed with its expectation and might not next time. A pod that
@@ -347,9 +460,9 @@ func (r *Runner) probe(ctx context.Context, j Job, v via, attempts int) Result {
 // for is prepared once per container.
 func sourceKey(p PodRef) string { return p.Namespace + "/" + p.Name + "/" + p.Container }
 
-// prepare readies every distinct source of jobs (those without an error yet), Parallel at a
-// time.
-func (r *Runner) prepare(ctx context.Context, jobs []Job, results []Result) map[string]*source {
+// prepareSources readies every distinct source of jobs (those without an error yet), Parallel
+// at a time; a probe container may be added only when inject (and the Runner allows it).
+func (r *Runner) prepareSources(ctx context.Context, jobs []Job, results []Result, inject bool) map[string]*source {
 	needs := map[string][]need{}
 	refs := map[string]PodRef{}
 	var order []string
@@ -372,7 +485,7 @@ func (r *Runner) prepare(ctx context.Context, jobs []Job, results []Result) map[
 	g.SetLimit(r.parallel())
 	for _, k := range order {
 		g.Go(func() error {
-			src := r.prepareSource(ctx, refs[k], needs[k])
+			src := r.prepareSource(ctx, refs[k], needs[k], inject)
 			mu.Lock()
 			sources[k] = src
 			mu.Unlock()
