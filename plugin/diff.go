@@ -327,7 +327,8 @@ type diffSide struct {
 }
 
 func newDiffReport(d *policy.Diff, before, after *policy.Snapshot, beforeName, afterName string) diffReport {
-	rep := diffReport{Before: beforeName, After: afterName, Objects: d.Objects, Groups: []diffGroup{}, Changes: []diffChange{}}
+	// No pods on either side compares no ports: "ports": [], not null, as the lists below.
+	rep := diffReport{Before: beforeName, After: afterName, Objects: d.Objects, Ports: []policy.JSONPort{}, Groups: []diffGroup{}, Changes: []diffChange{}}
 	if rep.Objects == nil {
 		rep.Objects = []policy.ObjectChange{}
 	}

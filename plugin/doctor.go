@@ -173,6 +173,9 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.Output != outputTable {
+		if rep.Findings == nil {
+			rep.Findings = []checks.Finding{} // every check skipped: "findings": [], not null
+		}
 		if err := printStructured(o.Out, o.Output, rep); err != nil {
 			return err
 		}

@@ -180,17 +180,21 @@ func (o *ExplainOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	structured := o.Output == outputJSON || o.Output == outputYAML
+	ports := o.ports
 	if from == nil {
 		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.scope)
-		return nil
-	}
-	ports, _, err := o.portsFor(to, "check")
-	if err != nil {
+		if !structured {
+			return nil
+		}
+		// A program reading -o json|yaml gets its document, empty, as kubectl get -o json
+		// prints an empty List: the pods, groups or namespaces and the results are [], the
+		// ports those --port named.
+	} else if ports, _, err = o.portsFor(to, "check"); err != nil {
 		return err
 	}
 	m := ev.Matrix(ports)
 	level := render.Level(o.By)
-	structured := o.Output == outputJSON || o.Output == outputYAML
 	switch {
 	case level == render.ByNamespace && o.Output == outputHTML:
 		page := o.page("Arrows: namespaces with some pod pair allowed; the counts are in the details and the table.")
@@ -198,8 +202,9 @@ func (o *ExplainOptions) Run() error {
 		return writePage(o.Out, page)
 	case level == render.ByNamespace:
 		return o.printSummary(render.Summarize(m, from, to))
-	case structured && level == "":
-		// The documented contract: one result per pod pair, however many.
+	case structured && (level == "" || level == render.ByPod):
+		// The documented contract: one result per pod pair, however many. --by pod asks for
+		// nothing else: every pod is already its own row.
 		if o.Output == outputYAML {
 			return o.printYAML(&policy.Report{}, func(w io.Writer) error { return m.WriteJSON(w, from, to) })
 		}
@@ -245,6 +250,9 @@ func (o *ExplainOptions) page(graphNote string) *render.Page {
 }
 
 func (o *ExplainOptions) printSummary(s *render.Summary) error {
+	if s.Namespaces == nil {
+		s.Namespaces = []string{} // no pods: "namespaces": [], not null
+	}
 	switch o.Output {
 	case outputJSON:
 		return s.WriteJSON(o.Out)

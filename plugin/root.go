@@ -72,7 +72,34 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(newDiffCmd(streams, cluster))
 	root.AddCommand(newVersionCmd(streams, cluster))
 	root.AddCommand(newCompletionCmd(streams))
+	noticesToStderr(root, streams.ErrOut)
 	return root
+}
+
+// noticesToStderr keeps stdout for results (help and completions among them) by sending the
+// notices of cmd's tree to errOut. cobra prints its notices with Command.Print, to the Out
+// writer that help and completions use, so with root.SetOut they landed on stdout, in front of
+// -o json and among the completions. pflag writes a deprecated flag's notice to its flagset's
+// output, which cobra points at a buffer it then Prints: errOut instead writes it directly.
+// cobra's notice for a deprecated command has no such hook, so the command becomes hidden
+// (what Deprecated also does) and says it here, when it runs (not with --help).
+func noticesToStderr(cmd *cobra.Command, errOut io.Writer) {
+	cmd.Flags().SetOutput(errOut) // the flagset cobra parses, persistent flags merged in
+	if cmd.Deprecated != "" {
+		notice := fmt.Sprintf("Command %q is deprecated, %s\n", cmd.Name(), cmd.Deprecated)
+		cmd.Deprecated, cmd.Hidden = "", true
+		args := cmd.Args
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			fmt.Fprint(errOut, notice)
+			if args == nil {
+				return nil // what cobra does for a subcommand without Args
+			}
+			return args(c, a)
+		}
+	}
+	for _, c := range cmd.Commands() {
+		noticesToStderr(c, errOut)
+	}
 }
 
 // noArgs is cobra.NoArgs with our usage error type, so that the exit code says "bad usage".
