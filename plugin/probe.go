@@ -192,6 +192,10 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 	}
 	if from == nil {
 		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.scope)
+		if o.Output != outputTable {
+			// Machine output is always a document: an empty one, in the same shape.
+			return printStructured(o.Out, o.Output, probeReport{Ports: []policy.JSONPort{}, Results: []observation{}, Summary: summarize(nil)})
+		}
 		return nil
 	}
 	// Without --port, each destination is probed on the ports it declares only: on a real
@@ -228,7 +232,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 	}
 	sum := summarize(obs)
 	if o.Output != outputTable {
-		rep := probeReport{Results: obs, Summary: sum}
+		rep := probeReport{Ports: []policy.JSONPort{}, Results: obs, Summary: sum}
 		for _, p := range ports {
 			rep.Ports = append(rep.Ports, policy.JSONPort{Port: p.Port, Protocol: string(p.Protocol)})
 		}
