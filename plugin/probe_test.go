@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 )
@@ -106,6 +108,15 @@ func TestProbeAndLiveCheck(t *testing.T) {
 	}
 	if len(self.Results) != 1 || !self.Results[0].Expected || !strings.HasPrefix(self.Results[0].Ignored, "loopback") || self.Summary != (summary{Ignored: 1, Total: 1}) {
 		t.Errorf("a pod to itself: %+v", self)
+	}
+
+	// Nothing to probe: machine output is still a document, an empty one.
+	for _, format := range []string{"json", "yaml"} {
+		r = run(t, "probe", "-n", "default", "-o", format, kc)
+		var empty map[string]any
+		if err := yaml.Unmarshal([]byte(r.stdout), &empty); err != nil || r.code != ExitOK || empty["results"] == nil || !strings.Contains(r.stderr, "No pods found") {
+			t.Errorf("probe -o %s with no pods: exit %d, %v, document %v\nstdout:\n%s\nstderr:\n%s", format, r.code, err, empty, r.stdout, r.stderr)
+		}
 	}
 
 	r = run(t, "probe", "-A", "--from", "noisy-probe/client", "--to", "app=api", "--port", "8080", "--probe-timeout", "2s", kc)

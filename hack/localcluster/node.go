@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -584,4 +585,37 @@ func PodReady(pod *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// ConnectFromInternet opens a TCP connection from the internet namespace, from one of the
+// addresses it owns (InternetRanges), to dst:port, as a client outside the cluster would: with
+// BusyBox nc, whose words the plugin's probes read too. It reports whether the connection
+// opened, and nc's last words. Only the node's own namespaces are involved: nothing leaves the
+// machine.
+func (c *Cluster) ConnectFromInternet(ctx context.Context, src, dst string, port int, timeout time.Duration) (bool, string, error) {
+	if c.Node == nil {
+		return false, "", errors.New("no real node")
+	}
+	owned := false
+	if a, err := netip.ParseAddr(src); err == nil {
+		for _, r := range InternetRanges {
+			owned = owned || netip.MustParsePrefix(r).Contains(a)
+		}
+	}
+	if !owned {
+		return false, "", fmt.Errorf("%s is not an address of the internet namespace (%s)", src, strings.Join(InternetRanges, ", "))
+	}
+	secs := strconv.Itoa(max(1, int(timeout.Seconds())))
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", c.Node.InternetNS, filepath.Join(c.NodeBinDir, "busybox"),
+		"nc", "-v", "-v", "-z", "-w", secs, "-s", src, dst, strconv.Itoa(port))
+	out, err := cmd.CombinedOutput()
+	text := strings.TrimSpace(string(out))
+	if err == nil {
+		return true, text, nil
+	}
+	lower := strings.ToLower(text)
+	if strings.Contains(lower, "refused") || strings.Contains(lower, "timed out") || strings.Contains(lower, "unreachable") {
+		return false, text, nil
+	}
+	return false, text, fmt.Errorf("nc from %s in %s: %v: %s", src, c.Node.InternetNS, err, text)
 }
