@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ type checkReport struct {
 		From      string `json:"from"`
 		To        string `json:"to"`
 		Port      int    `json:"port"`
+		Allowed   bool   `json:"allowed"`
 		Evaluated bool   `json:"evaluated"`
 		Correct   bool   `json:"correct"`
 	} `json:"static"`
@@ -44,6 +46,11 @@ type observation struct {
 	Correct  bool   `json:"correct"`
 	Ignored  string `json:"ignored"`
 	Error    string `json:"error"`
+	// The live judgement: ok, wrong, not-served, failed, ignored; what the evidence blames.
+	Policies  bool   `json:"policies"`
+	Listener  string `json:"listener"`
+	Judgement string `json:"judgement"`
+	Blame     string `json:"blame"`
 }
 
 func (o observation) String() string {
@@ -51,9 +58,11 @@ func (o observation) String() string {
 }
 
 // Every lab on real packets: its setup fails the check, and what the packets do equals what the
-// evaluator says of the setup, cell by cell; with the solution applied the check passes, every
-// goal row that can be probed from inside the cluster probed (the kube-dns rows as a real name
-// lookup through CoreDNS).
+// evaluator says of the setup, in every goal row (each lab's pods serve every port its goal
+// probes, so no row is left to a refusal from an empty port); with the solution applied the
+// check passes, every goal row probed and right (the kube-dns rows as a real name lookup through
+// CoreDNS). The rows whose source is an address outside the cluster, which lab check leaves
+// out, are tried from the internet namespace, which owns those addresses.
 func TestLabsOnRealPackets(t *testing.T) {
 	c := localcluster.ForDataplane(t)
 	catalog, err := labs.Catalog()
@@ -73,65 +82,179 @@ func TestLabsOnRealPackets(t *testing.T) {
 
 			// The lab's own policies (a default deny, say) come with its pods: let the enforcer
 			// catch up with both before the packets are compared with the evaluator.
-			waitSettled(t, c, lab.Namespaces)
-			var setup checkReport
-			r := netpolJSON(t, c, &setup, "lab", "check", lab.Name)
-			if r.code != 1 || setup.Verdict != "FAIL" {
-				t.Errorf("setup alone: exit %d, verdict %s (%s), want FAIL", r.code, setup.Verdict, setup.Score)
+			setup := settledCheck(t, c, lab.Name)
+			if setup.Verdict != "FAIL" {
+				t.Errorf("setup alone: verdict %s (%s), want FAIL", setup.Verdict, setup.Score)
 			}
-			if len(setup.Live) != len(setup.Static) {
-				t.Fatalf("%d live rows for %d goal rows", len(setup.Live), len(setup.Static))
-			}
-			for i, o := range setup.Live {
-				if o.Ignored != "" {
-					continue
-				}
-				if !listens(t, c, o.To, o.Port) {
-					// The goal row names a port the pod does not serve: a refusal there proves
-					// nothing about policies (kube-router rejects with the same ICMP error).
-					continue
-				}
-				if o.Observed == nil {
-					t.Errorf("setup: %s not observed: %s %s", o, o.Error, o.Detail)
-					continue
-				}
-				if *o.Observed != setup.Static[i].Evaluated {
-					t.Errorf("setup: %s: packets say allowed=%v (%s), the evaluator %v", o, *o.Observed, o.Outcome, setup.Static[i].Evaluated)
-				}
-			}
-
+			packetsAreThePolicies(t, c, "setup", setup)
 			if lab.Name == "three-tier" {
+				threeTierWithoutPolicies(t, c, setup)
 				observedOnPage(t, c, lab.Name, setup)
 			}
 
 			if r := netpol(t, c, "lab", "up", lab.Name, "--solution"); r.code != 0 {
 				t.Fatalf("lab up --solution: exit %d\n%s", r.code, r.stderr)
 			}
-			var solved checkReport
-			r = netpolJSON(t, c, &solved, "lab", "check", lab.Name)
-			if r.code != 0 || solved.Verdict != "PASS" {
-				t.Errorf("solution: exit %d, verdict %s (%s), want PASS", r.code, solved.Verdict, solved.Score)
+			solved := settledCheck(t, c, lab.Name)
+			if solved.Verdict != "PASS" {
+				t.Errorf("solution: verdict %s (%s), want PASS", solved.Verdict, solved.Score)
 			}
 			probed := 0
-			for _, o := range solved.Live {
+			for i, o := range solved.Live {
 				switch {
 				case o.Ignored != "":
 					if o.To == labs.KubeDNS {
 						t.Errorf("solution: %s ignored: %s", o, o.Ignored)
 					}
 				case o.Observed == nil:
-					t.Errorf("solution: %s not observed: %s %s", o, o.Error, o.Detail)
-				case !o.Correct:
+					t.Errorf("solution: %s not observed (%s): %s %s", o, o.Judgement, o.Error, o.Detail)
+				case o.Judgement != "ok":
 					t.Errorf("solution: %s: want allowed=%v, packets say %v (%s %s)", o, o.Expected, *o.Observed, o.Outcome, o.Detail)
 				default:
 					probed++
+				}
+				if o.Outcome == "refused" && strings.Contains(o.To, "/") && o.Listener != "listening" {
+					t.Errorf("solution: %s refused, but the destination's own look says %q", o, o.Listener)
+				}
+				if o.Ignored != "" && fromOutside(o) {
+					if got := fromInternet(t, c, o); got != solved.Static[i].Allowed {
+						t.Errorf("solution: %s from the internet namespace: connected=%v, the goal says %v", o, got, solved.Static[i].Allowed)
+					}
 				}
 			}
 			if probed == 0 {
 				t.Errorf("solution: no goal row was probed")
 			}
+			if lab.Name == "three-tier" {
+				// The row to was on 3306 is blocked by the policy: refused by kube-router while was
+				// itself serves the port, not refused by an empty port.
+				row := liveRow(t, solved, "web/web", "was/was", 3306)
+				if row.Judgement != "ok" || row.Observed == nil || *row.Observed || row.Listener != "listening" && row.Outcome != "timeout" {
+					t.Errorf("solution: %s: %s %s, listener %q, judged %s", row, row.Outcome, row.Detail, row.Listener, row.Judgement)
+				}
+			}
 		})
 	}
+}
+
+// settledCheck runs lab check until every probed goal row shows what the evaluator says of the
+// policies in the cluster (the enforcer has caught up with what was just created), and returns
+// that report. It fails the test when that does not happen within 90 seconds.
+func settledCheck(t *testing.T, c *localcluster.Cluster, lab string) checkReport {
+	t.Helper()
+	var rep checkReport
+	var off []string
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 90*time.Second, true, func(context.Context) (bool, error) {
+		rep = checkReport{}
+		netpolJSON(t, c, &rep, "lab", "check", lab, "--retries", "0", "--probe-timeout", "2s")
+		off = disagreements(rep)
+		return len(off) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("lab %s: the packets did not settle on what the policies say within 90s:\n%s\nkube-router's log ends:\n%s", lab, strings.Join(off, "\n"), c.LogTail("kube-router", 30))
+	}
+	return rep
+}
+
+// disagreements are the probed rows whose packets differ from the policies, or that observed
+// nothing.
+func disagreements(rep checkReport) []string {
+	var off []string
+	if len(rep.Live) != len(rep.Static) {
+		return []string{fmt.Sprintf("%d live rows for %d goal rows", len(rep.Live), len(rep.Static))}
+	}
+	for i, o := range rep.Live {
+		switch {
+		case o.Ignored != "":
+		case o.Observed == nil:
+			off = append(off, fmt.Sprintf("%s: %s: %s %s", o, o.Judgement, o.Error, o.Detail))
+		case *o.Observed != rep.Static[i].Evaluated:
+			off = append(off, fmt.Sprintf("%s: packets say allowed=%v (%s %s), the policies %v", o, *o.Observed, o.Outcome, o.Detail, rep.Static[i].Evaluated))
+		}
+	}
+	return off
+}
+
+// packetsAreThePolicies checks a settled report: every goal row observed (none left to a port
+// nobody serves), the packets equal to the policies' verdict, the network never blamed, and the
+// rows from outside the cluster equal to the policies when tried from the internet namespace.
+func packetsAreThePolicies(t *testing.T, c *localcluster.Cluster, what string, rep checkReport) {
+	t.Helper()
+	for _, line := range disagreements(rep) {
+		t.Errorf("%s: %s", what, line)
+	}
+	for i, o := range rep.Live {
+		if o.Blame == "not-enforced" || o.Blame == "dropped" {
+			t.Errorf("%s: %s blames the network (%s) while kube-router enforces", what, o, o.Blame)
+		}
+		if o.Judgement == "not-served" {
+			t.Errorf("%s: %s: not served: %s", what, o, o.Detail)
+		}
+		if o.Judgement == "wrong" && o.Blame != "policies" {
+			t.Errorf("%s: %s is wrong, blamed on %q, want the policies", what, o, o.Blame)
+		}
+		if o.Ignored != "" && fromOutside(o) {
+			if got := fromInternet(t, c, o); got != rep.Static[i].Evaluated {
+				t.Errorf("%s: %s from the internet namespace: connected=%v, the policies say %v", what, o, got, rep.Static[i].Evaluated)
+			}
+		}
+	}
+}
+
+// threeTierWithoutPolicies is the issue's case: the setup has no policy at all, so every goal
+// row connects, the rows the goal blocks are WRONG because of the (missing) policies, and
+// nothing says the network plugin does not enforce.
+func threeTierWithoutPolicies(t *testing.T, c *localcluster.Cluster, setup checkReport) {
+	t.Helper()
+	row := liveRow(t, setup, "web/web", "was/was", 3306)
+	if row.Outcome != "connected" || row.Judgement != "wrong" || row.Blame != "policies" {
+		t.Errorf("setup: %s: %s (%s), judged %s, blame %q; want connected, wrong, the policies", row, row.Outcome, row.Detail, row.Judgement, row.Blame)
+	}
+	r := netpol(t, c, "lab", "check", "three-tier", "--probe-timeout", "2s")
+	if r.code != 1 || !strings.Contains(r.stdout, "\nFAIL: ") || strings.Contains(r.stdout, "not enforcing") || strings.Contains(r.stdout, "CNI") {
+		t.Errorf("lab check three-tier without policies: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "FAIL") {
+		t.Errorf("FAIL said again on stderr: %s", r.stderr)
+	}
+}
+
+func liveRow(t *testing.T, rep checkReport, from, to string, port int32) observation {
+	t.Helper()
+	for _, o := range rep.Live {
+		if o.From == from && o.To == to && o.Port == port {
+			return o
+		}
+	}
+	t.Fatalf("no live row %s -> %s %d", from, to, port)
+	return observation{}
+}
+
+// fromOutside reports whether a row's source is an address outside the cluster.
+func fromOutside(o observation) bool {
+	_, err := netip.ParseAddr(o.From)
+	return err == nil
+}
+
+// fromInternet tries a row whose source is an address outside the cluster from the internet
+// namespace, which owns it, to the destination pod's address.
+func fromInternet(t *testing.T, c *localcluster.Cluster, o observation) bool {
+	t.Helper()
+	ns, name, _ := strings.Cut(o.To, "/")
+	cs, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := cs.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected, detail, err := c.ConnectFromInternet(context.Background(), o.From, pod.Status.PodIP, int(o.Port), 2*time.Second)
+	if err != nil {
+		t.Fatalf("%s from the internet namespace: %v", o, err)
+	}
+	t.Logf("%s from the internet namespace: %s", o, detail)
+	return connected
 }
 
 // waitSettled waits until a probe matrix over the namespaces' pods agrees with the evaluator in

@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+)
+
+// attempt is one learner attempt of the corpus (labs/testdata/attempts/LAB/*.yaml), with what
+// its leading comments say grading must give.
+type attempt struct {
+	lab, path string
+	verdict   string // PASS or FAIL
+	namespace string // where its objects without a namespace land
+}
+
+func (a attempt) String() string { return a.lab + "/" + strings.TrimSuffix(filepath.Base(a.path), ".yaml") }
+
+func learnerAttempts(t *testing.T) []attempt {
+	t.Helper()
+	paths, err := filepath.Glob("../labs/testdata/attempts/*/*.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no learner attempts: %v", err)
+	}
+	var out []attempt
+	for _, p := range paths {
+		a := attempt{lab: filepath.Base(filepath.Dir(p)), path: p, namespace: "default"}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() && strings.HasPrefix(sc.Text(), "#") {
+			key, value, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(sc.Text(), "#")), ":")
+			switch key {
+			case "verdict":
+				a.verdict = strings.TrimSpace(value)
+			case "namespace":
+				a.namespace = strings.TrimSpace(value)
+			}
+		}
+		f.Close()
+		if a.verdict == "" {
+			t.Fatalf("%s says no verdict", p)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// The live learner tier: every attempt of the corpus, applied with kubectl to a fresh lab on the
+// real node and checked live. While kube-router enforces, every goal row's packets equal what
+// the attempt's policies give and nothing blames the network; with the enforcer stopped, the
+// network is blamed exactly for the rows the attempt's policies deny (and that got through),
+// and for no other. The lab and the learner's objects go between attempts.
+func TestLearnerAttemptsOnRealPackets(t *testing.T) {
+	c := localcluster.ForDataplane(t)
+	attempts := learnerAttempts(t)
+
+	t.Run("enforced", func(t *testing.T) {
+		for _, a := range attempts {
+			t.Run(a.String(), func(t *testing.T) {
+				withAttempt(t, c, a, func() {
+					rep := settledCheck(t, c, a.lab)
+					if rep.Verdict != a.verdict {
+						t.Errorf("verdict %s (%s), the corpus says %s", rep.Verdict, rep.Score, a.verdict)
+					}
+					packetsAreThePolicies(t, c, "enforced", rep)
+				})
+			})
+		}
+	})
+
+	if err := c.StopEnforcer(); err != nil {
+		t.Fatalf("stopping kube-router: %v", err)
+	}
+	defer func() {
+		if err := c.StartEnforcer(); err != nil {
+			t.Fatalf("starting kube-router again: %v", err)
+		}
+		waitEnforced(t, c)
+	}()
+	t.Run("not enforced", func(t *testing.T) {
+		for _, a := range attempts {
+			t.Run(a.String(), func(t *testing.T) {
+				withAttempt(t, c, a, func() {
+					rep := openCheck(t, c, a.lab)
+					leaks := 0
+					for i, o := range rep.Live {
+						if o.Ignored != "" {
+							continue
+						}
+						denied := !rep.Static[i].Evaluated
+						if got := o.Blame == "not-enforced"; got != denied {
+							t.Errorf("%s: blame %q (%s), the attempt's policies allow=%v", o, o.Blame, o.Outcome, rep.Static[i].Evaluated)
+						}
+						if o.Blame == "not-enforced" {
+							leaks++
+						}
+					}
+					t.Logf("%d row(s) that the attempt's policies deny got through", leaks)
+				})
+			})
+		}
+	})
+}
+
+// withAttempt brings up a fresh lab, applies the attempt with kubectl as the learner would, runs
+// check, then removes the learner's objects and the lab.
+func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func()) {
+	t.Helper()
+	if r := netpol(t, c, "lab", "up", a.lab); r.code != 0 {
+		t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
+	}
+	defer func() {
+		kubectl(t, c, "", "delete", "-f", a.path, "-n", a.namespace, "--ignore-not-found", "--wait")
+		if r := netpol(t, c, "lab", "down", a.lab); r.code != 0 {
+			t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
+		}
+	}()
+	kubectl(t, c, "", "apply", "-f", a.path, "-n", a.namespace)
+	check()
+}
+
+// openCheck runs lab check, with nothing enforcing, until every probed row connects (a pod just
+// started may miss a probe once), and returns that report.
+func openCheck(t *testing.T, c *localcluster.Cluster, lab string) checkReport {
+	t.Helper()
+	var rep checkReport
+	var closed []string
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 45*time.Second, true, func(context.Context) (bool, error) {
+		rep = checkReport{}
+		netpolJSON(t, c, &rep, "lab", "check", lab, "--retries", "0", "--probe-timeout", "2s")
+		closed = nil
+		for _, o := range rep.Live {
+			if o.Ignored == "" && (o.Observed == nil || !*o.Observed) {
+				closed = append(closed, fmt.Sprintf("%s: %s %s %s", o, o.Judgement, o.Outcome, o.Detail))
+			}
+		}
+		return len(closed) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("lab %s with nothing enforcing: rows still closed after 45s:\n%s", lab, strings.Join(closed, "\n"))
+	}
+	return rep
+}
