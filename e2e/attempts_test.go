@@ -23,7 +23,9 @@ type attempt struct {
 	namespace string // where its objects without a namespace land
 }
 
-func (a attempt) String() string { return a.lab + "/" + strings.TrimSuffix(filepath.Base(a.path), ".yaml") }
+func (a attempt) String() string {
+	return a.lab + "/" + strings.TrimSuffix(filepath.Base(a.path), ".yaml")
+}
 
 func learnerAttempts(t *testing.T) []attempt {
 	t.Helper()
