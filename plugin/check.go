@@ -242,7 +242,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		heading = "check.static.files"
 	}
 	fmt.Fprintln(out, texts.T(lg, heading))
-	w := newTable(out)
+	w := render.NewTabWriter(out)
 	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tYOURS\t")
 	for _, g := range rep.Static {
 		mark := "ok"
@@ -287,7 +287,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 	}
 	if rep.Live != nil {
 		fmt.Fprintln(out, "\n"+texts.T(lg, "check.live"))
-		w := newTable(out)
+		w := render.NewTabWriter(out)
 		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
 		for _, o := range rep.Live {
 			observed := o.Outcome
@@ -312,20 +312,5 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.static", rep.Verdict, rep.Score))
 	default:
 		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final", rep.Verdict, rep.Score))
-	}
-}
-
-// printIndented prints a multi-line text after a label, its later lines aligned under the first.
-func printIndented(out io.Writer, label, text string) {
-	if text == "" {
-		return
-	}
-	pad := strings.Repeat(" ", render.DisplayWidth(label))
-	for i, line := range strings.Split(text, "\n") {
-		if i == 0 {
-			fmt.Fprintf(out, "%s%s\n", label, line)
-		} else {
-			fmt.Fprintf(out, "%s%s\n", pad, line)
-		}
 	}
 }

@@ -397,7 +397,7 @@ func (s diffSide) deciding() string {
 	if len(r) == 0 {
 		r = s.Reasons
 	}
-	return verdictWord(s.Allowed) + ": " + strings.Join(r, "; ")
+	return render.VerdictWord(s.Allowed) + ": " + strings.Join(r, "; ")
 }
 
 // printDiff prints the report as kubectl diff would: '+' opened, '-' closed, a section per port.

@@ -57,8 +57,8 @@ func diffPage(rep diffReport) *render.Page {
 			e.Label = strings.Join(e.Ports, ", ")
 			d := &page.Details[e.Detail]
 			d.Sections = append(d.Sections,
-				render.DetailSection{Head: port + " before: " + verdictWord(c.Before.Allowed), Class: verdictWord(c.Before.Allowed), Lines: c.Before.Reasons},
-				render.DetailSection{Head: port + " after: " + verdictWord(c.After.Allowed), Class: verdictWord(c.After.Allowed), Lines: c.After.Reasons})
+				render.DetailSection{Head: port + " before: " + render.VerdictWord(c.Before.Allowed), Class: render.VerdictWord(c.Before.Allowed), Lines: c.Before.Reasons},
+				render.DetailSection{Head: port + " after: " + render.VerdictWord(c.After.Allowed), Class: render.VerdictWord(c.After.Allowed), Lines: c.After.Reasons})
 		}
 		page.Graph = g
 	}

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
@@ -323,12 +321,6 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 }
 
 // --- printing
-
-// colorful: only on a terminal, and never with NO_COLOR set (https://no-color.org).
-func colorful(out io.Writer) bool {
-	f, ok := out.(*os.File)
-	return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
-}
 
 func printDoctor(out io.Writer, rep doctorReport, color bool) {
 	paint := func(code, s string) string {

@@ -64,3 +64,8 @@ func exitCode(err error) int {
 		return ExitError
 	}
 }
+
+// failedError is a check that ran and found problems: exit code 1, and the one line says so.
+type failedError struct{ msg string }
+
+func (e *failedError) Error() string { return e.msg }

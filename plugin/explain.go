@@ -353,7 +353,7 @@ func (o *ExplainOptions) sourceName() string {
 }
 
 func printWalkthrough(out io.Writer, r whyReport) {
-	fmt.Fprintf(out, "%s -> %s on %d/%s: %s\n", r.From, r.To, r.Port, r.Proto, strings.ToUpper(verdictWord(r.Allowed)))
+	fmt.Fprintf(out, "%s -> %s on %d/%s: %s\n", r.From, r.To, r.Port, r.Proto, strings.ToUpper(render.VerdictWord(r.Allowed)))
 	side := func(title, self string, s policy.Side, egress bool) {
 		fmt.Fprintf(out, "\n%s of %s:\n", title, self)
 		if r.conn.From.Pod == nil && egress || r.conn.To.Pod == nil && !egress {
@@ -361,7 +361,7 @@ func printWalkthrough(out io.Writer, r whyReport) {
 			return
 		}
 		if !s.Isolated {
-			fmt.Fprintf(out, "  No policy selects %s for %s, so it is not isolated: %s\n", self, strings.ToLower(title), verdictWord(true))
+			fmt.Fprintf(out, "  No policy selects %s for %s, so it is not isolated: %s\n", self, strings.ToLower(title), render.VerdictWord(true))
 			return
 		}
 		for _, name := range s.Selecting {
@@ -393,10 +393,10 @@ func printWalkthrough(out io.Writer, r whyReport) {
 	side("Ingress", r.To, r.Ingress, false)
 	if r.conn.Loopback() {
 		// The causes say the same (loopback); -o yaml and json carry them.
-		fmt.Fprintf(out, "\nVerdict: %s (a pod to itself: loopback, which no policy can block)\n", strings.ToUpper(verdictWord(r.Allowed)))
+		fmt.Fprintf(out, "\nVerdict: %s (a pod to itself: loopback, which no policy can block)\n", strings.ToUpper(render.VerdictWord(r.Allowed)))
 		return
 	}
-	fmt.Fprintf(out, "\nVerdict: %s (egress %s, ingress %s; both must allow)\n", strings.ToUpper(verdictWord(r.Allowed)), verdictWord(r.Egress.Allowed), verdictWord(r.Ingress.Allowed))
+	fmt.Fprintf(out, "\nVerdict: %s (egress %s, ingress %s; both must allow)\n", strings.ToUpper(render.VerdictWord(r.Allowed)), render.VerdictWord(r.Egress.Allowed), render.VerdictWord(r.Ingress.Allowed))
 	if len(r.Causes) == 0 {
 		return
 	}
@@ -413,13 +413,6 @@ func printWalkthrough(out io.Writer, r whyReport) {
 		fmt.Fprintf(out, "  - %s\n", c.Message)
 		printIndented(out, "    fix: ", c.Fix)
 	}
-}
-
-func verdictWord(allowed bool) string {
-	if allowed {
-		return "allowed"
-	}
-	return "blocked"
 }
 
 func matchWord(ok bool, yes, no string) string {

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +15,10 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
 
 var labLong = templates.LongDesc(`
@@ -182,7 +181,7 @@ func (o *LabListOptions) Run() error {
 	if o.Output != outputTable {
 		return printStructured(o.Out, o.Output, rows)
 	}
-	w := newTable(o.Out)
+	w := render.NewTabWriter(o.Out)
 	fmt.Fprintln(w, "NAME\tLEVEL\tTOPICS\tGOAL")
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, levelIn(o.Lang, r.Level), strings.Join(r.Topics, ", "), r.Summary)
@@ -289,7 +288,7 @@ func printLabText(out io.Writer, r *labs.Rendered, hints bool, again string) {
 		}
 	}
 	fmt.Fprintln(out, "\n"+texts.T(lg, "show.goal"))
-	w := newTable(out)
+	w := render.NewTabWriter(out)
 	fmt.Fprintln(w, "  FROM\tTO\tPORT\tEXPECTED")
 	for _, c := range r.Goal {
 		fmt.Fprintf(w, "  %s\t%s\t%d/%s\t%s\n", c.From, c.To, c.Port, c.Protocol, verdictIn(lg, c.Allowed))
@@ -310,7 +309,7 @@ func printSolution(out io.Writer, r *labs.Rendered) error {
 	lg := r.Options.Lang
 	fmt.Fprintln(out, texts.T(lg, "solution.header", r.Name))
 	var buf strings.Builder
-	w := newTable(&buf)
+	w := render.NewTabWriter(&buf)
 	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tEVALUATED")
 	for _, g := range results {
 		fmt.Fprintf(w, "%s\t%s\t%d/%s\t%s\t%s\n", g.From, g.To, g.Port, g.Protocol, verdictIn(lg, g.Allowed), verdictIn(lg, g.Got))
@@ -473,7 +472,7 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	w := newTable(o.Out)
+	w := render.NewTabWriter(o.Out)
 	fmt.Fprintln(w, "LAB\tNAMESPACES\tPODS READY\tSERVICES\tLAB POLICIES\tYOUR POLICIES\tSTATUS")
 	for _, s := range sts {
 		state := "ready"
@@ -493,7 +492,7 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 	}
 	s := sts[0]
 	fmt.Fprintln(o.Out)
-	w = newTable(o.Out)
+	w = render.NewTabWriter(o.Out)
 	fmt.Fprintln(w, "POD\tREADY\tPHASE\tIP\tNOTE")
 	for _, p := range s.Pods {
 		fmt.Fprintf(w, "%s\t%t\t%s\t%s\t%s\n", p.Name, p.Ready, p.Phase, p.IP, p.Why)
@@ -615,22 +614,6 @@ func validateTimeout(d time.Duration) error {
 		return usageErrorf("--timeout must be positive, e.g. --timeout=3m")
 	}
 	return nil
-}
-
-func printStructured(out io.Writer, format string, v any) error {
-	var data []byte
-	var err error
-	if format == outputJSON {
-		data, err = json.MarshalIndent(v, "", "  ")
-		data = append(data, '\n')
-	} else {
-		data, err = yaml.Marshal(v)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(data)
-	return err
 }
 
 func indent(s, prefix string) string {

@@ -185,7 +185,7 @@ func lineLabels(l lang.Lang) map[string]string {
 	}
 	out := map[string]string{}
 	for _, k := range keys {
-		out[k] = padRight(texts.T(l, "label."+k), w+1)
+		out[k] = render.PadRight(texts.T(l, "label."+k), w+1)
 	}
 	return out
 }

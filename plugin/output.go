@@ -1,10 +1,15 @@
 package plugin
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
@@ -50,4 +55,41 @@ func writePage(out io.Writer, p *render.Page) error {
 		p.Graph.Layout(p.Prefer)
 	}
 	return render.WriteHTML(out, p)
+}
+
+func printStructured(out io.Writer, format string, v any) error {
+	var data []byte
+	var err error
+	if format == outputJSON {
+		data, err = json.MarshalIndent(v, "", "  ")
+		data = append(data, '\n')
+	} else {
+		data, err = yaml.Marshal(v)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	return err
+}
+
+// colorful: only on a terminal, and never with NO_COLOR set (https://no-color.org).
+func colorful(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
+}
+
+// printIndented prints a multi-line text after a label, its later lines aligned under the first.
+func printIndented(out io.Writer, label, text string) {
+	if text == "" {
+		return
+	}
+	pad := strings.Repeat(" ", render.DisplayWidth(label))
+	for i, line := range strings.Split(text, "\n") {
+		if i == 0 {
+			fmt.Fprintf(out, "%s%s\n", label, line)
+		} else {
+			fmt.Fprintf(out, "%s%s\n", pad, line)
+		}
+	}
 }

@@ -275,8 +275,3 @@ func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observat
 	}
 	fmt.Fprintln(out, "\n. allowed   X blocked   ? not probed (error)   ~ not served: cannot tell   - ignored   * observed differs from expected")
 }
-
-// failedError is a check that ran and found problems: exit code 1, and the one line says so.
-type failedError struct{ msg string }
-
-func (e *failedError) Error() string { return e.msg }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,42 @@ spec:
 	}
 	if r := run(t, "explain", "-f", dir, "-R", "--port", "80", "-o", "json"); !strings.Contains(r.stdout, "shop/deep") {
 		t.Errorf("with -R, the subfolder was not read:\n%s", r.stderr)
+	}
+}
+
+// What kubectl users have: policies dumped from a 1.24-1.27 cluster carry a status, which every
+// command ignores with a warning (lab check grades the policy, not REFUSED; doctor does not
+// report it), and a folder whose manifests are all in subfolders says to add -R.
+func TestFilesAsKubectlUsersHaveThem(t *testing.T) {
+	dir := t.TempDir()
+	withStatus := filepath.Join(dir, "dump.yaml")
+	if err := os.WriteFile(withStatus, []byte(run(t, "lab", "show", "and-vs-or", "--solution").stdout+"status: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const ignored = ": NetworkPolicy vault/allow-backup: ignored: status carries no rules\n"
+	r := run(t, "lab", "check", "and-vs-or", "-f", withStatus)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "PASS: 3/3 goal connections right") || strings.Contains(r.stdout, "REFUSED") || !strings.Contains(r.stderr, withStatus+ignored) {
+		t.Errorf("lab check, a policy with a status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, "doctor", "-f", withStatus, "-o", "json"); strings.Contains(r.stdout, "NP4006") || !strings.Contains(r.stderr, withStatus+ignored) {
+		t.Errorf("doctor, a policy with a status:\n%s%s", r.stdout, r.stderr)
+	}
+
+	repo := filepath.Join(dir, "repo")
+	if err := os.MkdirAll(filepath.Join(repo, "vault"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(withStatus, filepath.Join(repo, "vault", "policy.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	const hint = "Warning: 1 subfolder of %s not read: add -R (--recursive)\n"
+	for _, args := range [][]string{{"explain", "-f", repo}, {"doctor", "-f", repo}, {"lab", "check", "and-vs-or", "-f", repo}, {"diff", "--before", repo, "--after", repo}} {
+		if r := run(t, args...); !strings.Contains(r.stderr, fmt.Sprintf(hint, repo)) {
+			t.Errorf("%v: exit %d, stderr lacks the -R hint:\n%s", args, r.code, r.stderr)
+		}
+	}
+	if r := run(t, "lab", "check", "and-vs-or", "-f", repo, "-R"); r.code != ExitOK || strings.Contains(r.stderr, "-R") {
+		t.Errorf("lab check -R: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -145,7 +145,7 @@ func (p *Page) pairDetail(m *policy.Matrix, r, c *Group) int {
 			v = m.Verdict(pi, r.Class, c.Class)
 		}
 		allowed := Allowed(m, pi, r, c)
-		d.Sections = append(d.Sections, DetailSection{Head: port.String() + ": " + verdictWord(allowed), Class: verdictWord(allowed), Lines: VerdictLines(v)})
+		d.Sections = append(d.Sections, DetailSection{Head: port.String() + ": " + VerdictWord(allowed), Class: VerdictWord(allowed), Lines: VerdictLines(v)})
 	}
 	return p.AddDetail(d)
 }
@@ -162,7 +162,7 @@ func VerdictLines(v policy.Verdict) []string {
 	return lines
 }
 
-func verdictWord(allowed bool) string {
+func VerdictWord(allowed bool) string {
 	if allowed {
 		return EdgeAllowed
 	}
@@ -218,7 +218,7 @@ func (p *Page) classMatrices(m *policy.Matrix, rows, cols []Group, truth *Truth)
 					d = p.pairDetail(m, &rows[ri], &cols[ci])
 					details[[2]int{ri, ci}] = d
 				}
-				row.Cells = append(row.Cells, MatrixCell{Text: Cell(allowed), Class: verdictWord(allowed), Detail: d})
+				row.Cells = append(row.Cells, MatrixCell{Text: Cell(allowed), Class: VerdictWord(allowed), Detail: d})
 			}
 			mx.Rows = append(mx.Rows, row)
 		}

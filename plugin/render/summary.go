@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
@@ -150,7 +149,7 @@ func (s *Summary) printList(out io.Writer, port int) error {
 		usual, usualWord = ".", "allowed"
 	}
 	fmt.Fprintf(out, "%s by namespace: %d namespaces; the pairs that are not all %s:\n", s.Ports[port], n, usualWord)
-	w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+	w := NewTabWriter(out)
 	fmt.Fprintln(w, "FROM\tTO\tALLOWED")
 	rest := 0
 	for k, p := range s.pairs {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"strings"
 )
@@ -11,6 +12,10 @@ const tableHeader = `FROM \ TO`
 
 // Padding separates columns, as kubectl's tables do.
 const Padding = 3
+
+// The one table layout of the plugin: text/tabwriter's, measured in terminal columns. Table
+// streams a truth table whose widths are known up front; TabWriter buffers tab-separated lines
+// and aligns them when flushed. Both pad through appendCell.
 
 // Table prints a truth table under a title: rows are sources, columns destinations, cellAt's
 // text in each. It writes one row at a time (memory holds one row, time goes to the cells
@@ -84,3 +89,81 @@ func appendCell(line []byte, text string, width int) []byte {
 }
 
 var spaces = strings.Repeat(" ", 256)
+
+// TabWriter is text/tabwriter's layout (cells end with a tab, lines with a newline; a column is as
+// wide as its widest cell plus three spaces, over each run of lines that have that column; the
+// text after a line's last tab is not a column), measured in terminal columns instead of
+// runes: a Korean or Japanese letter takes two columns, a combining mark none. For ASCII text
+// it writes exactly what tabwriter.NewWriter(out, 0, 4, 3, ' ', 0) writes.
+type TabWriter struct {
+	out io.Writer
+	buf bytes.Buffer
+}
+
+// NewTabWriter is the table writer of every aligned listing (lab tables, summaries): a buffered
+// cousin of Table, for text whose widths are known only once it is all written.
+func NewTabWriter(out io.Writer) *TabWriter { return &TabWriter{out: out} }
+
+// Write buffers text; Flush lays it out.
+func (t *TabWriter) Write(p []byte) (int, error) { return t.buf.Write(p) }
+
+// Flush writes the buffered lines, aligned, and empties the buffer.
+func (t *TabWriter) Flush() error {
+	text := t.buf.String()
+	t.buf.Reset()
+	if text == "" {
+		return nil
+	}
+	lines := strings.SplitAfter(text, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	// cells[i] are line i's tab-terminated cells; rest[i] the text after them.
+	cells := make([][]string, len(lines))
+	rest := make([]string, len(lines))
+	maxCells := 0
+	for i, line := range lines {
+		parts := strings.Split(line, "\t")
+		cells[i], rest[i] = parts[:len(parts)-1], parts[len(parts)-1]
+		maxCells = max(maxCells, len(cells[i]))
+	}
+	// widths[i][c] is the width of column c on line i: the widest cell of that column in the
+	// run of consecutive lines that have it.
+	widths := make([][]int, len(lines))
+	for i := range lines {
+		widths[i] = make([]int, len(cells[i]))
+	}
+	for c := 0; c < maxCells; c++ {
+		for start := 0; start < len(lines); {
+			if len(cells[start]) <= c {
+				start++
+				continue
+			}
+			end, w := start, 0
+			for ; end < len(lines) && len(cells[end]) > c; end++ {
+				w = max(w, DisplayWidth(cells[end][c])+Padding)
+			}
+			for i := start; i < end; i++ {
+				widths[i][c] = w
+			}
+			start = end
+		}
+	}
+	var out []byte
+	for i := range lines {
+		for c, cell := range cells[i] {
+			out = appendCell(out, cell, widths[i][c])
+		}
+		out = append(out, rest[i]...)
+	}
+	_, err := t.out.Write(out)
+	return err
+}
+
+// PadRight pads s with spaces to n terminal columns.
+func PadRight(s string, n int) string {
+	if w := DisplayWidth(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}

@@ -1,4 +1,4 @@
-package plugin
+package render
 
 import (
 	"bytes"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"text/tabwriter"
-
-	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
 
 // For ASCII text the table writes exactly what text/tabwriter wrote before it (the settings
@@ -42,7 +40,7 @@ func TestTableMatchesTabwriterOnASCII(t *testing.T) {
 		tw := tabwriter.NewWriter(&want, 0, 4, 3, ' ', 0)
 		fmt.Fprint(tw, in)
 		_ = tw.Flush()
-		tb := newTable(&got)
+		tb := NewTabWriter(&got)
 		fmt.Fprint(tb, in)
 		if err := tb.Flush(); err != nil {
 			t.Fatal(err)
@@ -64,7 +62,7 @@ func TestTableAlignsWideText(t *testing.T) {
 		{"ｆｕｌｌ", "ﾊﾝｶｸ", "é (e + combining acute)"}, // fullwidth 2 each, halfwidth kana 1 each
 	}
 	var out bytes.Buffer
-	tb := newTable(&out)
+	tb := NewTabWriter(&out)
 	for _, r := range rows {
 		fmt.Fprintln(tb, strings.Join(r, "\t"))
 	}
@@ -82,7 +80,7 @@ func TestTableAlignsWideText(t *testing.T) {
 			if at < 0 {
 				t.Fatalf("line %q lacks %q", line, rows[i][c])
 			}
-			col := render.DisplayWidth(line[:at])
+			col := DisplayWidth(line[:at])
 			if want < 0 {
 				want = col
 			}
@@ -113,11 +111,11 @@ func TestDisplayWidth(t *testing.T) {
 		"a\u200bb":     2, // zero-width space
 		"Namespace の名": 14,
 	} {
-		if got := render.DisplayWidth(s); got != want {
-			t.Errorf("render.DisplayWidth(%q) = %d, want %d", s, got, want)
+		if got := DisplayWidth(s); got != want {
+			t.Errorf("DisplayWidth(%q) = %d, want %d", s, got, want)
 		}
 	}
-	if got := padRight("힌트:", 8); got != "힌트:   " {
+	if got := PadRight("힌트:", 8); got != "힌트:   " {
 		t.Errorf("padRight: %q", got)
 	}
 }
