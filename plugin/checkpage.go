@@ -95,6 +95,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		port := fmt.Sprintf("%d/%s", g.Port, g.Proto())
 		row := render.Row{Cells: []string{g.From, g.To, port, verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)}, Class: "ok", Port: port}
 		wrong := !g.Correct
+		var liveNote *render.Note
 		if rep.Live != nil {
 			o := liveFor(rep.Live, i, g)
 			observed := "-"
@@ -107,6 +108,10 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 				observed = o.mark(lg)
 			}
 			row.Cells = append(row.Cells, observed)
+			if o != nil && o.Blame != "" && o.Blame != blamePolicies {
+				// What the packets say of the network, as the terminal's notes say it.
+				liveNote = &render.Note{Label: observed, Text: strings.TrimPrefix(blameSuffix(lg, o.Blame), "; ")}
+			}
 		}
 		mark := "ok"
 		if wrong {
@@ -132,6 +137,9 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 					row.Notes = append(row.Notes, render.Note{Label: strings.TrimSpace(label["fix"]), Text: c.Fix})
 				}
 			}
+		}
+		if liveNote != nil {
+			row.Notes = append(row.Notes, *liveNote)
 		}
 		detail := page.AddDetail(goalDetail(g, row.Notes, lg))
 		row.Detail = detail
