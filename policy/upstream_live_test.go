@@ -28,12 +28,7 @@ import (
 // speaks it). UDP is answered by BusyBox's udpsvd, which replies with the pod's hostname. Model IPs in ipBlock rules (10.0.N.M) are replaced
 // by the live pods' IPs; 0.0.0.0/4 holds the live pod range as it holds the model's.
 func TestUpstreamNetpolLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real-node tier skipped under -short: it starts the local node")
-	}
-	if err := localcluster.DataplaneSupported(); err != nil {
-		t.Skip("real-node tier skipped: " + err.Error())
-	}
+	localcluster.RequireDataplane(t)
 	ctx := context.Background()
 	c, err := localcluster.Start(ctx, localcluster.Options{Dataplane: true})
 	if err != nil {

@@ -13,12 +13,7 @@ import (
 // them its interfaces, routes, iptables rules and ipsets), the host's end of its link, its
 // mounts, cgroups and processes; the host's own iptables rules and ipsets are as they were.
 func TestDataplaneStopRemovesEverything(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real node: skipped under -short")
-	}
-	if err := DataplaneSupported(); err != nil {
-		t.Skip("real node: " + err.Error())
-	}
+	RequireDataplane(t)
 	hostRules, hostSets := hostFirewall(t), sh(t, "ipset", "list", "-n")
 	c, err := Start(context.Background(), Options{Dataplane: true})
 	if err != nil {
