@@ -46,9 +46,9 @@ func browserPath(t *testing.T) string {
 		}
 	}
 	if os.Getenv("NETPOL_BROWSER_TESTS") == "required" {
-		t.Fatal("no Chromium on this machine; hack/ci-deps.sh installs Debian's chromium package")
+		t.Fatal("no Chromium on this machine; 'make test-deps' (hack/ci-deps.sh, which make test runs first) installs Debian's chromium package")
 	}
-	t.Skip("no Chromium on this machine; hack/ci-deps.sh installs Debian's chromium package")
+	t.Skip("no Chromium on this machine; 'make test-deps' (hack/ci-deps.sh, which make test runs first) installs Debian's chromium package")
 	return ""
 }
 
