@@ -66,9 +66,12 @@ func ReadFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Wr
 func readFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Writer, workers int) (*Objects, error) {
 	// The Builder checks the arguments (paths that do not exist, patterns that match nothing, -f
 	// with -k, stdin twice, bad URLs…) and says what is wrong in its words, whoever reads.
+	// Lists are not flattened by the Builder but by fileRead.list, which gives kind-less items
+	// their List's kind and names the item in errors.
 	result := resource.NewLocalBuilder().Unstructured().
-		FilenameParam(false, fo).Flatten().ContinueOnError().Do()
+		FilenameParam(false, fo).ContinueOnError().Do()
 	if err := result.Err(); err != nil {
+		warnSubfolders(fo, nil, warn) // "recognized file extensions are…": maybe they are below
 		return nil, err
 	}
 	var files []string
@@ -78,7 +81,7 @@ func readFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Wr
 	if len(files) < 2 {
 		r := &fileRead{}
 		r.visit(result, defaultNamespace)
-		return finish([]*fileRead{r}, warn)
+		return finishFolders(fo, []*fileRead{r}, warn)
 	}
 	reads := make([]*fileRead, len(files))
 	var g errgroup.Group
@@ -90,12 +93,57 @@ func readFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Wr
 			reads[i] = &fileRead{}
 			reads[i].visit(resource.NewLocalBuilder().Unstructured().
 				FilenameParam(false, &resource.FilenameOptions{Filenames: []string{file}}).
-				Flatten().ContinueOnError().Do(), defaultNamespace)
+				ContinueOnError().Do(), defaultNamespace)
 			return nil
 		})
 	}
 	_ = g.Wait() // the errors are in reads
-	return finish(reads, warn)
+	return finishFolders(fo, reads, warn)
+}
+
+// finishFolders is finish, then says which folders of fo gave nothing while their subfolders
+// hold manifests.
+func finishFolders(fo *resource.FilenameOptions, reads []*fileRead, warn io.Writer) (*Objects, error) {
+	objs, err := finish(reads, warn)
+	if err == nil {
+		warnSubfolders(fo, reads, warn)
+	}
+	return objs, err
+}
+
+// warnSubfolders says, of each folder of fo that gave no object read here, how many of its
+// subfolders hold manifests: without -R kubectl reads a folder's own files only, and a
+// repository with a folder per app or namespace would give nothing without a word of why.
+func warnSubfolders(fo *resource.FilenameOptions, reads []*fileRead, warn io.Writer) {
+	if fo.Recursive {
+		return
+	}
+	for _, dir := range fo.Filenames {
+		entries, err := os.ReadDir(dir)
+		if err != nil { // a file, a URL, stdin, a pattern
+			continue
+		}
+		if slices.ContainsFunc(reads, func(r *fileRead) bool { return r.gave(dir) }) {
+			continue
+		}
+		n := 0
+		for _, e := range entries {
+			if !e.IsDir() {
+				continue
+			}
+			// The files that -R would read there, found as the Builder finds them.
+			files, err := resource.ExpandPathsToFileVisitors(nil, filepath.Join(dir, e.Name()), true, resource.FileExtensions, nil)
+			if err == nil && len(files) > 0 {
+				n++
+			}
+		}
+		switch {
+		case n == 1:
+			fmt.Fprintf(warn, "Warning: 1 subfolder of %s not read: add -R (--recursive)\n", dir)
+		case n > 1:
+			fmt.Fprintf(warn, "Warning: %d subfolders of %s not read: add -R (--recursive)\n", n, dir)
+		}
+	}
 }
 
 // localFiles lists the files that the Builder reads for fo, in the order it reads them, when they
@@ -145,6 +193,18 @@ type fileRead struct {
 	// it could not parse or decode, a file it could not open). A Builder that continues on
 	// error returns the former before the latter, and so does a set of them put together.
 	objErrs, readErrs []error
+	// sources are the files that gave an object kept.
+	sources map[string]bool
+}
+
+// gave reports whether a file at the top of dir gave an object kept.
+func (r *fileRead) gave(dir string) bool {
+	for s := range r.sources {
+		if filepath.Dir(s) == filepath.Clean(dir) {
+			return true
+		}
+	}
+	return false
 }
 
 type skippedKind struct{ source, kind string }
@@ -159,22 +219,68 @@ func (r *fileRead) visit(result *resource.Result, defaultNamespace string) {
 			r.objErrs = append(r.objErrs, err)
 			return nil
 		}
-		u, ok := info.Object.(*unstructured.Unstructured)
-		if !ok {
+		switch obj := info.Object.(type) {
+		case *unstructured.UnstructuredList:
+			r.list(obj, info.Source, defaultNamespace)
+		case *unstructured.Unstructured:
+			r.add(obj, info.Source, "", defaultNamespace)
+		default:
 			r.objErrs = append(r.objErrs, fmt.Errorf("%s: unexpected object %T", info.Source, info.Object))
-			return nil
-		}
-		added, err := r.objs.add(u, info.Source, defaultNamespace)
-		if err != nil {
-			r.objErrs = append(r.objErrs, err)
-			return nil
-		}
-		if !added {
-			r.skipped = append(r.skipped, skippedKind{info.Source, u.GetAPIVersion() + " " + u.GetKind()})
 		}
 		return nil
 	})
 	r.readErrs = flatten(visitErr)
+}
+
+// list takes a List's items, and the items of Lists in it, as the Builder's Flatten would, but
+// gives an item without a kind the one its typed List names (PodList: Pod) whether it has an
+// apiVersion or not: apimachinery does it only to items with neither, and Flatten then fails
+// on the others without naming the file.
+func (r *fileRead) list(list *unstructured.UnstructuredList, source, defaultNamespace string) {
+	itemKind, typed := strings.CutSuffix(list.GetKind(), "List")
+	for i := range list.Items {
+		item := &list.Items[i]
+		where := fmt.Sprintf("%s items[%d]", list.GetKind(), i)
+		if item.GetKind() == "" {
+			if !typed || itemKind == "" {
+				r.objErrs = append(r.objErrs, fmt.Errorf("%s: %s%s has no kind: write its kind (only a typed List, such as a PodList, gives its items one)", source, where, strings.TrimSuffix(" ("+objectName(item)+")", " ()")))
+				continue
+			}
+			item.SetKind(itemKind)
+			if item.GetAPIVersion() == "" {
+				item.SetAPIVersion(list.GetAPIVersion())
+			}
+		}
+		if item.IsList() {
+			inner, err := item.ToList()
+			if err != nil { // its only error, whose words name the wrong type
+				r.objErrs = append(r.objErrs, fmt.Errorf("%s: %s holds an item that is not an object: write the whole object there (metadata, spec…) or remove the item", source, where))
+				continue
+			}
+			r.list(inner, source, defaultNamespace)
+			continue
+		}
+		r.add(item, source, where, defaultNamespace)
+	}
+}
+
+// add takes one object; where names it in its List ("PodList items[3]"), "" when it is no item.
+func (r *fileRead) add(u *unstructured.Unstructured, source, where, defaultNamespace string) {
+	added, err := r.objs.add(u, source, defaultNamespace)
+	switch {
+	case err != nil && where != "":
+		// The item's place, after the file: a dump holds thousands, and some have no name.
+		r.objErrs = append(r.objErrs, fmt.Errorf("%s: %s: %s", source, where, strings.TrimPrefix(err.Error(), source+": ")))
+	case err != nil:
+		r.objErrs = append(r.objErrs, err)
+	case !added:
+		r.skipped = append(r.skipped, skippedKind{source, u.GetAPIVersion() + " " + u.GetKind()})
+	default:
+		if r.sources == nil {
+			r.sources = map[string]bool{}
+		}
+		r.sources[source] = true
+	}
 }
 
 // finish puts reads together in order, says on warn what was skipped, and returns the objects, or
@@ -205,6 +311,10 @@ func finish(reads []*fileRead, warn io.Writer) (*Objects, error) {
 	var hard []error
 	for _, err := range append(objErrs, readErrs...) {
 		if file, ok := notAnObject(err); ok {
+			if item := listItemMistake(file); item != nil {
+				hard = append(hard, item)
+				continue
+			}
 			fmt.Fprintf(warn, "Warning: skipped %s: not a Kubernetes object (%s)\n", file, firstLine(err.Error()))
 			continue
 		}
@@ -315,6 +425,36 @@ func notAnObject(err error) (string, bool) {
 		return file, true
 	}
 	return "", false
+}
+
+// listItemMistake finds, in a file the Builder could not decode, a List's item that is not an
+// object: the Builder's words do not say where it is, and would skip the List as not a
+// Kubernetes object. nil when there is none, or the file cannot be read again (stdin, a URL).
+func listItemMistake(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var doc map[string]any
+		if dec.Decode(&doc) != nil {
+			return nil
+		}
+		items, _ := doc["items"].([]any)
+		for i, item := range items {
+			what := fmt.Sprint(item)
+			switch item := item.(type) {
+			case map[string]any, nil: // a null item decodes, as an object without a name
+				continue
+			case string:
+				what = strconv.Quote(item)
+			case []any:
+				what = "a list"
+			}
+			return fmt.Errorf("%s: %v items[%d] is %s, not an object: write the whole object there (metadata, spec…) or remove the item", file, doc["kind"], i, what)
+		}
+	}
 }
 
 // decodeError splits the Builder's "unable to decode FILE: WHY" into the file and why.
@@ -582,9 +722,19 @@ func objectName(u *unstructured.Unstructured) string {
 // in it. In a NetworkPolicy they are an error: the policy would not do what its author thinks
 // (and kubectl apply refuses it). Elsewhere they are said on stderr and the object is read
 // without them, since a dump from a newer cluster may carry fields this version does not know;
-// status is not read at all, and not checked.
+// status is not read at all, and not checked (a NetworkPolicy's is said to be ignored).
 func (o *Objects) unknown(u *unstructured.Unstructured, source string, root reflect.Type, prefix string, paths []string) error {
 	what := fmt.Sprintf("%s: %s %s: ", source, u.GetKind(), objectName(u))
+	isStatus := func(p string) bool { return p == "status" || strings.HasPrefix(p, "status.") }
+	if root == reflect.TypeOf(&networkingv1.NetworkPolicy{}) && slices.ContainsFunc(paths, isStatus) {
+		// NetworkPolicy had a status from Kubernetes 1.24 to 1.27, and dumps of those clusters
+		// carry it: not the author's mistake, and nothing the policy does.
+		o.Unknown = append(o.Unknown, what+"ignored: status carries no rules")
+	}
+	paths = slices.DeleteFunc(paths, isStatus)
+	if len(paths) == 0 {
+		return nil
+	}
 	if root == reflect.TypeOf(&networkingv1.NetworkPolicy{}) {
 		if o.Refused == nil {
 			o.Refused = map[string]Refusal{}
@@ -592,10 +742,7 @@ func (o *Objects) unknown(u *unstructured.Unstructured, source string, root refl
 		o.Refused[u.GetNamespace()+"/"+u.GetName()] = Refusal{Source: source, Fields: describeUnknown(root, prefix, paths)}
 		return nil
 	}
-	paths = slices.DeleteFunc(paths, func(p string) bool { return strings.HasPrefix(p, "status.") })
-	if len(paths) > 0 {
-		o.Unknown = append(o.Unknown, what+strings.Join(describeUnknown(root, prefix, paths), "; ")+": ignored")
-	}
+	o.Unknown = append(o.Unknown, what+strings.Join(describeUnknown(root, prefix, paths), "; ")+": ignored")
 	return nil
 }
 

@@ -449,6 +449,144 @@ func TestReadFilesMisspeltKinds(t *testing.T) {
 	}
 }
 
+// NetworkPolicy had a status from Kubernetes 1.24 to 1.27, and every `kubectl get netpol -o
+// yaml` of those clusters carries one: it is ignored with a warning naming the file and the
+// policy, and the policy is read as written, not refused. A misspelt field beside it still is.
+func TestReadFilesPolicyStatus(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "netpol-dump.yaml", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicyList
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: db-from-web, namespace: shop}
+  spec:
+    podSelector: {matchLabels: {app: db}}
+    policyTypes: [Ingress]
+    ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+  status: {}
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: deny, namespace: shop}
+  spec: {podSelector: {}}
+  status: {conditions: [{type: PartialFailure, status: "False", reason: x, message: y, lastTransitionTime: "2023-01-01T00:00:00Z"}]}
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: typo, namespace: shop}
+  spec: {podSelector: {}, ingres: [{}]}
+  status: {}
+`)
+	o, warn := read(t, "default", false, p)
+	if len(o.Policies) != 3 || o.Policies[0].Spec.Ingress[0].From[0].PodSelector.MatchLabels["app"] != "web" {
+		t.Fatalf("policies %+v: want the three, read as written", o.Policies)
+	}
+	if _, refused := o.Refused["shop/db-from-web"]; refused || !slices.Equal(o.Refused["shop/typo"].Fields, []string{`unknown field "spec.ingres" (did you mean "ingress"?)`}) {
+		t.Errorf("refused %+v: want only shop/typo, for spec.ingres alone", o.Refused)
+	}
+	for _, name := range []string{"db-from-web", "deny", "typo"} {
+		if want := "Warning: " + p + ": NetworkPolicy shop/" + name + ": ignored: status carries no rules\n"; !strings.Contains(warn, want) {
+			t.Errorf("warnings:\n%s\nlack %q", warn, want)
+		}
+	}
+}
+
+// A typed List's items without a kind are of the List's kind, whether they carry an apiVersion
+// or not; in a List of Lists too. An item that cannot be read is an error naming the file and
+// the item: its index, and its name when it has one.
+func TestReadFilesListItemsWithoutKind(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "dump.yaml", `apiVersion: v1
+kind: NamespaceList
+items:
+- apiVersion: v1
+  metadata: {name: shop, labels: {team: web}}
+- metadata: {name: ops}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicyList
+  items:
+  - apiVersion: networking.k8s.io/v1
+    metadata: {name: deny, namespace: shop}
+    spec: {podSelector: {}}
+- apiVersion: v1
+  kind: PodList
+  items:
+  - apiVersion: v1
+    metadata: {name: web, namespace: shop}
+`)
+	o, _ := read(t, "default", false, p)
+	if len(o.Namespaces) != 2 || o.Namespaces[0].Name != "shop" || o.Namespaces[0].Labels["team"] != "web" || o.Namespaces[1].Name != "ops" {
+		t.Errorf("namespaces %+v", o.Namespaces)
+	}
+	if len(o.Policies) != 1 || o.Policies[0].Name != "deny" || !slices.Equal(podIDs(o), []string{"shop/web"}) {
+		t.Errorf("policies %+v, pods %v", o.Policies, podIDs(o))
+	}
+
+	for _, tc := range []struct{ text, want string }{
+		{"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, metadata: {name: web, namespace: shop}}\n",
+			`bad.yaml: List items[0] (shop/web) has no kind: write its kind (only a typed List, such as a PodList, gives its items one)`},
+		{"apiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, metadata: {name: a, namespace: shop}}\n- {apiVersion: v1, metadata: {namespace: shop}}\n",
+			`bad.yaml: PodList items[1]: Pod without metadata.name`},
+		{"apiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, metadata: {name: a, namespace: shop, labels: {v: 2}}}\n",
+			`bad.yaml: PodList items[0]: Pod shop/a: metadata.labels.v is the number 2`},
+		{"apiVersion: v1\nkind: NamespaceList\nitems:\n- metadata: {name: a}\n- shop\n",
+			`bad.yaml: NamespaceList items[1] is "shop", not an object: write the whole object there (metadata, spec…) or remove the item`},
+	} {
+		bad := writeFile(t, dir, "bad.yaml", tc.text)
+		warn := &bytes.Buffer{}
+		o, err := ReadFiles(&resource.FilenameOptions{Filenames: []string{bad}}, "default", warn)
+		if err == nil || o != nil || !strings.Contains(err.Error(), dir+"/"+tc.want) {
+			t.Errorf("%q:\n got %v\nwant an error with %q", tc.text, err, tc.want)
+		}
+		if warn.Len() > 0 {
+			t.Errorf("%q: warnings %s", tc.text, warn)
+		}
+	}
+}
+
+// A folder whose manifests are all in subfolders gives nothing without -R, as kubectl reads it,
+// and the reader says so, and how to read them, whatever the command.
+func TestReadFilesSubfoldersWithoutRecursive(t *testing.T) {
+	dir := t.TempDir()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n"
+	writeFile(t, dir, "repo/web/pod.yaml", pod)
+	writeFile(t, dir, "repo/db/deep/pod.json", `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q", "namespace": "a"}}`)
+	writeFile(t, dir, "repo/docs/README.md", "no manifest")
+	repo := filepath.Join(dir, "repo")
+	const hint = "not read: add -R (--recursive)"
+
+	// Nothing at the top: the Builder's error, and the hint.
+	warn := &bytes.Buffer{}
+	_, err := ReadFiles(&resource.FilenameOptions{Filenames: []string{repo}}, "default", warn)
+	if err == nil || !strings.Contains(err.Error(), "recognized file extensions") || warn.String() != "Warning: 2 subfolders of "+repo+" "+hint+"\n" {
+		t.Errorf("a folder of subfolders: %v, warnings %q", err, warn)
+	}
+	// Only a file that is no object at the top, and another folder next to it that does give
+	// objects: the hint for the one that gives none.
+	writeFile(t, dir, "repo/kustomization.yaml", "resources: [web, db]\n")
+	other := filepath.Join(dir, "other")
+	writeFile(t, dir, "other/pod.yaml", pod)
+	writeFile(t, dir, "other/sub/pod.yaml", pod)
+	o, got := read(t, "default", false, repo, other)
+	if len(o.Pods) != 1 || !strings.HasSuffix(got, "Warning: 2 subfolders of "+repo+" "+hint+"\n") || strings.Contains(got, other+" not read") {
+		t.Errorf("pods %v, warnings:\n%s", podIDs(o), got)
+	}
+	if o, got := read(t, "default", true, repo); len(o.Pods) != 2 || strings.Contains(got, hint) {
+		t.Errorf("with -R: pods %v, warnings:\n%s", podIDs(o), got)
+	}
+	if _, got := read(t, "default", false, filepath.Join(repo, "web")); strings.Contains(got, hint) {
+		t.Errorf("a folder with its own manifests: %s", got)
+	}
+	writeFile(t, dir, "one/x/pod.yaml", pod)
+	writeFile(t, dir, "one/pod.yaml.bak", pod)
+	if _, err := ReadFiles(&resource.FilenameOptions{Filenames: []string{filepath.Join(dir, "one")}}, "default", warn); err == nil || !strings.Contains(warn.String(), "Warning: 1 subfolder of "+filepath.Join(dir, "one")+" "+hint+"\n") {
+		t.Errorf("one subfolder: %v, %s", err, warn)
+	}
+}
+
 // No input makes the reader panic: it returns objects or an error, and a snapshot or an error.
 func FuzzReadFiles(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"))
@@ -456,6 +594,7 @@ func FuzzReadFiles(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: PodList\nitems: [{metadata: {name: a}, spec: {hostNetwork: true}}]\n"))
 	f.Add([]byte("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: {spec: {template: {metadata: {labels: {a: b}}}}}}\n---\n"))
 	f.Add([]byte("[1, 2]"))
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: PodList, items: [{apiVersion: v1, metadata: {name: a}}, 1]}, null]\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "fuzz.yaml")
