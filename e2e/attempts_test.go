@@ -82,15 +82,7 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 		}
 	})
 
-	if err := c.StopEnforcer(); err != nil {
-		t.Fatalf("stopping kube-router: %v", err)
-	}
-	defer func() {
-		if err := c.StartEnforcer(); err != nil {
-			t.Fatalf("starting kube-router again: %v", err)
-		}
-		waitEnforced(t, c)
-	}()
+	defer stopEnforcer(t, c)()
 	t.Run("not enforced", func(t *testing.T) {
 		for _, a := range attempts {
 			t.Run(a.String(), func(t *testing.T) {

@@ -68,15 +68,7 @@ func TestEnforcerOnAndOff(t *testing.T) {
 		t.Errorf("doctor --active with the enforcer: %s %s", active.ID, active.Message)
 	}
 
-	if err := c.StopEnforcer(); err != nil {
-		t.Fatalf("stopping kube-router: %v", err)
-	}
-	defer func() {
-		if err := c.StartEnforcer(); err != nil {
-			t.Fatalf("starting kube-router again: %v", err)
-		}
-		waitEnforced(t, c)
-	}()
+	defer stopEnforcer(t, c)()
 	r := netpol(t, c, append(threeTierProbe, "--retries", "0")...)
 	if r.code != 1 || !strings.Contains(r.stdout, "the network plugin (CNI) is not enforcing NetworkPolicy") {
 		t.Errorf("not enforced: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -134,5 +126,19 @@ func waitEnforced(t *testing.T, c *localcluster.Cluster) {
 	})
 	if err != nil {
 		t.Fatalf("kube-router did not enforce again within a minute: %+v", rep.Findings)
+	}
+}
+
+// stopEnforcer stops kube-router and returns what starts it again and waits until it enforces.
+func stopEnforcer(t *testing.T, c *localcluster.Cluster) (restart func()) {
+	t.Helper()
+	if err := c.StopEnforcer(); err != nil {
+		t.Fatalf("stopping kube-router: %v", err)
+	}
+	return func() {
+		if err := c.StartEnforcer(); err != nil {
+			t.Fatalf("starting kube-router again: %v", err)
+		}
+		waitEnforced(t, c)
 	}
 }

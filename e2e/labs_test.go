@@ -240,15 +240,7 @@ func fromOutside(o observation) bool {
 // namespace, which owns it, to the destination pod's address.
 func fromInternet(t *testing.T, c *localcluster.Cluster, o observation) bool {
 	t.Helper()
-	ns, name, _ := strings.Cut(o.To, "/")
-	cs, err := kubernetes.NewForConfig(c.RESTConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pod, err := cs.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pod := getPod(t, c, o.To)
 	connected, detail, err := c.ConnectFromInternet(context.Background(), o.From, pod.Status.PodIP, int(o.Port), 2*time.Second)
 	if err != nil {
 		t.Fatalf("%s from the internet namespace: %v", o, err)
@@ -300,18 +292,10 @@ func wrongCells(t *testing.T, c *localcluster.Cluster, rep probeReport) []observ
 // port, CoreDNS on 53, or any TCP port of the internet namespace.
 func listens(t *testing.T, c *localcluster.Cluster, to string, port int32) bool {
 	t.Helper()
-	ns, name, isPod := strings.Cut(to, "/")
-	if !isPod {
+	if !strings.Contains(to, "/") {
 		return true // kube-dns or an address of the internet namespace
 	}
-	cs, err := kubernetes.NewForConfig(c.RESTConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pod, err := cs.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pod := getPod(t, c, to)
 	for _, ctr := range pod.Spec.Containers {
 		if slices.ContainsFunc(ctr.Ports, func(p corev1.ContainerPort) bool { return p.ContainerPort == port }) {
 			return true
@@ -353,4 +337,19 @@ func observedOnPage(t *testing.T, c *localcluster.Cluster, lab string, setup che
 			t.Errorf("%s: the evaluator gets it wrong, the page marks it %s", o, row[1])
 		}
 	}
+}
+
+// getPod reads the pod named namespace/name.
+func getPod(t *testing.T, c *localcluster.Cluster, id string) *corev1.Pod {
+	t.Helper()
+	ns, name, _ := strings.Cut(id, "/")
+	cs, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := cs.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pod
 }
