@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,11 +21,15 @@ import (
 type attempt struct {
 	lab, path string
 	verdict   string // PASS or FAIL
-	namespace string // where its objects without a namespace land
+	namespace string // where its objects without a namespace land ("" for the context's: default)
 }
 
-func (a attempt) String() string {
-	return a.lab + "/" + strings.TrimSuffix(filepath.Base(a.path), ".yaml")
+// nsFlag is the -n that puts the attempt's objects without a namespace where grading puts them.
+func (a attempt) nsFlag() []string {
+	if a.namespace == "" {
+		return nil
+	}
+	return []string{"-n", a.namespace}
 }
 
 func learnerAttempts(t *testing.T) []attempt {
@@ -35,7 +40,7 @@ func learnerAttempts(t *testing.T) []attempt {
 	}
 	var out []attempt
 	for _, p := range paths {
-		a := attempt{lab: filepath.Base(filepath.Dir(p)), path: p, namespace: "default"}
+		a := attempt{lab: filepath.Base(filepath.Dir(p)), path: p}
 		f, err := os.Open(p)
 		if err != nil {
 			t.Fatal(err)
@@ -68,43 +73,59 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 	c := localcluster.ForDataplane(t)
 	attempts := learnerAttempts(t)
 
-	t.Run("enforced", func(t *testing.T) {
-		for _, a := range attempts {
-			t.Run(a.String(), func(t *testing.T) {
-				withAttempt(t, c, a, func() {
-					rep := settledCheck(t, c, a.lab)
-					if rep.Verdict != a.verdict {
-						t.Errorf("verdict %s (%s), the corpus says %s", rep.Verdict, rep.Score, a.verdict)
-					}
-					packetsAreThePolicies(t, c, "enforced", rep)
-				})
+	// Labs have namespaces of their own: each lab's attempts run one after another, two labs
+	// at a time (go test -parallel, GOMAXPROCS by default).
+	usePluginEnv(t, c)
+	byLab := map[string][]attempt{}
+	var labNames []string
+	for _, a := range attempts {
+		if byLab[a.lab] == nil {
+			labNames = append(labNames, a.lab)
+		}
+		byLab[a.lab] = append(byLab[a.lab], a)
+	}
+	eachAttempt := func(t *testing.T, check func(t *testing.T, a attempt)) {
+		for _, lab := range labNames {
+			t.Run(lab, func(t *testing.T) {
+				t.Parallel()
+				for _, a := range byLab[lab] {
+					t.Run(strings.TrimSuffix(filepath.Base(a.path), ".yaml"), func(t *testing.T) {
+						withAttempt(t, c, a, func() { check(t, a) })
+					})
+				}
 			})
 		}
+	}
+
+	t.Run("enforced", func(t *testing.T) {
+		eachAttempt(t, func(t *testing.T, a attempt) {
+			rep := settledCheck(t, c, a.lab)
+			if rep.Verdict != a.verdict {
+				t.Errorf("verdict %s (%s), the corpus says %s", rep.Verdict, rep.Score, a.verdict)
+			}
+			packetsAreThePolicies(t, c, "enforced", rep)
+		})
 	})
 
 	defer stopEnforcer(t, c)()
 	t.Run("not enforced", func(t *testing.T) {
-		for _, a := range attempts {
-			t.Run(a.String(), func(t *testing.T) {
-				withAttempt(t, c, a, func() {
-					rep := openCheck(t, c, a.lab)
-					leaks := 0
-					for i, o := range rep.Live {
-						if o.Ignored != "" {
-							continue
-						}
-						denied := !rep.Static[i].Evaluated
-						if got := o.Blame == "not-enforced"; got != denied {
-							t.Errorf("%s: blame %q (%s), the attempt's policies allow=%v", o, o.Blame, o.Outcome, rep.Static[i].Evaluated)
-						}
-						if o.Blame == "not-enforced" {
-							leaks++
-						}
-					}
-					t.Logf("%d row(s) that the attempt's policies deny got through", leaks)
-				})
-			})
-		}
+		eachAttempt(t, func(t *testing.T, a attempt) {
+			rep := openCheck(t, c, a.lab)
+			leaks := 0
+			for i, o := range rep.Live {
+				if o.Ignored != "" {
+					continue
+				}
+				denied := !rep.Static[i].Evaluated
+				if got := o.Blame == "not-enforced"; got != denied {
+					t.Errorf("%s: blame %q (%s), the attempt's policies allow=%v", o, o.Blame, o.Outcome, rep.Static[i].Evaluated)
+				}
+				if o.Blame == "not-enforced" {
+					leaks++
+				}
+			}
+			t.Logf("%d row(s) that the attempt's policies deny got through", leaks)
+		})
 	})
 }
 
@@ -116,12 +137,16 @@ func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func())
 		t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
 	}
 	defer func() {
-		kubectl(t, c, "", "delete", "-f", a.path, "-n", a.namespace, "--ignore-not-found", "--wait")
+		// The learner's objects first (a policy in the lab's namespace keeps it from lab down).
+		args := append([]string{"--kubeconfig", c.Kubeconfig, "delete", "-f", a.path, "--ignore-not-found", "--wait"}, a.nsFlag()...)
+		if out, err := exec.Command(filepath.Join(c.BinDir, "kubectl"), args...).CombinedOutput(); err != nil {
+			t.Errorf("kubectl %s: %v\n%s", strings.Join(args[2:], " "), err, out)
+		}
 		if r := netpol(t, c, "lab", "down", a.lab); r.code != 0 {
 			t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
 		}
 	}()
-	kubectl(t, c, "", "apply", "-f", a.path, "-n", a.namespace)
+	kubectl(t, c, "", append([]string{"apply", "-f", a.path}, a.nsFlag()...)...)
 	check()
 }
 

@@ -26,11 +26,20 @@ type result struct {
 // netpol runs the plugin in-process against the node's cluster, with no other kubeconfig.
 func netpol(t *testing.T, c *localcluster.Cluster, args ...string) result {
 	t.Helper()
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("KUBECONFIG", c.Kubeconfig)
+	// A test whose parent set them (usePluginEnv) may run in parallel, and t.Setenv may not.
+	if os.Getenv("KUBECONFIG") != c.Kubeconfig {
+		usePluginEnv(t, c)
+	}
 	var out, errOut bytes.Buffer
 	code := plugin.Main(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, args)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+// usePluginEnv points the plugin at the node's cluster, with no other kubeconfig, for t and the
+// subtests it starts (which may then run in parallel).
+func usePluginEnv(t *testing.T, c *localcluster.Cluster) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBECONFIG", c.Kubeconfig)
 }
 
 // netpolJSON runs the plugin with -o json and decodes what it printed into v.
