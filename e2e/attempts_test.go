@@ -24,6 +24,8 @@ type attempt struct {
 	namespace string // where its objects without a namespace land ("" for the context's: default)
 }
 
+func (a attempt) name() string { return strings.TrimSuffix(filepath.Base(a.path), ".yaml") }
+
 // nsFlag is the -n that puts the attempt's objects without a namespace where grading puts them.
 func (a attempt) nsFlag() []string {
 	if a.namespace == "" {
@@ -84,13 +86,13 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 		}
 		byLab[a.lab] = append(byLab[a.lab], a)
 	}
-	eachAttempt := func(t *testing.T, check func(t *testing.T, a attempt)) {
+	eachAttempt := func(t *testing.T, check func(t *testing.T, a attempt, refused bool)) {
 		for _, lab := range labNames {
 			t.Run(lab, func(t *testing.T) {
 				t.Parallel()
 				for _, a := range byLab[lab] {
-					t.Run(strings.TrimSuffix(filepath.Base(a.path), ".yaml"), func(t *testing.T) {
-						withAttempt(t, c, a, func() { check(t, a) })
+					t.Run(a.name(), func(t *testing.T) {
+						withAttempt(t, c, a, func(refused bool) { check(t, a, refused) })
 					})
 				}
 			})
@@ -98,18 +100,24 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 	}
 
 	t.Run("enforced", func(t *testing.T) {
-		eachAttempt(t, func(t *testing.T, a attempt) {
-			rep := settledCheck(t, c, a.lab)
-			if rep.Verdict != a.verdict {
-				t.Errorf("verdict %s (%s), the corpus says %s", rep.Verdict, rep.Score, a.verdict)
+		eachAttempt(t, func(t *testing.T, a attempt, refused bool) {
+			known := kubeRouterDeviations[a.lab+"/"+a.name()]
+			rep := settledCheck(t, c, a.lab, known)
+			want := a.verdict
+			if len(known) > 0 {
+				// Right policies, packets that get through anyway: lab check says FAIL, and why.
+				want = "FAIL"
 			}
-			packetsAreThePolicies(t, c, "enforced", rep)
+			if !refused && rep.Verdict != want {
+				t.Errorf("verdict %s (%s), want %s (the corpus says %s)", rep.Verdict, rep.Score, want, a.verdict)
+			}
+			packetsAreThePolicies(t, c, "enforced", rep, known)
 		})
 	})
 
 	defer stopEnforcer(t, c)()
 	t.Run("not enforced", func(t *testing.T) {
-		eachAttempt(t, func(t *testing.T, a attempt) {
+		eachAttempt(t, func(t *testing.T, a attempt, _ bool) {
 			rep := openCheck(t, c, a.lab)
 			leaks := 0
 			for i, o := range rep.Live {
@@ -131,7 +139,7 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 
 // withAttempt brings up a fresh lab, applies the attempt with kubectl as the learner would, runs
 // check, then removes the learner's objects and the lab.
-func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func()) {
+func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func(refused bool)) {
 	t.Helper()
 	if r := netpol(t, c, "lab", "up", a.lab); r.code != 0 {
 		t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
@@ -146,8 +154,28 @@ func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func())
 			t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
 		}
 	}()
-	kubectl(t, c, "", append([]string{"apply", "-f", a.path}, a.nsFlag()...)...)
-	check()
+	// A policy the API server refuses is not created (the rest of the file is): the learner's
+	// cluster then holds the others, and the live check grades what is there.
+	args := append([]string{"--kubeconfig", c.Kubeconfig, "apply", "-f", a.path}, a.nsFlag()...)
+	out, err := exec.Command(filepath.Join(c.BinDir, "kubectl"), args...).CombinedOutput()
+	refused := err != nil && strings.Contains(string(out), " is invalid: ")
+	switch {
+	case refused:
+		t.Logf("the API server refused part of the attempt, as lab check -f says (REFUSED):\n%s", out)
+	case err != nil:
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args[2:], " "), err, out)
+	}
+	check(refused)
+}
+
+// kubeRouterDeviations are the rows, per attempt, where kube-router v2.1.0 (the only release the
+// module proxy serves) lets through what the NetworkPolicy spec denies, as this tier found. A
+// policy with both policyTypes is jumped to from a pod's chain for traffic in either direction
+// (pkg/controllers/netpol/pod.go, kubeBothPolicyType: no -s/-d), so its egress rules also accept
+// traffic to a pod it selects from another pod it selects: an egress `- {}` reopens the ingress
+// the same policy closes. The plugin must blame the network for exactly these rows.
+var kubeRouterDeviations = map[string]map[string]bool{
+	"default-deny/pass-deny-ingress-allow-all-egress": {"quiet/client -> quiet/api 8080/TCP": true},
 }
 
 // openCheck runs lab check, with nothing enforcing, until every probed row connects (a pod just
