@@ -104,8 +104,8 @@ func loadLab(fsys fs.FS, dir string) (*Lab, error) {
 	}
 	l.Texts = l.texts[lang.En]
 	for i := range l.Goal {
-		if l.Goal[i].Protocol == "" {
-			l.Goal[i].Protocol = "TCP"
+		if l.Goal[i].Protocol == "" { // written out for lab show and JSON; the default is Proto's
+			l.Goal[i].Protocol = string(l.Goal[i].Proto())
 		}
 	}
 	if l.setup, err = readManifests(fsys, path.Join(dir, "setup")); err != nil {
