@@ -139,7 +139,12 @@ func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 			plugin does not enforce NetworkPolicy. Probes that disagree with the
 			expectation are retried (--retries) before they count as wrong.
 
-			Exit status: 0 when every probed connection behaves as expected, 1 otherwise.`),
+			A probe refused by a pod is followed by a look from inside that pod at its own
+			port: where nothing listens, the cell reads "not served: cannot tell".
+
+			Exit status: 1 when a probed connection behaves otherwise than the policies say,
+			0 otherwise (probes that could not run or could not tell are counted in the
+			summary, not in the exit status).`),
 		Example: probeExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
