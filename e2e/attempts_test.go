@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 )
@@ -182,20 +179,16 @@ var kubeRouterDeviations = map[string]map[string]bool{
 // started may miss a probe once), and returns that report.
 func openCheck(t *testing.T, c *localcluster.Cluster, lab string) checkReport {
 	t.Helper()
-	var rep checkReport
-	var closed []string
-	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 45*time.Second, true, func(context.Context) (bool, error) {
-		rep = checkReport{}
-		netpolJSON(t, c, &rep, "lab", "check", lab, "--retries", "0", "--probe-timeout", "2s")
-		closed = nil
+	rep, closed := checkUntil(t, c, lab, 45*time.Second, func(rep checkReport) []string {
+		var closed []string
 		for _, o := range rep.Live {
 			if o.Ignored == "" && (o.Observed == nil || !*o.Observed) {
 				closed = append(closed, fmt.Sprintf("%s: %s %s %s", o, o.Judgement, o.Outcome, o.Detail))
 			}
 		}
-		return len(closed) == 0, nil
+		return closed
 	})
-	if err != nil {
+	if len(closed) > 0 {
 		t.Fatalf("lab %s with nothing enforcing: rows still closed after 45s:\n%s", lab, strings.Join(closed, "\n"))
 	}
 	return rep

@@ -144,18 +144,26 @@ func TestLabsOnRealPackets(t *testing.T) {
 // policies deny.
 func settledCheck(t *testing.T, c *localcluster.Cluster, lab string, known map[string]bool) checkReport {
 	t.Helper()
-	var rep checkReport
-	var off []string
-	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 90*time.Second, true, func(context.Context) (bool, error) {
-		rep = checkReport{}
-		netpolJSON(t, c, &rep, "lab", "check", lab, "--retries", "0", "--probe-timeout", "2s")
-		off = disagreements(rep, known)
-		return len(off) == 0, nil
-	})
-	if err != nil {
+	rep, off := checkUntil(t, c, lab, 90*time.Second, func(rep checkReport) []string { return disagreements(rep, known) })
+	if len(off) > 0 {
 		t.Fatalf("lab %s: the packets did not settle on what the policies say within 90s:\n%s\nkube-router's log ends:\n%s", lab, strings.Join(off, "\n"), c.LogTail("kube-router", 30))
 	}
 	return rep
+}
+
+// checkUntil runs lab check (one round of probes each time) until off finds nothing wrong with
+// its report, or the timeout passes; it returns the last report and what was still wrong.
+func checkUntil(t *testing.T, c *localcluster.Cluster, lab string, timeout time.Duration, off func(checkReport) []string) (checkReport, []string) {
+	t.Helper()
+	var rep checkReport
+	var wrong []string
+	_ = wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		rep = checkReport{}
+		netpolJSON(t, c, &rep, "lab", "check", lab, "--retries", "0", "--probe-timeout", "2s")
+		wrong = off(rep)
+		return len(wrong) == 0, nil
+	})
+	return rep, wrong
 }
 
 // disagreements are the probed rows whose packets differ from the policies, or that observed
