@@ -110,7 +110,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 			row.Cells = append(row.Cells, observed)
 			if o != nil && o.Blame != "" && o.Blame != blamePolicies {
 				// What the packets say of the network, as the terminal's notes say it.
-				liveNote = &render.Note{Label: observed, Text: strings.TrimPrefix(blameSuffix(lg, o.Blame), "; ")}
+				liveNote = &render.Note{Label: observed, Text: blameText(lg, o.Blame)}
 			}
 		}
 		mark := "ok"

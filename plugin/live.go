@@ -329,12 +329,14 @@ func printObservationNotes(out io.Writer, obs []observation, l lang.Lang) {
 	}
 }
 
-// blameSuffix says, after a row's difference, what the evidence points at.
+// blameText says what the evidence points at; blameSuffix says it after a row's difference.
+func blameText(l lang.Lang, b blame) string { return texts.T(l, "blame."+string(b)) }
+
 func blameSuffix(l lang.Lang, b blame) string {
 	if b == "" {
 		return ""
 	}
-	return texts.T(l, "blame."+string(b))
+	return "; " + blameText(l, b)
 }
 
 // obsCell is a probe table's cell: expected/observed.

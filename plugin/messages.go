@@ -136,19 +136,19 @@ var texts = lang.Catalog{
 		Ja: "  %s: 観測は %s、しかしポリシーでは%s",
 	},
 	"blame.policies": {
-		En: "; the policies give the same: the cause is in them (see the static check's hint above)",
-		Ko: "; 정책으로도 같은 결과가 나옵니다. 원인은 정책에 있습니다(위 정적 검사의 힌트 참고)",
-		Ja: "; ポリシーでも同じ結果になります。原因はポリシーにあります（上の静的チェックのヒントを参照）",
+		En: "the policies give the same: the cause is in them (see the static check's hint above)",
+		Ko: "정책으로도 같은 결과가 나옵니다. 원인은 정책에 있습니다(위 정적 검사의 힌트 참고)",
+		Ja: "ポリシーでも同じ結果になります。原因はポリシーにあります（上の静的チェックのヒントを参照）",
 	},
 	"blame.not-enforced": {
-		En: "; the policies deny it: the network does not enforce them",
-		Ko: "; 정책은 이 연결을 거부합니다. 네트워크가 정책을 적용하지 않고 있습니다",
-		Ja: "; ポリシーはこの接続を拒否しています。ネットワークがポリシーを適用していません",
+		En: "the policies deny it: the network does not enforce them",
+		Ko: "정책은 이 연결을 거부합니다. 네트워크가 정책을 적용하지 않고 있습니다",
+		Ja: "ポリシーはこの接続を拒否しています。ネットワークがポリシーを適用していません",
 	},
 	"blame.dropped": {
-		En: "; the policies allow it: something else blocks it",
-		Ko: "; 정책은 이 연결을 허용합니다. 다른 무언가가 막고 있습니다",
-		Ja: "; ポリシーはこの接続を許可しています。別の何かが遮断しています",
+		En: "the policies allow it: something else blocks it",
+		Ko: "정책은 이 연결을 허용합니다. 다른 무언가가 막고 있습니다",
+		Ja: "ポリシーはこの接続を許可しています。別の何かが遮断しています",
 	},
 	"summary": {
 		En: "%d correct, %d wrong, %s%d ignored of %d",
