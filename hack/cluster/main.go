@@ -17,9 +17,12 @@ const usage = `usage: local-cluster up|down|kubeconfig|bindir   (make cluster-up
   up          start the local control plane in the background (state in $KUBECTL_NETPOL_CLUSTER_DIR,
               default $KUBECTL_NETPOL_CACHE/cluster,
               where the cache defaults to ~/.cache/kubectl-netpol) and print its kubeconfig path;
-              its node is the real one (pods in network namespaces, kube-proxy, CoreDNS,
-              kube-router enforcing NetworkPolicy) where this machine can run it (Linux, root),
-              else kwok's API-only node; KUBECTL_NETPOL_NODE=api-only asks for that one
+              its node is the real one (pods in network namespaces, kube-proxy, CoreDNS, and a
+              network plugin as DaemonSets) where this machine can run it (Linux, root),
+              else kwok's API-only node; KUBECTL_NETPOL_NODE=api-only asks for that one;
+              KUBECTL_NETPOL_CNI picks the real node's network plugin: kube-router (default:
+              the CNI bridge connects pods, kube-router enforces NetworkPolicy), flannel
+              (connects pods, enforces nothing), or flannel+kube-router
   down        stop it and delete its state
   kubeconfig  print the kubeconfig path
   bindir      print the folder with kubectl and the other control-plane binaries (builds them if needed)
@@ -43,7 +46,14 @@ func run(ctx context.Context, verb string) error {
 	kubeconfig := filepath.Join(dir, "admin.kubeconfig")
 	switch verb {
 	case "up":
+		cni, err := localcluster.ParseCNI(os.Getenv("KUBECTL_NETPOL_CNI"))
+		if err != nil {
+			return fmt.Errorf("KUBECTL_NETPOL_CNI: %w", err)
+		}
 		if localcluster.DetachedRunning(dir) {
+			if running := localcluster.DetachedCNI(dir); running != "" && running != cni {
+				return fmt.Errorf("the local cluster is running with %s, not %s: run 'make cluster-down' first", running, cni)
+			}
 			fmt.Fprintln(os.Stderr, "the local control plane is already running")
 			fmt.Println(kubeconfig)
 			return nil
@@ -54,7 +64,7 @@ func run(ctx context.Context, verb string) error {
 		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
-		opts := localcluster.Options{Dir: dir, Detach: true, Log: os.Stderr}
+		opts := localcluster.Options{Dir: dir, Detach: true, Log: os.Stderr, CNI: cni}
 		if os.Getenv("KUBECTL_NETPOL_NODE") != "api-only" {
 			if err := localcluster.DataplaneSupported(); err != nil {
 				fmt.Fprintf(os.Stderr, "API-only node (kwok): %v\n", err)

@@ -5,7 +5,8 @@
 //     Running and Ready with IPs at once; there is no container runtime and no pod network;
 //   - the real node (Options.Dataplane, Linux and root only; see node.go): containerd, runc and a
 //     real kubelet run the pods in network namespaces of their own, kube-proxy serves Service
-//     IPs, CoreDNS answers cluster names, and kube-router enforces NetworkPolicy.
+//     IPs, CoreDNS answers cluster names, and a network plugin runs as on a cluster (Options.CNI):
+//     kube-router enforcing NetworkPolicy, or flannel enforcing none.
 package localcluster
 
 import (
@@ -58,6 +59,9 @@ type Options struct {
 	// Dataplane runs the real node instead of kwok's fake one (see node.go); DataplaneSupported
 	// says whether this machine can.
 	Dataplane bool
+	// CNI is the real node's network plugin: CNIKubeRouter (the default, for ""), CNIFlannel or
+	// CNIFlannelKubeRouter.
+	CNI string
 }
 
 // PodCIDRHostExec is where pod IPs come from when exec runs on the host.
@@ -143,7 +147,11 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	// the node instead, which only this machine and the node reach.
 	apiAddress, nodeIP := "127.0.0.1", "127.0.0.1"
 	if opts.Dataplane {
-		if c.Node, err = newNode(c.Dir); err != nil {
+		cni, err := ParseCNI(opts.CNI)
+		if err != nil {
+			return err
+		}
+		if c.Node, err = newNode(c.Dir, cni); err != nil {
 			return err
 		}
 		apiAddress, nodeIP = c.Node.HostIP, c.Node.NodeIP
@@ -290,8 +298,8 @@ func (c *Cluster) waitNodeReady(ctx context.Context, client kubernetes.Interface
 	})
 }
 
-// startNode starts the real node with its own kubeconfig (the Node authorizer's identity), waits
-// until it is Ready, and adds CoreDNS.
+// startNode starts the real node with its own kubeconfig (the Node authorizer's identity),
+// deploys its network plugin, waits until it is Ready, and adds CoreDNS.
 func (c *Cluster) startNode(ctx context.Context, client kubernetes.Interface, detach bool, kubelet certPaths, controlPlane []*process) error {
 	cert, err := c.pki.client("node", "system:node:"+NodeName, "system:nodes")
 	if err != nil {
@@ -313,7 +321,13 @@ func (c *Cluster) startNode(ctx context.Context, client kubernetes.Interface, de
 	if err := c.Node.startServices(c, detach, c.NodeBinDir); err != nil {
 		return err
 	}
+	if err := c.Node.addNetwork(ctx, c, client, c.NodeBinDir); err != nil {
+		return err
+	}
 	if err := c.waitNodeReady(ctx, client, "the node", c.procs); err != nil {
+		return err
+	}
+	if err := c.Node.addEnforcer(ctx, c, client, c.NodeBinDir); err != nil {
 		return err
 	}
 	return c.Node.addCoreDNS(ctx, c, client, c.NodeBinDir)
@@ -507,6 +521,15 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// DetachedCNI is the network plugin of a detached control plane's real node in dir ("" when it
+// has none).
+func DetachedCNI(dir string) string {
+	if n, err := readNode(dir); err == nil {
+		return n.CNI
+	}
+	return ""
 }
 
 // DetachedRunning reports whether every component of a detached control plane in dir is alive.

@@ -18,20 +18,55 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
 
 // The real node: a network namespace that plays one Linux machine of the cluster, with
 // containerd and runc running the pods (each in a network namespace of its own on the node's
-// bridge, with the IP the API reports), a real kubelet, kube-proxy for Service IPs, kube-router
-// enforcing NetworkPolicy with iptables and ipset, and CoreDNS as kube-system pods behind the
-// kube-dns Service. A second network namespace stands for "the internet": the node routes every
+// bridge, with the IP the API reports), a real kubelet, kube-proxy for Service IPs, a network
+// plugin as the cluster runs it (DaemonSets in the API: kube-router enforcing NetworkPolicy with
+// iptables and ipset, or flannel connecting pods and enforcing nothing, or both; see CNI), and
+// CoreDNS as kube-system pods behind the kube-dns Service. A second network namespace stands for "the internet": the node routes every
 // address outside the cluster there, it answers TCP on every port for the TEST-NET ranges
 // the labs use, and it has no way further. So no packet of the node ever reaches a network
 // outside this machine.
 
 //go:embed coredns.yaml
 var corednsManifest string
+
+//go:embed kube-router.yaml
+var kubeRouterManifest string
+
+//go:embed flannel.yaml
+var flannelManifest string
+
+// The network plugins the real node runs (Options.CNI, KUBECTL_NETPOL_CNI for make cluster-up).
+const (
+	// CNIKubeRouter (the default): Debian's CNI bridge plugin connects the pods and kube-router's
+	// DaemonSet enforces NetworkPolicy (its network-policy-only deployment).
+	CNIKubeRouter = "kube-router"
+	// CNIFlannel: flannel's DaemonSet connects the pods, and nothing enforces NetworkPolicy.
+	CNIFlannel = "flannel"
+	// CNIFlannelKubeRouter: flannel connects, kube-router enforces (the shape of k3s and canal).
+	CNIFlannelKubeRouter = "flannel+kube-router"
+)
+
+// CNIs are the values Options.CNI takes.
+var CNIs = []string{CNIKubeRouter, CNIFlannel, CNIFlannelKubeRouter}
+
+// ParseCNI checks a network plugin's name; empty means the default, kube-router.
+func ParseCNI(name string) (string, error) {
+	if name == "" {
+		return CNIKubeRouter, nil
+	}
+	for _, known := range CNIs {
+		if name == known {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("unknown network plugin %q for the real node: use one of %s", name, strings.Join(CNIs, ", "))
+}
 
 const (
 	// PodCIDRDataplane is where the real node's pod IPs come from (the node's podCIDR).
@@ -51,8 +86,8 @@ const (
 var InternetRanges = []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"}
 
 // nodeComponents run in the node's network namespace, in this order; internet-http runs in the
-// internet namespace.
-var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "kube-router", "internet-http"}
+// internet namespace. The network plugins run as pods.
+var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "internet-http"}
 
 // node is the real node's network layout. Index i picks the names and the link addresses, so
 // that several clusters (test packages run in parallel) never share one.
@@ -67,7 +102,13 @@ type node struct {
 	UplinkIP   string `json:"uplinkIP"`   // the node's end of the node<->internet link
 	InternetIP string `json:"internetIP"` // the internet's end
 	Dir        string `json:"dir"`        // the node's files: containerd, kubelet, CNI
+	CNI        string `json:"cni"`        // the network plugin (CNIKubeRouter, …)
 }
+
+// flannel says whether flannel connects the node's pods; enforced whether kube-router enforces
+// NetworkPolicy there.
+func (n *node) flannel() bool  { return strings.HasPrefix(n.CNI, CNIFlannel) }
+func (n *node) enforced() bool { return strings.HasSuffix(n.CNI, CNIKubeRouter) }
 
 // DataplaneSupported says why the real node cannot run here, or nil. It needs Linux, root, and
 // the Debian packages hack/node-deps.sh installs.
@@ -111,13 +152,14 @@ func layout(i int, dir string) *node {
 
 // newNode creates the node's and the internet's network namespaces, wired as described above,
 // taking the first free index (after removing nodes whose owners are gone).
-func newNode(dir string) (*node, error) {
+func newNode(dir, cni string) (*node, error) {
 	reclaimStale()
 	if err := os.MkdirAll(registry, 0o755); err != nil {
 		return nil, err
 	}
 	for i := range 250 {
 		n := layout(i, dir)
+		n.CNI = cni
 		// `ip netns add` fails when the name is taken: the index belongs to another cluster.
 		// Any other failure (no permission in a container, say) is the answer.
 		if err := ip("netns", "add", n.NetNS); err != nil {
@@ -194,13 +236,12 @@ func (n *node) wire() error {
 	return nsExec("iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "host0", "-j", "MASQUERADE")
 }
 
-// start runs containerd, loads the images, then the kubelet, kube-proxy, kube-router and the
-// internet's web servers. kubeconfig is the kubelet's own (system:node identity); kube-proxy and
-// kube-router, which a real cluster gives ServiceAccounts with cluster-wide read access, use the
-// admin's.
+// start runs containerd, loads the images, then the kubelet and the internet's web server.
+// kubeconfig is the kubelet's own (system:node identity). The pods' network is the CNI bridge's
+// configuration here, or (flannel) the one flannel's DaemonSet installs later.
 func (n *node) start(c *Cluster, detach bool, binDir, kubeconfig string, kubelet certPaths) error {
 	dirs := map[string]string{}
-	for _, d := range []string{"containerd", "kubelet", "cni", "pod-logs", "www"} {
+	for _, d := range []string{"containerd", "kubelet", "cni", "cni-bin", "ipam", "pod-logs", "www"} {
 		dirs[d] = filepath.Join(n.Dir, d)
 		if err := os.MkdirAll(dirs[d], 0o755); err != nil {
 			return err
@@ -208,13 +249,15 @@ func (n *node) start(c *Cluster, detach bool, binDir, kubeconfig string, kubelet
 	}
 	socket := filepath.Join(dirs["containerd"], "containerd.sock")
 	files := map[string]string{
-		"containerd/config.toml": fmt.Sprintf(containerdConfig, dirs["containerd"], socket, SandboxImage, dirs["containerd"], dirs["cni"]),
-		"cni/10-bridge.conflist": fmt.Sprintf(cniConfig, nodePodCIDR),
+		"containerd/config.toml": fmt.Sprintf(containerdConfig, dirs["containerd"], socket, SandboxImage, dirs["containerd"], dirs["cni"], dirs["cni-bin"]),
 		// No resolver outside the cluster: CoreDNS and pods with dnsPolicy Default get this.
 		"kubelet/resolv.conf": "nameserver " + n.InternetIP + "\noptions ndots:1 timeout:1 attempts:1\n",
 		"kubelet/config.yaml": fmt.Sprintf(kubeletConfig, n.CgroupRoot, socket, c.pki.caPath(), kubelet.Cert, kubelet.Key, ClusterDNSIP, filepath.Join(dirs["kubelet"], "resolv.conf"), dirs["pod-logs"]),
 		"kube-proxy.yaml":     fmt.Sprintf(kubeProxyConfig, c.Kubeconfig, PodCIDRDataplane, NodeName),
 		"www/index.html":      "the internet (a network namespace on this machine)\n",
+	}
+	if !n.flannel() {
+		files["cni/10-bridge.conflist"] = fmt.Sprintf(cniConfig, dirs["ipam"], nodePodCIDR)
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(n.Dir, name), []byte(content), 0o644); err != nil {
@@ -271,33 +314,21 @@ func (n *node) argv(binDir, name string, args ...string) []string {
 	return append([]string{"nsenter", "--net=/run/netns/" + n.NetNS, "--", "env", path, filepath.Join(binDir, name)}, args...)
 }
 
-// kubeRouter runs kube-router's network policy controller alone: pod networking is the CNI
-// bridge's and Services are kube-proxy's.
-func (n *node) kubeRouter(c *Cluster, binDir string, extra ...string) []string {
-	return n.argv(binDir, "kube-router", append([]string{
-		"--kubeconfig=" + c.Kubeconfig,
-		"--hostname-override=" + NodeName,
-		"--run-firewall=true", "--run-router=false", "--run-service-proxy=false",
-		"--enable-cni=false", "--enable-ipv4=true", "--enable-ipv6=false", "--enable-pod-egress=false",
-		"--service-cluster-ip-range=" + serviceCIDR,
-		"--metrics-port=0", "--health-port=20244",
-		"--iptables-sync-period=1m", "--ipvs-sync-period=1m", "--routes-sync-period=1m"}, extra...)...)
-}
-
-// StopEnforcer stops kube-router and removes its iptables chains and ipsets, so that the node
-// enforces no NetworkPolicy, as on a cluster whose network plugin ignores them (flannel).
-// (kube-router's own --cleanup-config crashes in v2.1.0 where IPVS is missing, so the rules are
-// removed here: every chain and ipset kube-router names with its prefixes.)
+// StopEnforcer takes kube-router off the node and removes its iptables chains and ipsets, so
+// that the node enforces no NetworkPolicy, as on a cluster whose network plugin ignores them
+// (flannel). The DaemonSet stays, with a node selector that no node matches: the DaemonSet
+// controller deletes its pod. (kube-router's own --cleanup-config crashes in v2.1.0 where IPVS
+// is missing, so the rules are removed here: every chain and ipset kube-router names with its
+// prefixes.)
 func (c *Cluster) StopEnforcer() error {
-	if c.Node == nil {
-		return errors.New("no real node")
+	if err := c.enforcerHere(); err != nil {
+		return err
 	}
-	for i, p := range c.procs {
-		if p.name == "kube-router" {
-			p.stop()
-			c.procs = append(c.procs[:i], c.procs[i+1:]...)
-			break
-		}
+	if err := c.setEnforcerSelector(`{"kubectl-netpol.local/enforcer":"stopped"}`); err != nil {
+		return err
+	}
+	if err := c.waitKubeRouter(false); err != nil {
+		return err
 	}
 	inNode := func(name string, args ...string) *exec.Cmd {
 		return exec.Command("ip", append([]string{"netns", "exec", c.Node.NetNS, name}, args...)...)
@@ -331,38 +362,109 @@ func (c *Cluster) StopEnforcer() error {
 	return nil
 }
 
-// StartEnforcer starts kube-router again after StopEnforcer.
+// StartEnforcer puts kube-router back on the node after StopEnforcer (the DaemonSet's node
+// selector goes) and waits until its pod is Ready.
 func (c *Cluster) StartEnforcer() error {
-	if c.Node == nil {
-		return errors.New("no real node")
+	if err := c.enforcerHere(); err != nil {
+		return err
 	}
-	_, err := c.runArgv(false, "kube-router", c.Node.kubeRouter(c, c.NodeBinDir))
-	return err
+	if err := c.setEnforcerSelector("null"); err != nil {
+		return err
+	}
+	return c.waitKubeRouter(true)
 }
 
-// startServices starts kube-proxy and kube-router, which look up their node: call it once the
-// kubelet registered it.
-func (n *node) startServices(c *Cluster, detach bool, binDir string) error {
-	if _, err := c.runArgv(detach, "kube-proxy", n.argv(binDir, "kube-proxy", "--config="+filepath.Join(n.Dir, "kube-proxy.yaml"))); err != nil {
-		return err
-	}
-	if _, err := c.runArgv(detach, "kube-router", n.kubeRouter(c, binDir)); err != nil {
-		return err
+func (c *Cluster) enforcerHere() error {
+	switch {
+	case c.Node == nil:
+		return errors.New("no real node")
+	case !c.Node.enforced():
+		return fmt.Errorf("no enforcer to stop or start: the node's network plugin is %s", c.Node.CNI)
 	}
 	return nil
 }
 
-// addCoreDNS applies CoreDNS (ServiceAccount, RBAC, Corefile, Deployment, the kube-dns Service)
-// with the real kubectl, and waits until it answers.
+// setEnforcerSelector sets (or, with null, removes) the node selector of kube-router's pods.
+func (c *Cluster) setEnforcerSelector(selector string) error {
+	client, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		return err
+	}
+	patch := `{"spec":{"template":{"spec":{"nodeSelector":` + selector + `}}}}`
+	_, err = client.AppsV1().DaemonSets(metav1.NamespaceSystem).Patch(context.Background(), "kube-router", types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	return err
+}
+
+// waitKubeRouter waits until kube-router's pod is Ready on the node (running) or gone.
+func (c *Cluster) waitKubeRouter(running bool) error {
+	client, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		return err
+	}
+	what := "kube-router's pod to become Ready"
+	if !running {
+		what = "kube-router's pod to go"
+	}
+	return waitFor(context.Background(), 90*time.Second, c.procs, what, func() (bool, error) {
+		pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(context.Background(), metav1.ListOptions{LabelSelector: "k8s-app=kube-router"})
+		if err != nil {
+			return false, nil
+		}
+		if !running {
+			return len(pods.Items) == 0, nil
+		}
+		return len(pods.Items) == 1 && PodReady(&pods.Items[0]), nil
+	})
+}
+
+// startServices starts kube-proxy, which looks up its node: call it once the kubelet registered
+// it.
+func (n *node) startServices(c *Cluster, detach bool, binDir string) error {
+	_, err := c.runArgv(detach, "kube-proxy", n.argv(binDir, "kube-proxy", "--config="+filepath.Join(n.Dir, "kube-proxy.yaml")))
+	return err
+}
+
+// addNetwork deploys flannel, when it connects the node's pods, and waits until it runs: its
+// init containers put the CNI plugin and configuration on the node (which makes the node
+// Ready) and flanneld writes the subnet file the plugin reads.
+func (n *node) addNetwork(ctx context.Context, c *Cluster, client kubernetes.Interface, binDir string) error {
+	if !n.flannel() {
+		return nil
+	}
+	manifest := strings.NewReplacer(
+		"NODE_DIR", n.Dir, "POD_NETWORK", PodCIDRDataplane,
+		"FLANNEL_CNI_IMAGE", imageRef(binDir, "flannel-cni-plugin"), "FLANNEL_IMAGE", imageRef(binDir, "flannel"),
+	).Replace(flannelManifest)
+	return n.deploy(ctx, c, client, "flannel", manifest, "kube-flannel", "app=flannel")
+}
+
+// addEnforcer deploys kube-router, when it enforces NetworkPolicy on the node, and waits until
+// its pod is Ready.
+func (n *node) addEnforcer(ctx context.Context, c *Cluster, client kubernetes.Interface, binDir string) error {
+	if !n.enforced() {
+		return nil
+	}
+	manifest := strings.NewReplacer("KUBE_ROUTER_IMAGE", imageRef(binDir, "kube-router"), "SERVICE_CIDR", serviceCIDR).Replace(kubeRouterManifest)
+	return n.deploy(ctx, c, client, "kube-router", manifest, metav1.NamespaceSystem, "k8s-app=kube-router")
+}
+
+// addCoreDNS deploys CoreDNS (ServiceAccount, RBAC, Corefile, Deployment, the kube-dns Service)
+// and waits until it answers.
 func (n *node) addCoreDNS(ctx context.Context, c *Cluster, client kubernetes.Interface, binDir string) error {
-	manifest := strings.NewReplacer("CLUSTER_DNS_IP", ClusterDNSIP, "COREDNS_IMAGE", corednsImage(binDir)).Replace(corednsManifest)
+	manifest := strings.NewReplacer("CLUSTER_DNS_IP", ClusterDNSIP, "COREDNS_IMAGE", imageRef(binDir, "coredns")).Replace(corednsManifest)
+	return n.deploy(ctx, c, client, "CoreDNS", manifest, metav1.NamespaceSystem, "k8s-app=kube-dns")
+}
+
+// deploy applies a manifest with the real kubectl, as a cluster's administrator would, and
+// waits until a pod of namespace matching selector is Ready.
+func (n *node) deploy(ctx context.Context, c *Cluster, client kubernetes.Interface, what, manifest, namespace, selector string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "kubectl"), "--kubeconfig", c.Kubeconfig, "apply", "--server-side", "-f", "-")
 	cmd.Stdin = strings.NewReader(manifest)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("applying CoreDNS: %v: %s", err, out)
+		return fmt.Errorf("applying %s: %v: %s", what, err, out)
 	}
-	return waitFor(ctx, 120*time.Second, c.procs, "CoreDNS to become Ready", func() (bool, error) {
-		pods, err := client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+	return waitFor(ctx, 120*time.Second, c.procs, what+" to become Ready", func() (bool, error) {
+		pods, err := client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return false, nil
 		}
@@ -375,11 +477,11 @@ func (n *node) addCoreDNS(ctx context.Context, c *Cluster, client kubernetes.Int
 	})
 }
 
-// corednsImage is the CoreDNS image hack/nodebin.sh built (its name carries the version).
-func corednsImage(binDir string) string {
-	data, err := os.ReadFile(filepath.Join(binDir, "images", "coredns.ref"))
+// imageRef is the name hack/nodebin.sh gave an image of the node (it carries the version).
+func imageRef(binDir, image string) string {
+	data, err := os.ReadFile(filepath.Join(binDir, "images", image+".ref"))
 	if err != nil {
-		return "registry.k8s.io/coredns/coredns:v1.15.0"
+		return "missing.invalid/" + image + " (no " + image + ".ref: rebuild with hack/nodebin.sh)"
 	}
 	return strings.TrimSpace(string(data))
 }
@@ -394,6 +496,7 @@ func (n *node) teardown() {
 	killCgroup(n.CgroupRoot)
 	killMatching(filepath.Join(n.Dir, "containerd"))
 	unmountUnder(n.Dir)
+	forgetCNIResults(n.Dir)
 	removeCgroup(n.CgroupRoot)
 	for _, ns := range []string{n.NetNS, n.InternetNS} {
 		_ = ip("netns", "del", ns)
@@ -403,6 +506,39 @@ func (n *node) teardown() {
 }
 
 func (n *node) record() string { return filepath.Join(registry, n.NetNS) }
+
+// cniResults is where containerd's CNI library caches each pod network's result, outside the
+// node's folder.
+const cniResults = "/var/lib/cni/results"
+
+// forgetCNIResults removes the cached CNI results of the node's pods, which a node torn down
+// without a CNI DEL for each pod leaves behind. A pod's result for the node's network carries
+// the node's folder (its IPAM and flannel paths are there) and its container ID; every cached
+// result of that container (its loopback's too) goes. Nothing of another node's or of the
+// machine's own is touched.
+func forgetCNIResults(nodeDir string) {
+	entries, _ := os.ReadDir(cniResults)
+	var ids []string
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(cniResults, e.Name()))
+		if err != nil || !bytes.Contains(data, []byte(nodeDir+"/")) {
+			continue
+		}
+		var cached struct {
+			ContainerID string `json:"containerId"`
+		}
+		if json.Unmarshal(data, &cached) == nil && cached.ContainerID != "" {
+			ids = append(ids, cached.ContainerID)
+		}
+	}
+	for _, e := range entries {
+		for _, id := range ids {
+			if strings.Contains(e.Name(), "-"+id+"-") {
+				_ = os.Remove(filepath.Join(cniResults, e.Name()))
+			}
+		}
+	}
+}
 
 // reclaimStale tears down the nodes whose cluster has no live process left (a test binary that
 // was killed), found through the registry; a node without a record is left alone.

@@ -4,7 +4,8 @@ package localcluster
 // inside the cluster's folder, so that nothing of the machine's own (a system containerd, /etc,
 // /var/lib/kubelet) is read or changed.
 
-// containerdConfig: root and state dirs, socket, sandbox image, runc's state dir, CNI conf dir.
+// containerdConfig: root and state dirs, socket, sandbox image, runc's state dir, CNI conf dir,
+// the node's own CNI plugin folder (where flannel's DaemonSet installs its plugin) after Debian's.
 // restrict_oom_score_adj: a sandbox here may lack CAP_SYS_RESOURCE (this machine's root does), so
 // containers must not ask for an OOM score below containerd's own, which the pause container
 // (-998) does by default.
@@ -32,14 +33,16 @@ imports = []
           Root = '%[4]s/runc'
           SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ['/usr/lib/cni']
+      bin_dirs = ['/usr/lib/cni', '%[6]s']
       conf_dir = '%[5]s'
   [plugins.'io.containerd.internal.v1.opt']
     path = '%[1]s/opt'
 `
 
 // cniConfig: one bridge with the node's pod range; the bridge is the pods' gateway. No IP
-// masquerade: the node's own rules decide what leaves it.
+// masquerade: the node's own rules decide what leaves it. host-local keeps its address
+// reservations in the node's folder (its default, /var/lib/cni/networks, would outlive a killed
+// node and fill the range over many runs).
 const cniConfig = `{
   "cniVersion": "1.0.0",
   "name": "netpol-node",
@@ -52,6 +55,7 @@ const cniConfig = `{
       "hairpinMode": true,
       "ipam": {
         "type": "host-local",
+        "dataDir": "%s",
         "ranges": [[{"subnet": "%s"}]],
         "routes": [{"dst": "0.0.0.0/0"}]
       }

@@ -131,7 +131,20 @@ func alive(pid int) bool {
 	return err == nil && proc.Signal(syscall.Signal(0)) == nil
 }
 
-// LogTail is the end of a component's log (kube-router, kubelet, …), for a test's failure message.
+// LogTail is the end of a component's log (kubelet, kube-proxy, …), or of the newest log of a
+// container of that name on the real node (kube-router, kube-flannel), for a test's failure
+// message.
 func (c *Cluster) LogTail(component string, lines int) string {
-	return tail(filepath.Join(c.Dir, "logs", component+".log"), lines)
+	path := filepath.Join(c.Dir, "logs", component+".log")
+	if _, err := os.Stat(path); err != nil && c.Node != nil {
+		// The kubelet's layout: NAMESPACE_POD_UID/CONTAINER/RESTARTS.log.
+		logs, _ := filepath.Glob(filepath.Join(c.Node.Dir, "pod-logs", "*", component, "*.log"))
+		var newest time.Time
+		for _, l := range logs {
+			if info, err := os.Stat(l); err == nil && info.ModTime().After(newest) {
+				path, newest = l, info.ModTime()
+			}
+		}
+	}
+	return tail(path, lines)
 }
