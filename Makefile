@@ -12,7 +12,7 @@ BIN     := bin/kubectl-netpol
 # compiled packages.
 CLUSTER := bin/local-cluster
 
-.PHONY: help build install test test-deps test-short vet fmt-check testbin nodebin cluster-tool cluster-up cluster-down demo dist clean
+.PHONY: help build install test test-deps test-short vet fmt-check testbin nodebin cluster-tool cluster-up cluster-down demo demo-flannel dist clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -59,15 +59,20 @@ nodebin: ## build the real node (kubelet, containerd, kube-router, CoreDNS, Busy
 cluster-tool:
 	@CGO_ENABLED=0 $(GO) build -trimpath -o $(CLUSTER) ./hack/cluster
 
+# KUBECTL_NETPOL_CNI picks the real node's network plugin: kube-router (default), flannel, or
+# flannel+kube-router; each has a cluster of its own, and cluster-down stops them all.
 cluster-up: testbin nodebin cluster-tool ## start the local cluster (the real node where it can run) in the background
 	@$(CLUSTER) up >/dev/null
 	@echo "export KUBECONFIG=$$($(CLUSTER) kubeconfig)"
 
-cluster-down: cluster-tool ## stop the local control plane and delete its state
+cluster-down: cluster-tool ## stop the local clusters and delete their state
 	@$(CLUSTER) down
 
 demo: build cluster-up ## start the local control plane and run the plugin against it through kubectl
 	@bash hack/demo.sh
+
+demo-flannel: ## the same lab on a second local cluster whose pods flannel connects: static PASS, live leaks, doctor NP1001
+	@KUBECTL_NETPOL_CNI=flannel $(MAKE) --no-print-directory demo
 
 dist: ## cross-compile release archives and render the krew manifest into dist/
 	$(GO) run ./hack/dist -version $(VERSION) -commit $(COMMIT) -out dist

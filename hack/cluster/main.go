@@ -15,7 +15,7 @@ import (
 const usage = `usage: local-cluster up|down|kubeconfig|bindir   (make cluster-up builds it into bin/)
 
   up          start the local control plane in the background (state in $KUBECTL_NETPOL_CLUSTER_DIR,
-              default $KUBECTL_NETPOL_CACHE/cluster,
+              default $KUBECTL_NETPOL_CACHE/cluster, or cluster-PLUGIN for another network plugin,
               where the cache defaults to ~/.cache/kubectl-netpol) and print its kubeconfig path;
               its node is the real one (pods in network namespaces, kube-proxy, CoreDNS, and a
               network plugin as DaemonSets) where this machine can run it (Linux, root),
@@ -23,7 +23,7 @@ const usage = `usage: local-cluster up|down|kubeconfig|bindir   (make cluster-up
               KUBECTL_NETPOL_CNI picks the real node's network plugin: kube-router (default:
               the CNI bridge connects pods, kube-router enforces NetworkPolicy), flannel
               (connects pods, enforces nothing), or flannel+kube-router
-  down        stop it and delete its state
+  down        stop it and delete its state (without $KUBECTL_NETPOL_CLUSTER_DIR: every plugin's)
   kubeconfig  print the kubeconfig path
   bindir      print the folder with kubectl and the other control-plane binaries (builds them if needed)
 `
@@ -42,14 +42,14 @@ func main() {
 }
 
 func run(ctx context.Context, verb string) error {
-	dir := stateDir()
+	cni, err := localcluster.ParseCNI(os.Getenv("KUBECTL_NETPOL_CNI"))
+	if err != nil {
+		return fmt.Errorf("KUBECTL_NETPOL_CNI: %w", err)
+	}
+	dir := stateDir(cni)
 	kubeconfig := filepath.Join(dir, "admin.kubeconfig")
 	switch verb {
 	case "up":
-		cni, err := localcluster.ParseCNI(os.Getenv("KUBECTL_NETPOL_CNI"))
-		if err != nil {
-			return fmt.Errorf("KUBECTL_NETPOL_CNI: %w", err)
-		}
 		if localcluster.DetachedRunning(dir) {
 			if running := localcluster.DetachedCNI(dir); running != "" && running != cni {
 				return fmt.Errorf("the local cluster is running with %s, not %s: run 'make cluster-down' first", running, cni)
@@ -78,14 +78,27 @@ func run(ctx context.Context, verb string) error {
 		}
 		fmt.Println(c.Kubeconfig)
 	case "down":
-		n, err := localcluster.StopDetached(dir)
-		if err != nil {
-			return err
+		// Every local cluster this tool keeps, whichever plugin it runs, unless one folder is named.
+		dirs := []string{dir}
+		if os.Getenv("KUBECTL_NETPOL_CLUSTER_DIR") == "" {
+			dirs = nil
+			for _, cni := range localcluster.CNIs {
+				dirs = append(dirs, stateDir(cni))
+			}
 		}
-		if err := os.RemoveAll(dir); err != nil {
-			return err
+		for _, dir := range dirs {
+			if _, err := os.Stat(dir); err != nil {
+				continue
+			}
+			n, err := localcluster.StopDetached(dir)
+			if err != nil {
+				return err
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "stopped %d components; removed %s\n", n, dir)
 		}
-		fmt.Fprintf(os.Stderr, "stopped %d components; removed %s\n", n, dir)
 	case "kubeconfig":
 		if !localcluster.DetachedRunning(dir) {
 			return fmt.Errorf("the local control plane is not running; start it with 'make cluster-up'")
@@ -104,9 +117,14 @@ func run(ctx context.Context, verb string) error {
 	return nil
 }
 
-func stateDir() string {
+// stateDir is the folder of the local cluster whose node runs the network plugin cni: each
+// plugin has its own, so that the flannel cluster can run beside the default one.
+func stateDir(cni string) string {
 	if dir := os.Getenv("KUBECTL_NETPOL_CLUSTER_DIR"); dir != "" {
 		return dir
 	}
-	return filepath.Join(localcluster.CacheDir(), "cluster")
+	if cni == localcluster.CNIKubeRouter {
+		return filepath.Join(localcluster.CacheDir(), "cluster")
+	}
+	return filepath.Join(localcluster.CacheDir(), "cluster-"+cni)
 }

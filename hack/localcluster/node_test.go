@@ -4,18 +4,33 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// Stop removes everything the real node made on this machine: its network namespaces (and with
-// them its interfaces, routes, iptables rules and ipsets), the host's end of its link, its
-// mounts, cgroups and processes; the host's own iptables rules and ipsets are as they were.
+// Stop removes everything the real node made on this machine, whichever network plugin it runs:
+// its network namespaces (and with them its interfaces, routes, iptables rules and ipsets), the
+// host's end of its link, its mounts, cgroups and processes, and the CNI results cached for its
+// pods; the host's own iptables rules and ipsets are as they were, and flannel's host paths (on
+// a real node: /run/flannel, /opt/cni/bin, /etc/cni/net.d) are never used.
 func TestDataplaneStopRemovesEverything(t *testing.T) {
 	RequireDataplane(t)
+	for cni, rules := range map[string]string{CNIKubeRouter: "KUBE-ROUTER", CNIFlannel: "FLANNEL-FWD"} {
+		t.Run(cni, func(t *testing.T) { stopRemovesEverything(t, cni, rules) })
+	}
+}
+
+func stopRemovesEverything(t *testing.T, cni, rules string) {
 	hostRules, hostSets := hostFirewall(t), sh(t, "ipset", "list", "-n")
-	c, err := Start(context.Background(), Options{Dataplane: true})
+	flannelHostPaths := []string{"/run/flannel/subnet.env", "/opt/cni/bin/flannel", "/etc/cni/net.d/10-flannel.conflist"}
+	for _, p := range flannelHostPaths {
+		if _, err := os.Stat(p); err == nil {
+			t.Fatalf("%s exists before the node starts: this machine runs flannel itself", p)
+		}
+	}
+	c, err := Start(context.Background(), Options{Dataplane: true, CNI: cni})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +39,14 @@ func TestDataplaneStopRemovesEverything(t *testing.T) {
 	if !strings.Contains(sh(t, "ip", "netns", "list"), n.NetNS) || !strings.Contains(sh(t, "ip", "link", "show"), n.HostLink) {
 		t.Error("the node's namespace or link is missing while it runs")
 	}
-	if !strings.Contains(sh(t, "ip", "netns", "exec", n.NetNS, "iptables-save"), "KUBE-ROUTER") {
-		t.Error("no kube-router rules in the node while it runs")
+	if !strings.Contains(sh(t, "ip", "netns", "exec", n.NetNS, "iptables-save"), rules) {
+		t.Errorf("no %s rules in the node while it runs", rules)
 	}
 	if !strings.Contains(sh(t, "cat", "/proc/self/mountinfo"), dir) {
 		t.Error("no mounts under the cluster's folder while it runs")
+	}
+	if len(cachedCNIResults(t, dir)) == 0 {
+		t.Errorf("no CNI result cached in %s for the node's pods (CoreDNS) while it runs", cniResults)
 	}
 	c.Stop()
 
@@ -47,12 +65,33 @@ func TestDataplaneStopRemovesEverything(t *testing.T) {
 	if out, _ := exec.Command("pgrep", "-f", dir).Output(); len(out) > 0 {
 		t.Errorf("processes left: %s", out)
 	}
+	if left := cachedCNIResults(t, dir); len(left) > 0 {
+		t.Errorf("CNI results of the node's pods left in %s: %v", cniResults, left)
+	}
 	if got := hostFirewall(t); got != hostRules {
 		t.Errorf("the host's iptables rules changed:\nbefore:\n%s\nafter:\n%s", hostRules, got)
 	}
 	if got := sh(t, "ipset", "list", "-n"); got != hostSets {
 		t.Errorf("the host's ipsets changed: before %q, after %q", hostSets, got)
 	}
+	for _, p := range flannelHostPaths {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was written on the host", p)
+		}
+	}
+}
+
+// cachedCNIResults are the files of the CNI results cache that name the cluster's folder.
+func cachedCNIResults(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(cniResults)
+	var found []string
+	for _, e := range entries {
+		if data, err := os.ReadFile(filepath.Join(cniResults, e.Name())); err == nil && strings.Contains(string(data), dir+"/") {
+			found = append(found, e.Name())
+		}
+	}
+	return found
 }
 
 // hostFirewall is the host's iptables rules without comments and counters.
