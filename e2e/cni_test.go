@@ -114,3 +114,32 @@ func TestFlannelEnforcesNothing(t *testing.T) {
 		t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// The shape of k3s and canal: flannel connects the pods, kube-router enforces. doctor says the
+// policies are enforced, by kube-router, and names flannel beside it; the three-tier solution
+// passes on real packets.
+func TestFlannelWithKubeRouter(t *testing.T) {
+	localcluster.RequireDataplane(t)
+	c, err := localcluster.Start(context.Background(), localcluster.Options{Dataplane: true, CNI: localcluster.CNIFlannelKubeRouter, Log: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	usePluginEnv(t, c)
+
+	f := cniFinding(t, c)
+	if f.ID != "NP1003" || f.Resource != "DaemonSet/kube-system/kube-router" || !strings.Contains(f.Message, "kube-flannel-ds") {
+		t.Errorf("doctor's CNI finding with flannel and kube-router: %s %s: %s", f.ID, f.Resource, f.Message)
+	}
+	if r := netpol(t, c, "lab", "up", "three-tier", "--solution"); r.code != 0 {
+		t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
+	}
+	rep := settledCheck(t, c, "three-tier", nil)
+	if rep.Verdict != "PASS" {
+		t.Errorf("three-tier's solution where kube-router enforces beside flannel: %s (%s)", rep.Verdict, rep.Score)
+	}
+	packetsAreThePolicies(t, c, "flannel+kube-router", rep, nil)
+	if r := netpol(t, c, "lab", "down", "three-tier"); r.code != 0 {
+		t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
+	}
+}

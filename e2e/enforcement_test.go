@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -129,11 +130,32 @@ func waitEnforced(t *testing.T, c *localcluster.Cluster) {
 	}
 }
 
-// stopEnforcer stops kube-router and returns what starts it again and waits until it enforces.
+// stopEnforcer stops kube-router (its DaemonSet's pod leaves the node, and no rule or ipset of
+// it stays) and returns what starts it again and waits until it enforces.
 func stopEnforcer(t *testing.T, c *localcluster.Cluster) (restart func()) {
 	t.Helper()
 	if err := c.StopEnforcer(); err != nil {
 		t.Fatalf("stopping kube-router: %v", err)
+	}
+	if pods := kubectl(t, c, "", "get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-router", "-o", "name"); strings.Contains(pods, "pod/") {
+		t.Fatalf("kube-router's pod still there after StopEnforcer: %s", pods)
+	}
+	inNode := func(args ...string) string {
+		out, err := exec.Command("ip", append([]string{"netns", "exec", c.Node.NetNS}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	for _, left := range []string{"KUBE-ROUTER-", "KUBE-POD-FW-", "KUBE-NWPLCY-"} {
+		if rules := inNode("iptables-save"); strings.Contains(rules, left) {
+			t.Fatalf("kube-router's %s rules left on the node after StopEnforcer:\n%s", left, rules)
+		}
+	}
+	for _, set := range strings.Fields(inNode("ipset", "list", "-n")) {
+		if strings.HasPrefix(set, "KUBE-SRC-") || strings.HasPrefix(set, "KUBE-DST-") {
+			t.Fatalf("kube-router's ipset %s left on the node after StopEnforcer", set)
+		}
 	}
 	return func() {
 		if err := c.StartEnforcer(); err != nil {
