@@ -266,6 +266,7 @@ func detectCNIs(in *Input) []cniEngine {
 	for i := range in.DaemonSets {
 		ds := &in.DaemonSets[i]
 		if e, ok := detectDaemonSet(in, ds); ok {
+			e = whereItRuns(in, ds, e)
 			out = append(out, e)
 			calico = calico || e.name == "Calico" || e.name == "canal"
 		}
@@ -294,6 +295,31 @@ func detectCNIs(in *Input) []cniEngine {
 		}
 	}
 	return out
+}
+
+// whereItRuns checks an enforcing engine's DaemonSet against where its pods run: an engine
+// enforces only where its pod does. On a cluster, once the DaemonSet controller has seen the
+// DaemonSet (its status is the controller's), one scheduled on no node enforces nothing, and
+// one with pods not ready may leave nodes unenforced. Files say nothing of this.
+func whereItRuns(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
+	st := ds.Status
+	if !in.Live || e.verdict != cniEnforces || st.ObservedGeneration == 0 {
+		return e
+	}
+	switch {
+	case st.DesiredNumberScheduled == 0:
+		e.verdict = cniDoesNot
+		e.detail = "its DaemonSet runs no pod: the DaemonSet controller schedules it on no node"
+		e.fix = fmt.Sprintf("Find out why no node runs it (its nodeSelector, affinity and tolerations against the nodes' labels and taints, and its events):\n"+
+			"  kubectl describe daemonset %s -n %s\n"+
+			"  kubectl get daemonset %s -n %s -o jsonpath='{.spec.template.spec.nodeSelector}'", ds.Name, ds.Namespace, ds.Name, ds.Namespace)
+	case st.NumberReady < st.DesiredNumberScheduled:
+		if e.detail != "" {
+			e.detail += "; "
+		}
+		e.detail += fmt.Sprintf("%d of its %d pods are ready: on a node where it is not, policies may go unenforced (kubectl get pods -n %s -o wide)", st.NumberReady, st.DesiredNumberScheduled, ds.Namespace)
+	}
+	return e
 }
 
 // detectDaemonSet matches one DaemonSet against the signatures docs/checks.md lists. The order

@@ -60,6 +60,18 @@ func flannelDS(ns, name string, extra ...corev1.Container) appsv1.DaemonSet {
 	return cniDS(ns, name, map[string]string{"app": "flannel", "tier": "node", "k8s-app": "flannel"}, cs...)
 }
 
+func kubeRouterDS() appsv1.DaemonSet {
+	return cniDS("kube-system", "kube-router", map[string]string{"k8s-app": "kube-router"},
+		cniCtr("kube-router", "docker.io/cloudnativelabs/kube-router:v2.1.0", "--run-router=false", "--run-firewall=true", "--run-service-proxy=false"))
+}
+
+// withStatus gives a DaemonSet the status its controller writes: on how many nodes it should run,
+// and on how many its pod is ready.
+func withStatus(d appsv1.DaemonSet, desired, ready int32) appsv1.DaemonSet {
+	d.Status = appsv1.DaemonSetStatus{ObservedGeneration: 1, DesiredNumberScheduled: desired, CurrentNumberScheduled: desired, NumberReady: ready}
+	return d
+}
+
 func kindnetDS(image string, args ...string) appsv1.DaemonSet {
 	return cniDS("kube-system", "kindnet", map[string]string{"app": "kindnet", "k8s-app": "kindnet", "tier": "node"}, cniCtr("kindnet-cni", image, args...))
 }
@@ -181,6 +193,19 @@ func TestCNIDetection(t *testing.T) {
 			[]cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/kube-router", msg: []string{"--run-firewall=false"},
 				fix: []string{`kubectl patch daemonset kube-router -n kube-system --type json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/args/1","value":"--run-firewall=true"}]'`, activeHint}}}},
 
+		// An engine enforces only where its pods run: the DaemonSet controller's status says where.
+		{"kube-router scheduled on no node", live(Input{DaemonSets: ds(withStatus(kubeRouterDS(), 0, 0), flannelDS("kube-flannel", "kube-flannel-ds"))}),
+			[]cniWant{
+				{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/kube-router", msg: []string{"kube-router", "runs no pod", "schedules it on no node"},
+					fix: []string{"kubectl describe daemonset kube-router -n kube-system", activeHint}},
+				{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-flannel/kube-flannel-ds", msg: []string{"flannel"}}}},
+		{"kube-router ready on some nodes", live(Input{DaemonSets: ds(withStatus(kubeRouterDS(), 3, 1))}),
+			[]cniWant{{id: "NP1003", status: StatusPass, msg: []string{"kube-router", "1 of its 3 pods are ready", "may go unenforced"}}}},
+		{"kube-router ready everywhere", live(Input{DaemonSets: ds(withStatus(kubeRouterDS(), 3, 3))}),
+			[]cniWant{{id: "NP1003", status: StatusPass, msg: []string{"kube-router"}}}},
+		{"kube-router in files, with a status of no pod", &Input{DaemonSets: ds(withStatus(kubeRouterDS(), 0, 0))},
+			[]cniWant{{id: "NP1003", status: StatusPass, msg: []string{"kube-router", "in the files"}}}},
+
 		// kindnet: enforces from kindnetd 20240719 (kind v0.24.0).
 		{"kindnet 20240513 (kind v0.23)", live(Input{DaemonSets: ds(kindnetDS("docker.io/kindest/kindnetd:v20240513-cd2ac642"))}),
 			[]cniWant{{id: "NP1001", status: StatusFail, resource: "DaemonSet/kube-system/kindnet", msg: []string{"20240513", "20240719"}, fix: []string{"kind v0.24.0", activeHint}}}},
@@ -289,6 +314,9 @@ func TestCNIDetection(t *testing.T) {
 		"nothing": notInFiles,
 		"nothing known, one network-ish DaemonSet": {{id: "NP1004", status: StatusSkipped, msg: []string{"no network plugin (CNI) found in the files", "DaemonSet/kube-system/azure-cns"}}},
 		"empty live input":                         notInFiles,
+		// Where a DaemonSet's pods run is the cluster's to say: files carry no such status.
+		"kube-router scheduled on no node": {{id: "NP1003", status: StatusPass, msg: []string{"kube-router", "also found, not enforcing by itself: flannel"}}},
+		"kube-router ready on some nodes":  {{id: "NP1003", status: StatusPass, msg: []string{"--run-firewall is on (detected from its signature in the files"}}},
 	}
 
 	for _, tt := range tests {

@@ -70,6 +70,15 @@ func TestEnforcerOnAndOff(t *testing.T) {
 	}
 
 	defer stopEnforcer(t, c)()
+	// The DaemonSet stays, scheduled on no node: doctor says nothing enforces, and why.
+	var cni checks.Finding
+	_ = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 15*time.Second, true, func(context.Context) (bool, error) {
+		cni = cniFinding(t, c)
+		return cni.ID == "NP1001", nil
+	})
+	if cni.ID != "NP1001" || !strings.Contains(cni.Message, "kube-router") || !strings.Contains(cni.Message, "runs no pod") {
+		t.Errorf("doctor's CNI finding with kube-router's DaemonSet on no node: %s %s", cni.ID, cni.Message)
+	}
 	r := netpol(t, c, append(threeTierProbe, "--retries", "0")...)
 	if r.code != 1 || !strings.Contains(r.stdout, "the network plugin (CNI) is not enforcing NetworkPolicy") {
 		t.Errorf("not enforced: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
