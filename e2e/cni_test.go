@@ -11,6 +11,20 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 )
 
+// nodeWith starts a real node of the test's own whose network plugin is cni, stopped when the
+// test ends, and points the plugin at it.
+func nodeWith(t *testing.T, cni string) *localcluster.Cluster {
+	t.Helper()
+	localcluster.RequireDataplane(t)
+	c, err := localcluster.Start(context.Background(), localcluster.Options{Dataplane: true, CNI: cni, Log: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	usePluginEnv(t, c)
+	return c
+}
+
 // cniFinding runs doctor's CNI check on the whole cluster and returns its finding.
 func cniFinding(t *testing.T, c *localcluster.Cluster) checks.Finding {
 	t.Helper()
@@ -45,13 +59,7 @@ func TestDoctorFindsKubeRouter(t *testing.T) {
 // evaluator, lets every row its policies deny through: each one is blamed on the network,
 // none on the policies.
 func TestFlannelEnforcesNothing(t *testing.T) {
-	localcluster.RequireDataplane(t)
-	c, err := localcluster.Start(context.Background(), localcluster.Options{Dataplane: true, CNI: localcluster.CNIFlannel, Log: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
-	usePluginEnv(t, c)
+	c := nodeWith(t, localcluster.CNIFlannel)
 
 	f := cniFinding(t, c)
 	if f.ID != "NP1001" || f.Severity != checks.SeverityError || f.Resource != "DaemonSet/kube-flannel/kube-flannel-ds" ||
@@ -119,13 +127,7 @@ func TestFlannelEnforcesNothing(t *testing.T) {
 // policies are enforced, by kube-router, and names flannel beside it; the three-tier solution
 // passes on real packets.
 func TestFlannelWithKubeRouter(t *testing.T) {
-	localcluster.RequireDataplane(t)
-	c, err := localcluster.Start(context.Background(), localcluster.Options{Dataplane: true, CNI: localcluster.CNIFlannelKubeRouter, Log: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
-	usePluginEnv(t, c)
+	c := nodeWith(t, localcluster.CNIFlannelKubeRouter)
 
 	f := cniFinding(t, c)
 	if f.ID != "NP1003" || f.Resource != "DaemonSet/kube-system/kube-router" || !strings.Contains(f.Message, "kube-flannel-ds") {

@@ -99,37 +99,18 @@ func run(in inputs) error {
 		return err
 	}
 
-	// kube-router's image: its binary where upstream's image has it, the firewall tools, and a
-	// shell (its manifests' init containers use one).
-	kr := newLayer()
-	kr.dir("tmp", 0o1777)
-	if err := kr.firewallTools(); err != nil {
-		return err
-	}
-	if err := kr.busybox(in.busybox); err != nil {
-		return err
-	}
-	if err := kr.file("usr/local/bin/kube-router", in.kubeRouter, 0o755); err != nil {
+	// kube-router's image: its binary where upstream's image has it.
+	kr, err := withFirewall(in.busybox, file{"usr/local/bin/kube-router", in.kubeRouter})
+	if err != nil {
 		return err
 	}
 	if err := write(in.out, "kube-router.tar", in.kubeRouterRef, kr, v1.Config{Entrypoint: []string{"/usr/local/bin/kube-router"}, Env: []string{pathEnv}}); err != nil {
 		return err
 	}
 
-	// flannel's image: flanneld and install-conf at /opt/bin as upstream's, and the firewall
-	// tools flanneld drives.
-	fl := newLayer()
-	fl.dir("tmp", 0o1777)
-	if err := fl.firewallTools(); err != nil {
-		return err
-	}
-	if err := fl.busybox(in.busybox); err != nil {
-		return err
-	}
-	if err := fl.file("opt/bin/flanneld", in.flanneld, 0o755); err != nil {
-		return err
-	}
-	if err := fl.file("opt/bin/install-conf", in.installConf, 0o755); err != nil {
+	// flannel's image: flanneld and install-conf at /opt/bin, as upstream's.
+	fl, err := withFirewall(in.busybox, file{"opt/bin/flanneld", in.flanneld}, file{"opt/bin/install-conf", in.installConf})
+	if err != nil {
 		return err
 	}
 	if err := write(in.out, "flannel.tar", in.flannelRef, fl, v1.Config{Entrypoint: []string{"/opt/bin/flanneld"}, Env: []string{pathEnv}}); err != nil {
@@ -145,6 +126,29 @@ func run(in inputs) error {
 		return err
 	}
 	return write(in.out, "flannel-cni-plugin.tar", in.flCNIRef, fc, v1.Config{Env: []string{pathEnv}, Cmd: []string{"/flannel"}})
+}
+
+// file is a program of an image: where it goes, and the binary built here.
+type file struct{ path, src string }
+
+// withFirewall is the layer of programs that drive the node's firewall: this machine's iptables
+// and ipset first (so that no BusyBox applet takes their names), BusyBox (a shell and cp for the
+// manifests' init containers), then the programs.
+func withFirewall(busybox string, programs ...file) (*layer, error) {
+	l := newLayer()
+	l.dir("tmp", 0o1777)
+	if err := l.firewallTools(); err != nil {
+		return nil, err
+	}
+	if err := l.busybox(busybox); err != nil {
+		return nil, err
+	}
+	for _, p := range programs {
+		if err := l.file(p.path, p.src, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
 // busybox adds a static BusyBox with a link for each of its applets.
