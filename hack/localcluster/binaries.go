@@ -35,8 +35,10 @@ func EnsureBinaries(ctx context.Context, log io.Writer) (string, error) {
 	return dir, checkBinaries(dir)
 }
 
-// NodeComponents are the real node's executables, built by hack/nodebin.sh.
-var NodeComponents = []string{"containerd", "containerd-shim-runc-v2", "ctr", "kubelet", "kube-proxy", "kube-router", "busybox"}
+// NodeComponents are the real node's executables and the images of its network plugins, built
+// by hack/nodebin.sh.
+var NodeComponents = []string{"containerd", "containerd-shim-runc-v2", "ctr", "kubelet", "kube-proxy", "busybox",
+	"images/kube-router.tar", "images/flannel.tar", "images/flannel-cni-plugin.tar"}
 
 // EnsureNodeBinaries returns the folder holding the real node's binaries and images, building
 // them first if needed (about 10 minutes cold; it also installs missing Debian packages as root).
