@@ -27,9 +27,9 @@ import (
 // bridge, with the IP the API reports), a real kubelet, kube-proxy for Service IPs, a network
 // plugin as the cluster runs it (DaemonSets in the API: kube-router enforcing NetworkPolicy with
 // iptables and ipset, or flannel connecting pods and enforcing nothing, or both; see CNI), and
-// CoreDNS as kube-system pods behind the kube-dns Service. A second network namespace stands for "the internet": the node routes every
-// address outside the cluster there, it answers TCP on every port for the TEST-NET ranges
-// the labs use, and it has no way further. So no packet of the node ever reaches a network
+// CoreDNS as kube-system pods behind the kube-dns Service. A second network namespace stands for
+// "the internet": the node routes every address outside the cluster there, it answers TCP on
+// every port for the TEST-NET ranges the labs use, and it has no way further. So no packet of the node ever reaches a network
 // outside this machine.
 
 //go:embed coredns.yaml
@@ -321,13 +321,14 @@ func (n *node) argv(binDir, name string, args ...string) []string {
 // is missing, so the rules are removed here: every chain and ipset kube-router names with its
 // prefixes.)
 func (c *Cluster) StopEnforcer() error {
-	if err := c.enforcerHere(); err != nil {
+	client, err := c.enforcerClient()
+	if err != nil {
 		return err
 	}
-	if err := c.setEnforcerSelector(`{"kubectl-netpol.local/enforcer":"stopped"}`); err != nil {
+	if err := setEnforcerSelector(client, `{"kubectl-netpol.local/enforcer":"stopped"}`); err != nil {
 		return err
 	}
-	if err := c.waitKubeRouter(false); err != nil {
+	if err := c.waitKubeRouter(client, false); err != nil {
 		return err
 	}
 	inNode := func(name string, args ...string) *exec.Cmd {
@@ -365,42 +366,36 @@ func (c *Cluster) StopEnforcer() error {
 // StartEnforcer puts kube-router back on the node after StopEnforcer (the DaemonSet's node
 // selector goes) and waits until its pod is Ready.
 func (c *Cluster) StartEnforcer() error {
-	if err := c.enforcerHere(); err != nil {
-		return err
-	}
-	if err := c.setEnforcerSelector("null"); err != nil {
-		return err
-	}
-	return c.waitKubeRouter(true)
-}
-
-func (c *Cluster) enforcerHere() error {
-	switch {
-	case c.Node == nil:
-		return errors.New("no real node")
-	case !c.Node.enforced():
-		return fmt.Errorf("no enforcer to stop or start: the node's network plugin is %s", c.Node.CNI)
-	}
-	return nil
-}
-
-// setEnforcerSelector sets (or, with null, removes) the node selector of kube-router's pods.
-func (c *Cluster) setEnforcerSelector(selector string) error {
-	client, err := kubernetes.NewForConfig(c.RESTConfig)
+	client, err := c.enforcerClient()
 	if err != nil {
 		return err
 	}
+	if err := setEnforcerSelector(client, "null"); err != nil {
+		return err
+	}
+	return c.waitKubeRouter(client, true)
+}
+
+// enforcerClient is a client for moving kube-router, where the node has it.
+func (c *Cluster) enforcerClient() (kubernetes.Interface, error) {
+	switch {
+	case c.Node == nil:
+		return nil, errors.New("no real node")
+	case !c.Node.enforced():
+		return nil, fmt.Errorf("no enforcer to stop or start: the node's network plugin is %s", c.Node.CNI)
+	}
+	return kubernetes.NewForConfig(c.RESTConfig)
+}
+
+// setEnforcerSelector sets (or, with null, removes) the node selector of kube-router's pods.
+func setEnforcerSelector(client kubernetes.Interface, selector string) error {
 	patch := `{"spec":{"template":{"spec":{"nodeSelector":` + selector + `}}}}`
-	_, err = client.AppsV1().DaemonSets(metav1.NamespaceSystem).Patch(context.Background(), "kube-router", types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	_, err := client.AppsV1().DaemonSets(metav1.NamespaceSystem).Patch(context.Background(), "kube-router", types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 	return err
 }
 
 // waitKubeRouter waits until kube-router's pod is Ready on the node (running) or gone.
-func (c *Cluster) waitKubeRouter(running bool) error {
-	client, err := kubernetes.NewForConfig(c.RESTConfig)
-	if err != nil {
-		return err
-	}
+func (c *Cluster) waitKubeRouter(client kubernetes.Interface, running bool) error {
 	what := "kube-router's pod to become Ready"
 	if !running {
 		what = "kube-router's pod to go"
