@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/labs/progress"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
@@ -167,6 +169,9 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	if pass {
 		rep.Verdict = "PASS"
 	}
+	recordLab(o.ErrOut, o.lab.Name, func(l *progress.Lab) {
+		l.RecordCheck(progress.Check{At: time.Now(), Verdict: rep.Verdict, Right: right, Total: len(rep.Static), Live: len(rep.Live) > 0 && rep.LiveError == ""})
+	})
 	if o.Diff && !pass {
 		var err error
 		if rep.Diff, err = labDiff(o.lab, grading.Snapshot, o.files.given()); err != nil {

@@ -185,7 +185,7 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := newProgress(o.ErrOut, o.Output)
+	p := newActivity(o.ErrOut, o.Output)
 	p.Update("reading pods and policies in " + o.scope.String())
 	live, err := liveObjects(ctx, c.Client, o.scope, o.ErrOut)
 	p.Stop()

@@ -204,7 +204,7 @@ func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	p := newProgress(o.ErrOut, o.Output)
+	p := newActivity(o.ErrOut, o.Output)
 	defer p.Stop()
 	p.Update("reading the cluster (" + sc.String() + ")")
 	in, err := checks.Gather(ctx, c.Client, sc.listNamespace())

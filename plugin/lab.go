@@ -17,6 +17,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/labs/progress"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 )
@@ -28,7 +29,12 @@ var labLong = templates.LongDesc(`
 	policies); you read the task with 'lab show', write policies, and 'lab check'
 	grades them. 'lab down' deletes exactly what 'lab up' created: every object it
 	creates carries the labels app.kubernetes.io/managed-by=kubectl-netpol and
-	netpol.lab/name=LAB, and nothing without them is ever changed or deleted.`)
+	netpol.lab/name=LAB, and nothing without them is ever changed or deleted.
+
+	Your progress (labs up, checks, hints and solutions shown, passes and times) is
+	kept on this machine, in $XDG_STATE_HOME/kubectl-netpol (default
+	~/.local/state/kubectl-netpol): 'lab list' and 'lab progress' show it, 'lab next'
+	picks from it. KUBECTL_NETPOL_STATE=off keeps none.`)
 
 var labExample = templates.Examples(`
 	# See the labs, then read one
@@ -43,19 +49,24 @@ var labExample = templates.Examples(`
 	kubectl netpol lab up three-tier --namespace-suffix=-2 --image-registry=mirror.example.com
 
 	# Remove it
-	kubectl netpol lab down three-tier`)
+	kubectl netpol lab down three-tier
+
+	# Your progress, and the lab to do next
+	kubectl netpol lab progress
+	kubectl netpol lab next`)
 
 func newLabCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "lab",
-		Short:   "Guided NetworkPolicy labs: list, show, up, status, down",
+		Short:   "Guided NetworkPolicy labs: list, show, up, check, down, and your progress",
 		Long:    labLong,
 		Example: labExample,
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newLabListCmd(streams), newLabShowCmd(streams), newLabUpCmd(streams, cluster),
-		newLabStatusCmd(streams, cluster), newLabCheckCmd(streams, cluster), newLabDownCmd(streams, cluster))
+		newLabStatusCmd(streams, cluster), newLabCheckCmd(streams, cluster), newLabDownCmd(streams, cluster),
+		newLabProgressCmd(streams), newLabNextCmd(streams))
 	return cmd
 }
 
@@ -168,23 +179,30 @@ type labSummary struct {
 	Summary string   `json:"goal"`
 }
 
+// labListRow is one lab of lab list: the catalog's summary and the learner's progress.
+type labListRow struct {
+	labSummary
+	labProgress
+}
+
 func (o *LabListOptions) Run() error {
 	all, err := labs.Catalog()
 	if err != nil {
 		return err
 	}
-	var rows []labSummary
+	record := loadProgress(o.ErrOut)
+	var rows []labListRow
 	for _, l := range all {
 		t := l.Text(o.Lang)
-		rows = append(rows, labSummary{Name: l.Name, Title: t.Title, Level: l.Level, Topics: l.Topics, Summary: t.Summary})
+		rows = append(rows, labListRow{labSummary{Name: l.Name, Title: t.Title, Level: l.Level, Topics: l.Topics, Summary: t.Summary}, progressOf(record, l.Name)})
 	}
 	if o.Output != outputTable {
 		return printStructured(o.Out, o.Output, rows)
 	}
 	w := render.NewTabWriter(o.Out)
-	fmt.Fprintln(w, "NAME\tLEVEL\tTOPICS\tGOAL")
+	fmt.Fprintln(w, "NAME\tLEVEL\tTOPICS\tSTATUS\tBEST\tGOAL")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, levelIn(o.Lang, r.Level), strings.Join(r.Topics, ", "), r.Summary)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, levelIn(o.Lang, r.Level), strings.Join(r.Topics, ", "), statusIn(o.Lang, r.labProgress), bestIn(r.labProgress), r.Summary)
 	}
 	return w.Flush()
 }
@@ -248,7 +266,11 @@ func (o *LabShowOptions) Complete(name string) (err error) {
 func (o *LabShowOptions) Run() error {
 	r := o.lab
 	if o.Solution {
+		recordLab(o.ErrOut, r.Name, func(l *progress.Lab) { l.RecordSolution(time.Now()) })
 		return printSolution(o.Out, r)
+	}
+	if o.Hints {
+		recordLab(o.ErrOut, r.Name, func(l *progress.Lab) { l.RecordHints(time.Now()) })
 	}
 	if o.Output != outputTable {
 		shown := struct {
@@ -372,7 +394,7 @@ func (o *LabUpOptions) Complete(name string) (err error) {
 func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
 	lg := r.Options.Lang
-	p := newProgress(o.ErrOut, "")
+	p := newActivity(o.ErrOut, "")
 	p.Update(texts.T(lg, "up.progress", r.Name))
 	started := time.Now()
 	res, err := labs.Up(ctx, clients, r, labs.UpOptions{
@@ -392,6 +414,13 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	recordLab(o.ErrOut, r.Name, func(l *progress.Lab) {
+		now := time.Now()
+		l.RecordUp(now)
+		if o.Solution {
+			l.RecordSolution(now)
+		}
+	})
 	again := o.render.lang.again()
 	fmt.Fprintf(o.Out, "\n%s\n\n", texts.T(lg, "up.done", r.Name, time.Since(started).Seconds()))
 	printLabText(o.Out, r, false, again)
@@ -554,7 +583,7 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 	name, clients := o.lab, o.clients
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	p := newProgress(o.ErrOut, "")
+	p := newActivity(o.ErrOut, "")
 	p.Update("deleting lab " + name)
 	res, err := labs.Down(ctx, clients, name, p.Update)
 	p.Stop()

@@ -201,7 +201,7 @@ func runProbes(ctx context.Context, r *probe.Runner, max int, obs []observation,
 	if len(jobs) >= largeProbeRun {
 		fmt.Fprintf(errOut, "Running %d probes (exec into %d pods; --max-probes %d)...\n", len(jobs), countSources(jobs), max)
 	}
-	p := newProgress(errOut, output)
+	p := newActivity(errOut, output)
 	p.Update(fmt.Sprintf("probing %d connections", len(jobs)))
 	results := r.Run(ctx, jobs)
 	p.Stop()

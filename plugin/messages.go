@@ -39,6 +39,47 @@ var texts = lang.Catalog{
 		Ja: "# ラボ %s の解答です。kubectl-netpol の評価器で計算した、これらのポリシーの結果:",
 	},
 
+	// lab list, progress and next: the learner's record
+	"progress.passed": {En: "passed", Ko: "통과", Ja: "合格"},
+	"progress.tried":  {En: "tried %d times", Ko: "%d회 시도", Ja: "%d 回挑戦"},
+	"progress.new":    {En: "new", Ko: "새 실습", Ja: "未挑戦"},
+	"progress.all-topics": {
+		En: "Every topic is covered by a lab you passed.",
+		Ko: "모든 주제를 통과한 실습으로 다루었습니다.",
+		Ja: "すべてのトピックを、合格したラボでカバーしました。",
+	},
+	"progress.topics-left": {
+		En: "Topics no passed lab covers yet: %s",
+		Ko: "아직 통과한 실습이 없는 주제: %s",
+		Ja: "まだ合格したラボがないトピック: %s",
+	},
+	"progress.next": {En: "What to do next: %s", Ko: "다음에 할 실습: %s", Ja: "次にやるラボ: %s"},
+	"next.all-passed": {
+		En: "You have passed every lab. Run one again with another namespace suffix, or read a solution you did not need: kubectl netpol lab show LAB --solution",
+		Ko: "모든 실습을 통과했습니다. 다른 네임스페이스 접미사로 다시 해 보거나, 보지 않고 푼 실습의 정답을 읽어 보세요: kubectl netpol lab show LAB --solution",
+		Ja: "すべてのラボに合格しました。別の Namespace 接尾辞でもう一度解くか、見ずに解いたラボの解答を読んでみましょう: kubectl netpol lab show LAB --solution",
+	},
+	"next.why.topics": {
+		En: "Why: the easiest lab you have not passed (%s) that teaches a topic no passed lab covers: %s.",
+		Ko: "이유: 아직 통과하지 않은 실습 중 가장 쉬운 것(%s)으로, 통과한 실습이 다루지 않은 주제를 배웁니다: %s.",
+		Ja: "理由: まだ合格していないラボのうち最もやさしいもの（%s）で、合格したラボにないトピックを学べます: %s。",
+	},
+	"next.why.tried-topics": {
+		En: "Why: the easiest lab you have not passed (%s; tried %d times) that teaches a topic no passed lab covers: %s.",
+		Ko: "이유: 아직 통과하지 않은 실습 중 가장 쉬운 것(%s, %d회 시도)으로, 통과한 실습이 다루지 않은 주제를 배웁니다: %s.",
+		Ja: "理由: まだ合格していないラボのうち最もやさしいもの（%s、%d 回挑戦）で、合格したラボにないトピックを学べます: %s。",
+	},
+	"next.why.level": {
+		En: "Why: the easiest lab you have not passed (%s); its topics are covered by labs you passed, so it is practice.",
+		Ko: "이유: 아직 통과하지 않은 실습 중 가장 쉬운 것(%s)입니다. 주제는 이미 통과한 실습에서 다루었으니 복습이 됩니다.",
+		Ja: "理由: まだ合格していないラボのうち最もやさしいもの（%s）です。トピックは合格済みのラボで学んだので、復習になります。",
+	},
+	"next.start": {
+		En: "Start it: %s   (read the task first: %s)",
+		Ko: "시작하기: %s   (먼저 과제 읽기: %s)",
+		Ja: "開始: %s   （先に課題を読む: %s）",
+	},
+
 	// lab up
 	"up.progress": {En: "setting up lab %s", Ko: "%s 실습 환경을 만드는 중", Ja: "ラボ %s を準備中"},
 	"up.pods":     {En: "%d/%d pods ready", Ko: "파드 %d/%d개 준비됨", Ja: "Pod %d/%d 個が準備完了"},

@@ -82,7 +82,7 @@ func (s *selection) load(ctx context.Context, errOut io.Writer, output string, w
 	if err != nil {
 		return err
 	}
-	p := newProgress(errOut, output)
+	p := newActivity(errOut, output)
 	p.Update("reading pods and policies in " + s.scope.String())
 	defer p.Stop()
 	s.snapshot, err = liveSnapshot(ctx, c.Client, s.scope, errOut)

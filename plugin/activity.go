@@ -10,33 +10,33 @@ import (
 	"golang.org/x/term"
 )
 
-// progress shows what a long command is doing, on stderr, only when stderr is a terminal (a
+// activity shows what a long command is doing, on stderr, only when stderr is a terminal (a
 // spinner in a log file or a pipe is noise). Results never go here: they go to stdout.
-type progress struct {
+type activity struct {
 	mu      sync.Mutex
 	spinner *spinner.Spinner
 }
 
-// newProgress starts a spinner when stderr is a terminal and the output is for people:
+// newActivity starts a spinner when stderr is a terminal and the output is for people:
 // machine-readable output (-o json|yaml) gets none, since its stderr may still be a terminal.
-func newProgress(errOut io.Writer, output string) *progress {
+func newActivity(errOut io.Writer, output string) *activity {
 	f, ok := errOut.(*os.File)
 	if output != "" && output != outputTable {
-		return &progress{}
+		return &activity{}
 	}
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return &progress{}
+		return &activity{}
 	}
 	s := spinner.New(spinner.CharSets[14], 100*time.Millisecond, spinner.WithWriterFile(f))
 	if os.Getenv("NO_COLOR") == "" {
 		_ = s.Color("cyan")
 	}
 	s.Start()
-	return &progress{spinner: s}
+	return &activity{spinner: s}
 }
 
 // Update replaces the text beside the spinner.
-func (p *progress) Update(msg string) {
+func (p *activity) Update(msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.spinner == nil {
@@ -48,7 +48,7 @@ func (p *progress) Update(msg string) {
 }
 
 // Stop removes the spinner; the command then prints its result lines itself.
-func (p *progress) Stop() {
+func (p *activity) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.spinner != nil {
