@@ -98,7 +98,7 @@ func loadLab(fsys fs.FS, dir string) (*Lab, error) {
 	if err := yaml.UnmarshalStrict(data, &file); err != nil {
 		return nil, fmt.Errorf("%s/lab.yaml: %w (the texts go in texts/LANG.yaml)", dir, err)
 	}
-	l := Lab{Name: file.Name, Level: file.Level, Topics: file.Topics, Namespaces: file.Namespaces, Goal: file.Goal}
+	l := Lab{Name: file.Name, Level: file.Level, Topics: file.Topics, Namespaces: file.Namespaces, Goal: file.Goal, Vary: file.Variant}
 	if l.texts, err = loadTexts(fsys, dir); err != nil {
 		return nil, err
 	}

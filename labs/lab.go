@@ -33,6 +33,7 @@ type Lab struct {
 	Topics     []string     `json:"topics"`
 	Namespaces []string     `json:"namespaces"`
 	Goal       []Connection `json:"goal"`
+	Vary       Vary         `json:"variant"` // what a variant renames (variant.go)
 	Texts                   // in English
 
 	texts           map[lang.Lang]Texts

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -32,6 +33,9 @@ type Options struct {
 	// Lang picks the language of the texts (title, summary, task, steps, hints) and of the
 	// messages grading writes for people; empty means English.
 	Lang lang.Lang
+	// Variant renames the lab's names and ports from this seed (variant.go); 0 is the lab as
+	// written.
+	Variant int
 }
 
 // Rendered is a lab with its names, images and texts resolved: what `lab up` applies and
@@ -51,6 +55,8 @@ type Rendered struct {
 	Solution []*unstructured.Unstructured
 	// SolutionYAML is the solution as written (rendered), comments included, for `lab show --solution`.
 	SolutionYAML string
+
+	variant *variant // nil for the lab as written
 }
 
 // Render resolves the lab's templates for opts.
@@ -67,6 +73,10 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 		return nil, fmt.Errorf("no texts in language %q; the languages are %s", opts.Lang, strings.Join(lang.Names(), ", "))
 	}
 	r := &Rendered{Lab: l, Options: opts}
+	var err error
+	if r.variant, err = l.variantOf(opts.Variant); err != nil {
+		return nil, err
+	}
 	texts := l.Text(opts.Lang)
 	funcs := template.FuncMap{
 		"ns": func(name string) (string, error) {
@@ -86,9 +96,8 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 		if err := t.Execute(&buf, nil); err != nil {
 			return "", err
 		}
-		return buf.String(), nil
+		return r.variant.apply(buf.String()), nil
 	}
-	var err error
 	for _, ns := range l.Namespaces {
 		r.Namespaces = append(r.Namespaces, r.namespace(ns))
 	}
@@ -117,6 +126,9 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 	}
 	for _, c := range l.Goal {
 		c.From, c.To = r.endpoint(c.From), r.endpoint(c.To)
+		if to, ok := r.variant.port(c.Port); ok {
+			c.Port = to
+		}
 		r.Goal = append(r.Goal, c)
 	}
 	for _, set := range []struct {
@@ -141,6 +153,9 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 				}
 				labels[ManagedByLabel] = ManagedByValue
 				labels[LabLabel] = l.Name
+				if opts.Variant != 0 {
+					labels[LabelVariant] = strconv.Itoa(opts.Variant)
+				}
 				o.SetLabels(labels)
 			}
 			*set.into = append(*set.into, objs...)
@@ -153,15 +168,18 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 	return r, nil
 }
 
-func (r *Rendered) namespace(name string) string { return name + r.Options.NamespaceSuffix }
+// namespace is the lab's namespace name as rendered: the variant's name, with the suffix.
+func (r *Rendered) namespace(name string) string {
+	return r.variant.apply(name) + r.Options.NamespaceSuffix
+}
 
-// endpoint renames the namespace of a "namespace/pod" goal endpoint; IPs stay as they are.
+// endpoint renames a "namespace/pod" goal endpoint; IPs stay as they are.
 func (r *Rendered) endpoint(e string) string {
 	ns, pod, ok := strings.Cut(e, "/")
 	if !ok || !contains(r.Lab.Namespaces, ns) {
 		return e
 	}
-	return r.namespace(ns) + "/" + pod
+	return r.namespace(ns) + "/" + r.variant.apply(pod)
 }
 
 func (o Options) image(role string) (string, error) {

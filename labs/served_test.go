@@ -16,14 +16,24 @@ var listenPort = regexp.MustCompile(`(?:httpd|nc)\s[^;&|]*?-p\s+(\d+)`)
 
 // Every goal row that probes a pod probes a port that pod serves: it declares the port, and
 // the command of the container that declares it listens there. A live row to a port nobody
-// serves is refused whatever the policies say, so it could never show a block.
+// serves is refused whatever the policies say, so it could never show a block. So in every
+// variant too (here the first 20), whose ports are renamed.
 func TestEveryGoalPortIsServed(t *testing.T) {
 	catalog, err := Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, lab := range catalog {
-		r, err := lab.Render(Options{})
+		for variant := range 21 {
+			servedIn(t, lab, variant)
+		}
+	}
+}
+
+func servedIn(t *testing.T, lab *Lab, variant int) {
+	t.Helper()
+	{
+		r, err := lab.Render(Options{Variant: variant})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,13 +48,13 @@ func TestEveryGoalPortIsServed(t *testing.T) {
 			}
 			pods[p.Namespace+"/"+p.Name] = &p
 		}
-		for _, g := range lab.Goal {
+		for _, g := range r.Goal {
 			pod := pods[g.To]
 			if pod == nil {
 				continue // kube-dns or an address outside the cluster
 			}
 			if err := serves(pod, int32(g.Port), g.Proto()); err != nil {
-				t.Errorf("%s: goal row %s -> %s %d/%s: %v", lab.Name, g.From, g.To, g.Port, g.Proto(), err)
+				t.Errorf("%s variant %d: goal row %s -> %s %d/%s: %v", lab.Name, variant, g.From, g.To, g.Port, g.Proto(), err)
 			}
 		}
 	}

@@ -3,11 +3,13 @@ package labs
 import (
 	"context"
 	"sort"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 )
 
 // LabStatus is what one lab that is up consists of right now.
@@ -21,6 +23,8 @@ type LabStatus struct {
 	Policies      []string `json:"policies"`
 	OtherPolicies []string `json:"otherPolicies"`
 	Terminating   bool     `json:"terminating,omitempty"`
+	// Variant is the variant that is up (lab up --variant N); 0 for the lab as written.
+	Variant int `json:"variant,omitempty"`
 }
 
 // PodStatus is one pod of a lab.
@@ -63,6 +67,7 @@ func Status(ctx context.Context, c Clients, lab string) ([]LabStatus, error) {
 			byLab[name] = st
 		}
 		st.Namespaces = append(st.Namespaces, ns.Name)
+		st.Variant, _ = strconv.Atoi(ns.Labels[LabelVariant])
 		if ns.Status.Phase == corev1.NamespaceTerminating {
 			st.Terminating = true
 		}
@@ -112,4 +117,20 @@ func fillNamespace(ctx context.Context, c Clients, st *LabStatus, ns string) err
 		}
 	}
 	return nil
+}
+
+// VariantUp is the variant of lab that is up (0 for the lab as written), read from its
+// namespaces' labels; up is false when no namespace of the lab exists.
+func VariantUp(ctx context.Context, kube kubernetes.Interface, lab string) (variant int, up bool, err error) {
+	sel := labels.Set{ManagedByLabel: ManagedByValue, LabLabel: lab}
+	list, err := kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return 0, false, asForbidden(err, "list", schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "")
+	}
+	for _, ns := range list.Items {
+		if v, err := strconv.Atoi(ns.Labels[LabelVariant]); err == nil {
+			return v, true, nil
+		}
+	}
+	return 0, len(list.Items) > 0, nil
 }

@@ -24,6 +24,7 @@ type labFile struct {
 	Topics     []string     `json:"topics"`
 	Namespaces []string     `json:"namespaces"`
 	Goal       []Connection `json:"goal"`
+	Variant    Vary         `json:"variant"`
 }
 
 // loadTexts reads texts/LANG.yaml of a lab for every language and checks that each holds

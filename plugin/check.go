@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -71,7 +72,7 @@ func newLabCheckCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) 
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			if err := o.Complete(args[0]); err != nil {
+			if err := o.Complete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
@@ -94,8 +95,34 @@ func (o *LabCheckOptions) Validate() error {
 	return o.probeFlags.validate()
 }
 
-// Complete renders the lab.
-func (o *LabCheckOptions) Complete(name string) (err error) {
+// Complete renders the lab: without --variant, the variant that is up in the cluster (its
+// namespaces carry the number), or, grading files, the one brought up last on this machine.
+// The flags are checked (one rendering) before the cluster is asked anything.
+func (o *LabCheckOptions) Complete(ctx context.Context, name string) (err error) {
+	if o.lab, err = o.render.render(name); err != nil || o.render.variantGiven() {
+		return err
+	}
+	if o.files.given() {
+		if l, ok := loadProgress(o.ErrOut).Labs[name]; ok {
+			o.render.variant = l.Variant
+		}
+	} else {
+		c, err := o.cluster.Connect()
+		if err != nil {
+			return err
+		}
+		var forbidden *labs.ForbiddenError
+		o.render.variant, _, err = labs.VariantUp(ctx, c.Client, name)
+		switch {
+		case errors.As(err, &forbidden):
+			fmt.Fprintf(o.ErrOut, "Warning: %v: grading the lab as written; if a variant is up, pass --variant N\n", err)
+		case err != nil:
+			return err
+		}
+	}
+	if o.render.variant == 0 {
+		return nil
+	}
 	o.lab, err = o.render.render(name)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -108,10 +109,16 @@ type renderFlags struct {
 	registry string
 	images   map[string]string
 	lang     langFlag
+	variant  int
+	// variantGiven says --variant was on the command line; else the command follows the
+	// variant that is up (lab check) or was brought up last (lab show).
+	variantGiven func() bool
 }
 
 func (f *renderFlags) add(cmd *cobra.Command, withImages bool) {
 	cmd.Flags().StringVar(&f.suffix, "namespace-suffix", "", "Append this to every namespace of the lab (e.g. -2), to run it beside namespaces of the same names")
+	cmd.Flags().IntVar(&f.variant, "variant", 0, "The lab under other names and ports, drawn from this number (same number, same names; 0 is the lab as written)")
+	f.variantGiven = func() bool { return cmd.Flags().Changed("variant") }
 	f.lang.add(cmd)
 	if withImages {
 		cmd.Flags().StringVar(&f.registry, "image-registry", "", "Pull the lab's images from this registry (a mirror) instead of Docker Hub")
@@ -128,7 +135,7 @@ func (f *renderFlags) render(name string) (*labs.Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := l.Render(labs.Options{NamespaceSuffix: f.suffix, ImageRegistry: f.registry, Images: f.images, Lang: lg})
+	r, err := l.Render(labs.Options{NamespaceSuffix: f.suffix, ImageRegistry: f.registry, Images: f.images, Lang: lg, Variant: f.variant})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
@@ -257,8 +264,14 @@ func (o *LabShowOptions) Validate() error {
 	return nil
 }
 
-// Complete renders the lab for the flags.
+// Complete renders the lab for the flags: without --variant, the variant brought up last on
+// this machine (the progress record says which).
 func (o *LabShowOptions) Complete(name string) (err error) {
+	if !o.render.variantGiven() {
+		if l, ok := loadProgress(o.ErrOut).Labs[name]; ok {
+			o.render.variant = l.Variant
+		}
+	}
 	o.lab, err = o.render.render(name)
 	return err
 }
@@ -296,6 +309,9 @@ func (o *LabShowOptions) Run() error {
 func printLabText(out io.Writer, r *labs.Rendered, hints bool, again string) {
 	lg := r.Options.Lang
 	fmt.Fprintf(out, "%s: %s\n", r.Name, r.Title)
+	if r.Options.Variant != 0 {
+		fmt.Fprintln(out, texts.T(lg, "show.variant", r.Options.Variant))
+	}
 	fmt.Fprintln(out, texts.T(lg, "show.meta", levelIn(lg, r.Level), strings.Join(r.Topics, ", "), strings.Join(r.Namespaces, ", ")))
 	fmt.Fprintf(out, "%s\n\n", texts.T(lg, "show.exam"))
 	fmt.Fprintf(out, "%s\n%s\n", texts.T(lg, "show.task"), indent(strings.TrimSpace(r.Task), "  "))
@@ -350,6 +366,7 @@ type LabUpOptions struct {
 	genericiooptions.IOStreams
 	cluster  *clusterAccess
 	render   renderFlags
+	Random   bool
 	Solution bool
 	Timeout  time.Duration
 	lab      *labs.Rendered
@@ -374,16 +391,25 @@ func newLabUpCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 		},
 	}
 	o.render.add(cmd, true)
+	cmd.Flags().BoolVar(&o.Random, "random", false, "Bring up a variant drawn at random (its number is printed: --variant N brings it up again)")
 	cmd.Flags().BoolVar(&o.Solution, "solution", false, "Apply the solution policies as well")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "How long to wait for the lab's pods to become Ready")
 	return cmd
 }
 
 // Validate checks the flags.
-func (o *LabUpOptions) Validate() error { return validateTimeout(o.Timeout) }
+func (o *LabUpOptions) Validate() error {
+	if o.Random && o.render.variantGiven() {
+		return usageErrorf("--random draws the variant; it does not combine with --variant")
+	}
+	return validateTimeout(o.Timeout)
+}
 
-// Complete renders the lab and connects to the cluster.
+// Complete renders the lab (a variant drawn now, with --random) and connects to the cluster.
 func (o *LabUpOptions) Complete(name string) (err error) {
+	if o.Random {
+		o.render.variant = 1 + rand.IntN(9999)
+	}
 	if o.lab, err = o.render.render(name); err != nil {
 		return err
 	}
@@ -394,6 +420,12 @@ func (o *LabUpOptions) Complete(name string) (err error) {
 func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
 	lg := r.Options.Lang
+	// One variant of a lab at a time: lab check and lab down find the lab by its labels.
+	if v, up, err := labs.VariantUp(ctx, clients.Kube, r.Name); err != nil {
+		return err
+	} else if up && v != r.Options.Variant {
+		return fmt.Errorf("lab %s is up as variant %d: remove it first with 'kubectl netpol lab down %s', or go on with that one ('lab show' and 'lab check' follow it)", r.Name, v, r.Name)
+	}
 	p := newActivity(o.ErrOut, "")
 	p.Update(texts.T(lg, "up.progress", r.Name))
 	started := time.Now()
@@ -416,6 +448,7 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 	}
 	recordLab(o.ErrOut, r.Name, func(l *progress.Lab) {
 		now := time.Now()
+		l.Variant = r.Options.Variant
 		l.RecordUp(now)
 		if o.Solution {
 			l.RecordSolution(now)

@@ -22,6 +22,11 @@ var texts = lang.Catalog{
 	"level.advanced":     {En: "advanced", Ko: "고급", Ja: "上級"},
 
 	// lab show (and the lab up summary)
+	"show.variant": {
+		En: "Variant %d: the same lesson under other names and ports (lab check and lab down follow it).",
+		Ko: "변형 %d: 같은 내용을 다른 이름과 포트로 바꾼 실습입니다 (lab check와 lab down도 이를 따릅니다).",
+		Ja: "バリエーション %d: 同じ内容を別の名前とポートにしたラボです（lab check と lab down もこれに従います）。",
+	},
 	"show.meta": {En: "Level: %s   Topics: %s   Namespaces: %s", Ko: "난이도: %s   주제: %s   네임스페이스: %s", Ja: "レベル: %s   トピック: %s   Namespace: %s"},
 	"show.exam": {
 		En: "Exam domain: Services & Networking (CKA: define and enforce network policies; CKAD: NetworkPolicies)",

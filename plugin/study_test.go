@@ -218,3 +218,55 @@ func TestProgressStoreProblems(t *testing.T) {
 		t.Errorf("lab list --lang ko over a newer file: exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
 }
+
+// A variant on the local control plane: lab up --variant brings up the lab under the variant's
+// names (its objects say which variant they are); lab show and lab check follow it without
+// being told; the solution passes and the setup alone fails; another variant of the same lab is
+// refused while one is up; lab down removes it whole.
+func TestLabVariantOnTheCluster(t *testing.T) {
+	c := localcluster.ForTest(t)
+	kc := "--kubeconfig=" + c.Kubeconfig
+	stateDir(t)
+	three, _ := labs.Get("three-tier")
+	v7, err := three.Render(labs.Options{Variant: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(v7.Namespaces, three.Namespaces) {
+		t.Fatalf("variant 7 has the lab's own namespaces %v", v7.Namespaces)
+	}
+
+	r := run(t, "lab", "up", "three-tier", "--variant", "7", "--solution", kc)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "Variant 7") || !strings.Contains(r.stdout, "namespace/"+v7.Namespaces[0]+" created") {
+		t.Fatalf("lab up --variant 7: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	defer run(t, "lab", "down", "three-tier", kc)
+	var sts []labs.LabStatus
+	if err := json.Unmarshal([]byte(run(t, "lab", "status", "three-tier", "-o", "json", kc).stdout), &sts); err != nil || len(sts) != 1 || sts[0].Variant != 7 {
+		t.Errorf("lab status of the variant: %+v (%v)", sts, err)
+	} else if got := slices.Sorted(slices.Values(sts[0].Namespaces)); !slices.Equal(got, slices.Sorted(slices.Values(v7.Namespaces))) {
+		t.Errorf("namespaces up %v, the variant's %v", got, v7.Namespaces)
+	}
+	if r := run(t, "lab", "show", "three-tier"); !strings.Contains(r.stdout, "Variant 7") || !strings.Contains(r.stdout, v7.Namespaces[1]) {
+		t.Errorf("lab show does not follow the variant brought up:\n%s", r.stdout)
+	}
+	r = run(t, "lab", "check", "three-tier", "--static-only", "-o", "json", kc)
+	var rep checkReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Verdict != "PASS" || rep.Static[0].From != v7.Goal[0].From {
+		t.Errorf("lab check of the variant with its solution: exit %d, %s %s (%v)\n%s", r.code, rep.Verdict, rep.Score, err, r.stderr)
+	}
+	if r := run(t, "lab", "up", "three-tier", kc); r.code == ExitOK || !strings.Contains(r.stderr, "is up as variant 7") {
+		t.Errorf("lab up of the lab as written while variant 7 is up: exit %d, %s", r.code, r.stderr)
+	}
+	if r := run(t, "lab", "down", "three-tier", kc); r.code != ExitOK || !strings.Contains(r.stdout, "namespace/"+v7.Namespaces[2]+" deleted") {
+		t.Fatalf("lab down of the variant: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// The setup alone fails the variant's goal.
+	if r := run(t, "lab", "up", "three-tier", "--variant", "7", kc); r.code != ExitOK {
+		t.Fatalf("lab up --variant 7: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := run(t, "lab", "check", "three-tier", "--static-only", kc); r.code != 1 || !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, v7.Namespaces[0]+"/") {
+		t.Errorf("lab check of the variant's setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

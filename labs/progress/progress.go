@@ -254,6 +254,9 @@ func (r *Record) Lab(name string) *Lab {
 
 // Lab is the progress in one lab.
 type Lab struct {
+	// Variant is the variant of the last `lab up` (0: the lab as written); lab show and a check
+	// of files follow it.
+	Variant   int         `json:"variant,omitempty"`
 	Ups       []time.Time `json:"ups,omitempty"`
 	Checks    []Check     `json:"checks,omitempty"`
 	Hints     []time.Time `json:"hints,omitempty"`     // each time hints were shown
