@@ -382,3 +382,31 @@ func getPod(t *testing.T, c *localcluster.Cluster, id string) *corev1.Pod {
 	}
 	return pod
 }
+
+// A variant on real packets: three-tier as variant 7 (other namespaces, pods and ports, served
+// by its pods), with its solution, passes lab check on the enforcing node without being told
+// which variant is up; without the solution it fails.
+func TestVariantOnRealPackets(t *testing.T) {
+	c := localcluster.ForDataplane(t)
+	for _, solution := range []bool{true, false} {
+		args := []string{"lab", "up", "three-tier", "--variant", "7"}
+		if solution {
+			args = append(args, "--solution")
+		}
+		if r := netpol(t, c, args...); r.code != 0 {
+			t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
+		}
+		rep := settledCheck(t, c, "three-tier", nil)
+		want := "FAIL"
+		if solution {
+			want = "PASS"
+		}
+		if rep.Verdict != want || strings.HasPrefix(rep.Live[0].From, "web/") {
+			t.Errorf("variant 7 (solution %v): %s (%s), first row %s; want %s under the variant's names", solution, rep.Verdict, rep.Score, rep.Live[0], want)
+		}
+		packetsAreThePolicies(t, c, "variant 7", rep, nil)
+		if r := netpol(t, c, "lab", "down", "three-tier"); r.code != 0 {
+			t.Fatalf("lab down: exit %d\n%s", r.code, r.stderr)
+		}
+	}
+}

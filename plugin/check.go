@@ -145,8 +145,9 @@ type checkReport struct {
 	Diff *diffReport `json:"diff,omitempty"`
 }
 
-// Run grades and prints.
-func (o *LabCheckOptions) Run(ctx context.Context) error {
+// grade grades the learner's policies: statically, then (unless static only or files) by
+// probes. It prints nothing but the probes' progress.
+func (o *LabCheckOptions) grade(ctx context.Context) (checkReport, *labs.Grading, error) {
 	rep := checkReport{Lab: o.lab.Name, Lang: o.lab.Options.Lang.Or()}
 	var snap *policy.Snapshot
 	var cluster *Cluster
@@ -159,34 +160,28 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			current = "default"
 		}
 		if grading, err = o.lab.GradeFiles(&o.files.FilenameOptions, current, o.ErrOut); err != nil {
-			return err
+			return rep, nil, err
 		}
 	} else {
 		var err error
 		if cluster, err = o.cluster.Connect(); err != nil {
-			return err
+			return rep, nil, err
 		}
 		if snap, err = o.lab.LiveSnapshot(ctx, cluster.Client, o.ErrOut); err != nil {
-			return err
+			return rep, nil, err
 		}
 		if grading, err = o.lab.Grade(snap); err != nil {
-			return err
+			return rep, nil, err
 		}
 	}
 	rep.Static, rep.Problems = grading.Rows, grading.Problems
-	right := 0
-	for _, g := range rep.Static {
-		if g.Correct {
-			right++
-		}
-	}
-	rep.Score = fmt.Sprintf("%d/%d", right, len(rep.Static))
+	rep.Score = fmt.Sprintf("%d/%d", rep.right(), len(rep.Static))
 	pass := grading.Pass()
 
 	if !o.files.given() && !o.StaticOnly {
 		obs, jobs, index := goalJobs(grading.Rows, rep.Lang)
 		if err := runProbes(ctx, o.probeFlags.runner(cluster), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output); err != nil {
-			return err
+			return rep, nil, err
 		}
 		sum := summarize(obs)
 		rep.Live, rep.Summary, rep.LiveError = obs, &sum, failureReason(obs)
@@ -196,8 +191,35 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	if pass {
 		rep.Verdict = "PASS"
 	}
+	return rep, grading, nil
+}
+
+// right counts the goal rows the policies get right, statically.
+func (rep checkReport) right() int {
+	n := 0
+	for _, g := range rep.Static {
+		if g.Correct {
+			n++
+		}
+	}
+	return n
+}
+
+// probed says whether the check observed packets (false: static only, or no probe could run).
+func (rep checkReport) probed() bool { return len(rep.Live) > 0 && rep.LiveError == "" }
+
+// Run grades and prints.
+func (o *LabCheckOptions) Run(ctx context.Context) error {
+	if examTaskOf(o.ErrOut, o.lab.Name) {
+		return fmt.Errorf("%s", texts.T(o.lab.Options.Lang, "exam.closed.check", o.lab.Name))
+	}
+	rep, grading, err := o.grade(ctx)
+	if err != nil {
+		return err
+	}
+	pass := rep.Verdict == "PASS"
 	recordLab(o.ErrOut, o.lab.Name, func(l *progress.Lab) {
-		l.RecordCheck(progress.Check{At: time.Now(), Verdict: rep.Verdict, Right: right, Total: len(rep.Static), Live: len(rep.Live) > 0 && rep.LiveError == ""})
+		l.RecordCheck(progress.Check{At: time.Now(), Verdict: rep.Verdict, Right: rep.right(), Total: len(rep.Static), Live: rep.probed(), Variant: o.lab.Options.Variant})
 	})
 	if o.Diff && !pass {
 		var err error

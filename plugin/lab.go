@@ -278,6 +278,9 @@ func (o *LabShowOptions) Complete(name string) (err error) {
 
 func (o *LabShowOptions) Run() error {
 	r := o.lab
+	if (o.Solution || o.Hints) && examTaskOf(o.ErrOut, r.Name) {
+		return fmt.Errorf("%s", texts.T(r.Options.Lang, "exam.closed"))
+	}
 	if o.Solution {
 		recordLab(o.ErrOut, r.Name, func(l *progress.Lab) { l.RecordSolution(time.Now()) })
 		return printSolution(o.Out, r)
@@ -420,6 +423,9 @@ func (o *LabUpOptions) Complete(name string) (err error) {
 func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
 	lg := r.Options.Lang
+	if o.Solution && examTaskOf(o.ErrOut, r.Name) {
+		return fmt.Errorf("%s", texts.T(lg, "exam.closed"))
+	}
 	// One variant of a lab at a time: lab check and lab down find the lab by its labels.
 	if v, up, err := labs.VariantUp(ctx, clients.Kube, r.Name); err != nil {
 		return err

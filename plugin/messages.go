@@ -85,6 +85,87 @@ var texts = lang.Catalog{
 		Ja: "開始: %s   （先に課題を読む: %s）",
 	},
 
+	// exam
+	"exam.already": {
+		En: "an exam is open (started %s, %d tasks): 'kubectl netpol exam submit' grades it, 'kubectl netpol exam end' removes it",
+		Ko: "이미 열린 시험이 있습니다 (%s 시작, 과제 %d개): 'kubectl netpol exam submit'으로 채점하고 'kubectl netpol exam end'로 정리하세요",
+		Ja: "開いている試験があります（%s 開始、課題 %d 個）: 「kubectl netpol exam submit」で採点し、「kubectl netpol exam end」で片付けます",
+	},
+	"exam.progress": {En: "setting up task %d of %d", Ko: "과제 %d/%d 준비 중", Ja: "課題 %d/%d を準備中"},
+	"exam.started": {
+		En: "The exam has begun: %d tasks, %s, until %s (seed %d). Hints and solutions are closed until 'kubectl netpol exam submit'.",
+		Ko: "시험이 시작되었습니다: 과제 %d개, %s, %s까지 (시드 %d). 'kubectl netpol exam submit' 전까지 힌트와 정답은 볼 수 없습니다.",
+		Ja: "試験が始まりました: 課題 %d 個、%s、%s まで（シード %d）。「kubectl netpol exam submit」まで、ヒントと解答は見られません。",
+	},
+	"exam.task": {En: "Task %d (%d%%): %s", Ko: "과제 %d (%d%%): %s", Ja: "課題 %d（%d%%）: %s"},
+	"exam.task.where": {
+		En: "In namespace(s) %s, create the NetworkPolicies that make every connection below as the table says.",
+		Ko: "네임스페이스 %s에서, 아래 표의 모든 연결이 표에 적힌 대로 되도록 NetworkPolicy를 만드세요.",
+		Ja: "Namespace %s で、下の表のすべての接続が表のとおりになるよう NetworkPolicy を作成してください。",
+	},
+	"exam.none": {
+		En: "no exam is open: 'kubectl netpol exam start' starts one",
+		Ko: "열린 시험이 없습니다: 'kubectl netpol exam start'로 시작하세요",
+		Ja: "開いている試験はありません: 「kubectl netpol exam start」で始めます",
+	},
+	"exam.not-started": {
+		En: "the exam's tasks did not all come up: 'kubectl netpol exam end' removes them",
+		Ko: "시험 과제가 모두 준비되지 않았습니다: 'kubectl netpol exam end'로 정리하세요",
+		Ja: "試験の課題がすべては準備できませんでした: 「kubectl netpol exam end」で片付けます",
+	},
+	"exam.status.left": {En: "Time left: %s (until %s).", Ko: "남은 시간: %s (%s까지).", Ja: "残り時間: %s（%s まで）。"},
+	"exam.status.over": {
+		En: "Time is up, %s ago: 'kubectl netpol exam submit' still grades it, marked late.",
+		Ko: "시간이 %s 지났습니다: 'kubectl netpol exam submit'으로 채점할 수 있지만 지각으로 표시됩니다.",
+		Ja: "%s 前に時間切れです: 「kubectl netpol exam submit」で採点できますが、遅刻と記録されます。",
+	},
+	"exam.status.submitted": {
+		En: "Submitted: %.0f%%. 'kubectl netpol exam review' shows hints and solutions; 'kubectl netpol exam end' removes the tasks.",
+		Ko: "제출됨: %.0f%%. 'kubectl netpol exam review'로 힌트와 정답을 보고, 'kubectl netpol exam end'로 과제를 정리하세요.",
+		Ja: "提出済み: %.0f%%。「kubectl netpol exam review」でヒントと解答を、「kubectl netpol exam end」で課題を片付けます。",
+	},
+	"exam.submitted-already": {
+		En: "this exam was submitted already: 'kubectl netpol exam review' shows hints and solutions, 'kubectl netpol exam end' closes it",
+		Ko: "이 시험은 이미 제출되었습니다: 'kubectl netpol exam review'로 힌트와 정답을 보고 'kubectl netpol exam end'로 닫으세요",
+		Ja: "この試験は提出済みです: 「kubectl netpol exam review」でヒントと解答を見て、「kubectl netpol exam end」で閉じます",
+	},
+	"exam.closed": {
+		En: "hints and solutions are closed while the exam runs: 'kubectl netpol exam submit' grades it first",
+		Ko: "시험 중에는 힌트와 정답을 볼 수 없습니다: 먼저 'kubectl netpol exam submit'으로 채점하세요",
+		Ja: "試験中はヒントと解答は見られません: まず「kubectl netpol exam submit」で採点します",
+	},
+	"exam.closed.check": {
+		En: "lab %s is a task of the exam that runs: it is graded by 'kubectl netpol exam submit'",
+		Ko: "%s 실습은 진행 중인 시험의 과제입니다: 'kubectl netpol exam submit'으로 채점됩니다",
+		Ja: "ラボ %s は実施中の試験の課題です: 「kubectl netpol exam submit」で採点されます",
+	},
+	"exam.wrong.static": {
+		En: "%s -> %s %d/%s: should be %s, your policies give %s",
+		Ko: "%s -> %s %d/%s: %s이어야 하는데 정책 결과는 %s",
+		Ja: "%s -> %s %d/%s: %s であるべきところ、ポリシーの結果は %s",
+	},
+	"exam.wrong.live": {
+		En: "%s -> %s %d/%s: should be %s, the probe saw %s",
+		Ko: "%s -> %s %d/%s: %s이어야 하는데 프로브 결과는 %s",
+		Ja: "%s -> %s %d/%s: %s であるべきところ、プローブの結果は %s",
+	},
+	"exam.result.task": {
+		En: "Task %d: %s (variant %d), %d%%: %s, %d/%d goal connections right",
+		Ko: "과제 %d: %s (변형 %d), %d%%: %s, 목표 연결 %d/%d개 정답",
+		Ja: "課題 %d: %s（バリエーション %d）、%d%%: %s、目標の接続 %d/%d 個が正解",
+	},
+	"exam.result": {
+		En: "%s: %.0f%% (pass mark %.0f%%)",
+		Ko: "%s: %.0f%% (합격선 %.0f%%)",
+		Ja: "%s: %.0f%%（合格点 %.0f%%）",
+	},
+	"exam.late": {En: "(late: submitted after the deadline)", Ko: "(지각: 마감 후 제출)", Ja: "（遅刻: 締め切り後に提出）"},
+	"exam.after": {
+		En: "'kubectl netpol exam review' shows each task's hints and solution; 'kubectl netpol exam end' removes the tasks.",
+		Ko: "'kubectl netpol exam review'로 과제별 힌트와 정답을 보고, 'kubectl netpol exam end'로 과제를 정리하세요.",
+		Ja: "「kubectl netpol exam review」で各課題のヒントと解答を、「kubectl netpol exam end」で課題を片付けます。",
+	},
+
 	// lab up
 	"up.progress": {En: "setting up lab %s", Ko: "%s 실습 환경을 만드는 중", Ja: "ラボ %s を準備中"},
 	"up.pods":     {En: "%d/%d pods ready", Ko: "파드 %d/%d개 준비됨", Ja: "Pod %d/%d 個が準備完了"},

@@ -66,6 +66,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	cluster := &clusterAccess{factory: f, flags: configFlags}
 
 	root.AddCommand(newLabCmd(streams, cluster))
+	root.AddCommand(newExamCmd(streams, cluster))
 	root.AddCommand(newExplainCmd(streams, cluster))
 	root.AddCommand(newProbeCmd(streams, cluster))
 	root.AddCommand(newDoctorCmd(streams, cluster))

@@ -232,9 +232,53 @@ func (s *Store) write(rec *Record) error {
 type Record struct {
 	Version int             `json:"version"`
 	Labs    map[string]*Lab `json:"labs"`
-	// Exams are kept as they are until this code knows them, so that nothing written by a
-	// later version of format 1 is lost on rewrite.
-	Exams []json.RawMessage `json:"exams,omitempty"`
+	// Exam is the exam that runs (or was submitted and not ended yet); Exams are the results of
+	// every exam submitted.
+	Exam  *Exam        `json:"exam,omitempty"`
+	Exams []ExamResult `json:"exams,omitempty"`
+}
+
+// Exam is what `exam start` brought up: its tasks (each a lab variant), when it started and
+// its deadline; Result once it was submitted.
+type Exam struct {
+	Seed     int64       `json:"seed"`
+	Started  time.Time   `json:"started"`
+	Deadline time.Time   `json:"deadline"`
+	Tasks    []Task      `json:"tasks"`
+	Result   *ExamResult `json:"result,omitempty"`
+}
+
+// Running says whether the exam is running: started and not submitted.
+func (e *Exam) Running() bool { return e != nil && e.Result == nil }
+
+// Task is one task of an exam.
+type Task struct {
+	Lab     string `json:"lab"`
+	Variant int    `json:"variant"`
+	Weight  int    `json:"weight"` // percent of the exam
+}
+
+// ExamResult is a submitted exam: its score in percent, the pass mark, and each task's grade.
+type ExamResult struct {
+	Seed      int64        `json:"seed"`
+	Started   time.Time    `json:"started"`
+	Submitted time.Time    `json:"submitted"`
+	Late      bool         `json:"late,omitempty"` // submitted after the deadline
+	Score     float64      `json:"score"`          // percent
+	PassMark  float64      `json:"passMark"`
+	Passed    bool         `json:"passed"`
+	Tasks     []TaskResult `json:"tasks"`
+}
+
+// TaskResult is one task's grade, as lab check gave it.
+type TaskResult struct {
+	Task
+	Verdict string `json:"verdict"` // PASS or FAIL
+	Right   int    `json:"right"`   // goal rows right, statically
+	Total   int    `json:"total"`
+	Live    bool   `json:"live"`
+	// Wrong says what was wrong, one line per goal row or probe.
+	Wrong []string `json:"wrong,omitempty"`
 }
 
 func newRecord() *Record { return &Record{Version: Version, Labs: map[string]*Lab{}} }

@@ -110,7 +110,7 @@ func TestRoundTrip(t *testing.T) {
 func TestExamsKept(t *testing.T) {
 	s := newStore(t)
 	os.MkdirAll(filepath.Dir(s.Path()), 0o700)
-	in := `{"version": 1, "labs": {}, "exams": [{"name": "e1", "score": 7}]}`
+	in := `{"version": 1, "labs": {}, "exams": [{"seed": 5, "score": 66.7, "passed": true, "tasks": [{"lab": "l", "variant": 3, "weight": 50, "verdict": "PASS"}]}]}`
 	if err := os.WriteFile(s.Path(), []byte(in), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +124,8 @@ func TestExamsKept(t *testing.T) {
 	if len(r.Exams) != 1 {
 		t.Fatalf("exams lost: %v", r.Exams)
 	}
-	var e map[string]any
-	if err := json.Unmarshal(r.Exams[0], &e); err != nil || e["name"] != "e1" || e["score"] != float64(7) {
-		t.Errorf("exam changed: %s (%v)", r.Exams[0], err)
+	if e := r.Exams[0]; e.Seed != 5 || e.Score != 66.7 || !e.Passed || len(e.Tasks) != 1 || e.Tasks[0].Variant != 3 || e.Tasks[0].Verdict != "PASS" {
+		t.Errorf("exam changed: %+v", e)
 	}
 }
 
