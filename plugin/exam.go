@@ -366,7 +366,8 @@ func newExamSubmitCmd(streams genericiooptions.IOStreams, cluster *clusterAccess
 		},
 	}
 	cmd.Flags().BoolVar(&o.StaticOnly, "static-only", false, "Grade through the evaluator only; no probes")
-	o.probeFlags.add(cmd)
+	// The tasks' pods are a lab's: they have their clients, and nothing is ever injected.
+	o.probeFlags.addTimeoutAndImage(cmd)
 	tableJSONYAML.add(cmd, &o.Output)
 	o.lang.add(cmd)
 	return cmd
