@@ -514,6 +514,7 @@ type ExamEndOptions struct {
 	genericiooptions.IOStreams
 	cluster *clusterAccess
 	Timeout time.Duration
+	lang    langFlag
 }
 
 func newExamEndCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -525,6 +526,7 @@ func newExamEndCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 		RunE:  func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "How long to wait for the tasks' namespaces to terminate")
+	o.lang.add(cmd)
 	return cmd
 }
 
@@ -532,9 +534,13 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 	if err := validateTimeout(o.Timeout); err != nil {
 		return err
 	}
+	lg, err := o.lang.resolve()
+	if err != nil {
+		return err
+	}
 	e := currentExam(o.ErrOut)
 	if e == nil {
-		fmt.Fprintln(o.Out, "No exam to end.")
+		fmt.Fprintln(o.Out, texts.T(lg, "exam.none.end"))
 		return nil
 	}
 	clients, err := o.cluster.labClients()
@@ -557,6 +563,7 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 type ExamHistoryOptions struct {
 	genericiooptions.IOStreams
 	Output string
+	lang   langFlag
 }
 
 func newExamHistoryCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -568,11 +575,16 @@ func newExamHistoryCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return o.Run() },
 	}
 	tableJSONYAML.add(cmd, &o.Output)
+	o.lang.add(cmd)
 	return cmd
 }
 
 func (o *ExamHistoryOptions) Run() error {
 	if err := tableJSONYAML.validate(o.Output); err != nil {
+		return err
+	}
+	lg, err := o.lang.resolve()
+	if err != nil {
 		return err
 	}
 	results := loadProgress(o.ErrOut).Exams
@@ -583,7 +595,7 @@ func (o *ExamHistoryOptions) Run() error {
 		return printStructured(o.Out, o.Output, results)
 	}
 	if len(results) == 0 {
-		fmt.Fprintln(o.Out, "No exam submitted yet. 'kubectl netpol exam start' starts one.")
+		fmt.Fprintln(o.Out, texts.T(lg, "exam.history.none"))
 		return nil
 	}
 	w := render.NewTabWriter(o.Out)

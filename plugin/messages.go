@@ -91,7 +91,9 @@ var texts = lang.Catalog{
 		Ko: "이미 열린 시험이 있습니다 (%s 시작, 과제 %d개): 'kubectl netpol exam submit'으로 채점하고 'kubectl netpol exam end'로 정리하세요",
 		Ja: "開いている試験があります（%s 開始、課題 %d 個）: 「kubectl netpol exam submit」で採点し、「kubectl netpol exam end」で片付けます",
 	},
-	"exam.progress": {En: "setting up task %d of %d", Ko: "과제 %d/%d 준비 중", Ja: "課題 %d/%d を準備中"},
+	"exam.none.end":     {En: "No exam to end.", Ko: "끝낼 시험이 없습니다.", Ja: "終了する試験はありません。"},
+	"exam.history.none": {En: "No exam submitted yet. 'kubectl netpol exam start' starts one.", Ko: "아직 제출한 시험이 없습니다. 'kubectl netpol exam start'로 시작하세요.", Ja: "提出した試験はまだありません。「kubectl netpol exam start」で始めます。"},
+	"exam.progress":     {En: "setting up task %d of %d", Ko: "과제 %d/%d 준비 중", Ja: "課題 %d/%d を準備中"},
 	"exam.started": {
 		En: "The exam has begun: %d tasks, %s, until %s (seed %d). Hints and solutions are closed until 'kubectl netpol exam submit'.",
 		Ko: "시험이 시작되었습니다: 과제 %d개, %s, %s까지 (시드 %d). 'kubectl netpol exam submit' 전까지 힌트와 정답은 볼 수 없습니다.",
