@@ -288,8 +288,7 @@ func printExamTasks(out io.Writer, e *progress.Exam, lg lang.Lang) error {
 
 type ExamStatusOptions struct {
 	genericiooptions.IOStreams
-	Output string
-	lang   langFlag
+	dataFlags
 }
 
 func newExamStatusCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -298,10 +297,14 @@ func newExamStatusCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "status",
 		Short: "The time left and the tasks",
 		Args:  noArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return o.Run() },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
 	}
-	tableJSONYAML.add(cmd, &o.Output)
-	o.lang.add(cmd)
+	o.dataFlags.add(cmd)
 	return cmd
 }
 
@@ -312,13 +315,7 @@ type examStatus struct {
 }
 
 func (o *ExamStatusOptions) Run() error {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
-		return err
-	}
-	lg, err := o.lang.resolve()
-	if err != nil {
-		return err
-	}
+	lg := o.Lang
 	e := currentExam(o.ErrOut)
 	if e == nil {
 		return fmt.Errorf("%s", texts.T(lg, "exam.none"))
@@ -562,8 +559,7 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 
 type ExamHistoryOptions struct {
 	genericiooptions.IOStreams
-	Output string
-	lang   langFlag
+	dataFlags
 }
 
 func newExamHistoryCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -572,21 +568,19 @@ func newExamHistoryCmd(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "history",
 		Short: "Your exam results",
 		Args:  noArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return o.Run() },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
 	}
-	tableJSONYAML.add(cmd, &o.Output)
-	o.lang.add(cmd)
+	o.dataFlags.add(cmd)
 	return cmd
 }
 
 func (o *ExamHistoryOptions) Run() error {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
-		return err
-	}
-	lg, err := o.lang.resolve()
-	if err != nil {
-		return err
-	}
+	lg := o.Lang
 	results := loadProgress(o.ErrOut).Exams
 	if results == nil {
 		results = []progress.ExamResult{}

@@ -146,9 +146,7 @@ func (f *renderFlags) render(name string) (*labs.Rendered, error) {
 
 type LabListOptions struct {
 	genericiooptions.IOStreams
-	Output string
-	Lang   lang.Lang
-	lang   langFlag
+	dataFlags
 }
 
 func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -167,15 +165,6 @@ func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	tableJSONYAML.add(cmd, &o.Output)
 	o.lang.add(cmd)
 	return cmd
-}
-
-// Validate checks the output format and picks the language.
-func (o *LabListOptions) Validate() (err error) {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
-		return err
-	}
-	o.Lang, err = o.lang.resolve()
-	return err
 }
 
 type labSummary struct {

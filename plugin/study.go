@@ -130,14 +130,34 @@ func topicsNotPassed(all []*labs.Lab, r *progress.Record) []string {
 	return out
 }
 
+// dataFlags are the flags of a command that prints data for people in their language, or for
+// programs: -o table|json|yaml and --lang.
+type dataFlags struct {
+	Output string
+	Lang   lang.Lang
+	lang   langFlag
+}
+
+func (f *dataFlags) add(cmd *cobra.Command) {
+	tableJSONYAML.add(cmd, &f.Output)
+	f.lang.add(cmd)
+}
+
+// Validate checks the output format and picks the language.
+func (f *dataFlags) Validate() (err error) {
+	if err := tableJSONYAML.validate(f.Output); err != nil {
+		return err
+	}
+	f.Lang, err = f.lang.resolve()
+	return err
+}
+
 // --- lab progress
 
 // LabProgressOptions is `kubectl netpol lab progress`: the whole record.
 type LabProgressOptions struct {
 	genericiooptions.IOStreams
-	Output string
-	Lang   lang.Lang
-	lang   langFlag
+	dataFlags
 }
 
 func newLabProgressCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -161,18 +181,8 @@ func newLabProgressCmd(streams genericiooptions.IOStreams) *cobra.Command {
 			return o.Run()
 		},
 	}
-	tableJSONYAML.add(cmd, &o.Output)
-	o.lang.add(cmd)
+	o.dataFlags.add(cmd)
 	return cmd
-}
-
-// Validate checks the output format and picks the language.
-func (o *LabProgressOptions) Validate() (err error) {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
-		return err
-	}
-	o.Lang, err = o.lang.resolve()
-	return err
 }
 
 // progressReport is lab progress's structured output.
@@ -231,9 +241,7 @@ func (o *LabProgressOptions) Run() error {
 // LabNextOptions is `kubectl netpol lab next`: the lab to do next, and why.
 type LabNextOptions struct {
 	genericiooptions.IOStreams
-	Output string
-	Lang   lang.Lang
-	lang   langFlag
+	dataFlags
 }
 
 func newLabNextCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -249,18 +257,8 @@ func newLabNextCmd(streams genericiooptions.IOStreams) *cobra.Command {
 			return o.Run()
 		},
 	}
-	tableJSONYAML.add(cmd, &o.Output)
-	o.lang.add(cmd)
+	o.dataFlags.add(cmd)
 	return cmd
-}
-
-// Validate checks the output format and picks the language.
-func (o *LabNextOptions) Validate() (err error) {
-	if err := tableJSONYAML.validate(o.Output); err != nil {
-		return err
-	}
-	o.Lang, err = o.lang.resolve()
-	return err
 }
 
 // nextLab is lab next's answer: the lab ("" when every lab is passed), why, and how to start it.
