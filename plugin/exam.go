@@ -293,19 +293,7 @@ type ExamStatusOptions struct {
 
 func newExamStatusCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &ExamStatusOptions{IOStreams: streams}
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "The time left and the tasks",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
-	o.dataFlags.add(cmd)
-	return cmd
+	return newDataCmd("status", "The time left and the tasks", &o.dataFlags, o.Run)
 }
 
 type examStatus struct {
@@ -342,8 +330,7 @@ type ExamSubmitOptions struct {
 	cluster    *clusterAccess
 	probeFlags probeFlags
 	StaticOnly bool
-	Output     string
-	lang       langFlag
+	dataFlags
 }
 
 func newExamSubmitCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -353,7 +340,7 @@ func newExamSubmitCmd(streams genericiooptions.IOStreams, cluster *clusterAccess
 		Short: "Grade every task, weigh them, and print the score against the pass mark (66%)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := tableJSONYAML.validate(o.Output); err != nil {
+			if err := o.dataFlags.Validate(); err != nil {
 				return err
 			}
 			if err := o.probeFlags.validate(); err != nil {
@@ -365,16 +352,12 @@ func newExamSubmitCmd(streams genericiooptions.IOStreams, cluster *clusterAccess
 	cmd.Flags().BoolVar(&o.StaticOnly, "static-only", false, "Grade through the evaluator only; no probes")
 	// The tasks' pods are a lab's: they have their clients, and nothing is ever injected.
 	o.probeFlags.addTimeoutAndImage(cmd)
-	tableJSONYAML.add(cmd, &o.Output)
-	o.lang.add(cmd)
+	o.dataFlags.add(cmd)
 	return cmd
 }
 
 func (o *ExamSubmitOptions) Run(ctx context.Context) error {
-	lg, err := o.lang.resolve()
-	if err != nil {
-		return err
-	}
+	lg := o.Lang
 	e := currentExam(o.ErrOut)
 	switch {
 	case e == nil:
@@ -564,19 +547,7 @@ type ExamHistoryOptions struct {
 
 func newExamHistoryCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &ExamHistoryOptions{IOStreams: streams}
-	cmd := &cobra.Command{
-		Use:   "history",
-		Short: "Your exam results",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
-	o.dataFlags.add(cmd)
-	return cmd
+	return newDataCmd("history", "Your exam results", &o.dataFlags, o.Run)
 }
 
 func (o *ExamHistoryOptions) Run() error {

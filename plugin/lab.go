@@ -151,20 +151,7 @@ type LabListOptions struct {
 
 func newLabListCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &LabListOptions{IOStreams: streams}
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the labs",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
-	tableJSONYAML.add(cmd, &o.Output)
-	o.lang.add(cmd)
-	return cmd
+	return newDataCmd("list", "List the labs, with your progress", &o.dataFlags, o.Run)
 }
 
 type labSummary struct {

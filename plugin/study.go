@@ -152,6 +152,24 @@ func (f *dataFlags) Validate() (err error) {
 	return err
 }
 
+// newDataCmd is a command without arguments that prints data: its -o and --lang are checked
+// before run.
+func newDataCmd(use, short string, f *dataFlags, run func() error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if err := f.Validate(); err != nil {
+				return err
+			}
+			return run()
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
 // --- lab progress
 
 // LabProgressOptions is `kubectl netpol lab progress`: the whole record.
@@ -162,26 +180,15 @@ type LabProgressOptions struct {
 
 func newLabProgressCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &LabProgressOptions{IOStreams: streams}
-	cmd := &cobra.Command{
-		Use:   "progress",
-		Short: "Show your progress through the labs: checks, hints, solutions, passes and times",
-		Long: templates.LongDesc(`
+	cmd := newDataCmd("progress", "Show your progress through the labs: checks, hints, solutions, passes and times", &o.dataFlags, o.Run)
+	cmd.Long = templates.LongDesc(`
 			Show your progress through the labs, as this machine recorded it: when each lab
 			went up, every check, how often you asked for hints and solutions, the first
 			PASS and the best time from 'lab up' to a PASS, and the topics no passed lab
 			covers yet.
 
 			The record is a file in $XDG_STATE_HOME/kubectl-netpol (default
-			~/.local/state/kubectl-netpol). KUBECTL_NETPOL_STATE=off keeps none.`),
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
-	o.dataFlags.add(cmd)
+			~/.local/state/kubectl-netpol). KUBECTL_NETPOL_STATE=off keeps none.`)
 	return cmd
 }
 
@@ -246,19 +253,7 @@ type LabNextOptions struct {
 
 func newLabNextCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &LabNextOptions{IOStreams: streams}
-	cmd := &cobra.Command{
-		Use:   "next",
-		Short: "Name the lab to do next, and why: the first one not passed, by level, on a topic not passed yet",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
-	}
-	o.dataFlags.add(cmd)
-	return cmd
+	return newDataCmd("next", "Name the lab to do next, and why: the first one not passed, by level, on a topic not passed yet", &o.dataFlags, o.Run)
 }
 
 // nextLab is lab next's answer: the lab ("" when every lab is passed), why, and how to start it.
