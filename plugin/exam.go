@@ -252,10 +252,17 @@ func (o *ExamStartOptions) Run(ctx context.Context) error {
 		}
 	}
 	p.Stop()
-	// The clock starts once every task is up.
+	// The clock starts once every task is up; each task's lab went up then, as that variant.
 	exam.Started = time.Now()
 	exam.Deadline = exam.Started.Add(o.Duration)
-	if err := saveExam(func(r *progress.Record) error { r.Exam = exam; return nil }); err != nil {
+	if err := saveExam(func(r *progress.Record) error {
+		r.Exam = exam
+		for _, t := range tasks {
+			r.Lab(t.Lab).Variant = t.Variant
+			r.Lab(t.Lab).RecordUp(exam.Started)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(o.Out, texts.T(lg, "exam.started", len(tasks), o.Duration.Round(time.Second), exam.Deadline.Local().Format("15:04:05"), o.Seed))
@@ -385,8 +392,10 @@ func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 				tr.Wrong = append(tr.Wrong, texts.T(lg, "exam.wrong.static", g.From, g.To, g.Port, g.Protocol, verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
 			}
 		}
-		for _, ob := range rep.Live {
-			if ob.Judgement == "wrong" && ob.Observed != nil {
+		// A live row is said only where the policies are right and the packets are not: where
+		// they are wrong, the static line above says it already.
+		for i, ob := range rep.Live {
+			if ob.Judgement == "wrong" && ob.Observed != nil && rep.Static[i].Correct {
 				tr.Wrong = append(tr.Wrong, texts.T(lg, "exam.wrong.live", ob.From, ob.To, ob.Port, ob.Protocol, verdictIn(lg, ob.Expected), ob.Outcome))
 			}
 		}
@@ -401,6 +410,10 @@ func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 			r.Exam.Result = res
 		}
 		r.Exams = append(r.Exams, *res)
+		// Each task is a check of its lab too: a task passed is a lab passed (lab list, next).
+		for _, tr := range res.Tasks {
+			r.Lab(tr.Lab).RecordCheck(progress.Check{At: now, Verdict: tr.Verdict, Right: tr.Right, Total: tr.Total, Live: tr.Live, Variant: tr.Variant})
+		}
 		return nil
 	}); err != nil {
 		return err

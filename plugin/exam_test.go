@@ -115,6 +115,16 @@ func TestExamOnTheCluster(t *testing.T) {
 	if wantCode := map[bool]int{true: ExitOK, false: 1}[res.Passed]; r.code != wantCode {
 		t.Errorf("exam submit exit %d, want %d", r.code, wantCode)
 	}
+	// A task passed is its lab passed, as that variant.
+	var list []labListRow
+	_ = json.Unmarshal([]byte(run(t, "lab", "list", "-o", "json").stdout), &list)
+	for _, l := range list {
+		for i, task := range tasks {
+			if l.Name == task.Lab && (l.Status == "passed") != (i < 2) {
+				t.Errorf("lab list after the exam: %s (task %d) is %s", l.Name, i+1, l.Status)
+			}
+		}
+	}
 	if r := run(t, "exam", "submit", kc); r.code == ExitOK {
 		t.Error("an exam was submitted twice")
 	}

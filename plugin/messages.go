@@ -45,9 +45,10 @@ var texts = lang.Catalog{
 	},
 
 	// lab list, progress and next: the learner's record
-	"progress.passed": {En: "passed", Ko: "통과", Ja: "合格"},
-	"progress.tried":  {En: "tried %d times", Ko: "%d회 시도", Ja: "%d 回挑戦"},
-	"progress.new":    {En: "new", Ko: "새 실습", Ja: "未挑戦"},
+	"progress.passed":     {En: "passed", Ko: "통과", Ja: "合格"},
+	"progress.tried":      {En: "tried %d times", Ko: "%d회 시도", Ja: "%d 回挑戦"},
+	"progress.tried.once": {En: "tried once", Ko: "1회 시도", Ja: "1 回挑戦"},
+	"progress.new":        {En: "new", Ko: "새 실습", Ja: "未挑戦"},
 	"progress.all-topics": {
 		En: "Every topic is covered by a lab you passed.",
 		Ko: "모든 주제를 통과한 실습으로 다루었습니다.",

@@ -96,6 +96,9 @@ func statusIn(lg lang.Lang, p labProgress) string {
 	case "passed":
 		return texts.T(lg, "progress.passed")
 	case "tried":
+		if p.Tries == 1 {
+			return texts.T(lg, "progress.tried.once")
+		}
 		return texts.T(lg, "progress.tried", p.Tries)
 	}
 	return texts.T(lg, "progress.new")
