@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// The locale variables as gettext reads them for messages: the first one set decides, even
-// when it names a language without texts (then English), and C/POSIX mean English.
+// The environment as gettext reads it for messages: LANGUAGE's first language with texts, then
+// the first locale variable set, even when it names a language without texts (then English);
+// C/POSIX mean English and silence LANGUAGE.
 func TestFromEnv(t *testing.T) {
 	cases := []struct {
 		env  map[string]string
@@ -34,7 +35,22 @@ func TestFromEnv(t *testing.T) {
 		// Empty means unset, as in gettext.
 		{map[string]string{"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ko_KR.UTF-8"}, Ko},
 		// Other variables do not count.
-		{map[string]string{"LC_CTYPE": "ja_JP.UTF-8", "LANGUAGE": "ko"}, En},
+		{map[string]string{"LC_CTYPE": "ja_JP.UTF-8"}, En},
+		// LANGUAGE, a list, comes first: its first language with texts wins.
+		{map[string]string{"LANGUAGE": "ja:en"}, Ja},
+		{map[string]string{"LANGUAGE": "ja:en", "LANG": "ko_KR.UTF-8"}, Ja},
+		{map[string]string{"LANGUAGE": "fr:de:ko_KR:ja", "LANG": "en_US.UTF-8"}, Ko},
+		{map[string]string{"LANGUAGE": "en:ja", "LANG": "ja_JP.UTF-8"}, En},
+		{map[string]string{"LANGUAGE": "en_GB:ko", "LC_ALL": "ja_JP.UTF-8"}, En},
+		{map[string]string{"LANGUAGE": "::ko", "LC_ALL": "ja_JP.UTF-8"}, Ko},
+		// Nothing in it with texts: the locale decides.
+		{map[string]string{"LANGUAGE": "fr:de", "LANG": "ja_JP.UTF-8"}, Ja},
+		{map[string]string{"LANGUAGE": "", "LANG": "ko_KR.UTF-8"}, Ko},
+		// A C locale silences LANGUAGE, as in gettext; an unset one does not.
+		{map[string]string{"LANGUAGE": "ja", "LC_ALL": "C"}, En},
+		{map[string]string{"LANGUAGE": "ja", "LANG": "POSIX"}, En},
+		{map[string]string{"LANGUAGE": "ja", "LANG": "C.UTF-8"}, Ja}, // gettext compares the name with "C" only
+		{map[string]string{"LANGUAGE": "ko"}, Ko},
 	}
 	for _, c := range cases {
 		if got := FromEnv(func(k string) string { return c.env[k] }); got != c.want {

@@ -93,8 +93,8 @@ func TestLabListJapaneseFromLANG(t *testing.T) {
 	}
 }
 
-// --lang beats the environment, and among the environment LC_ALL beats LC_MESSAGES beats
-// LANG, as gettext has it; C means English.
+// --lang beats the environment, and among the environment LANGUAGE beats LC_ALL beats
+// LC_MESSAGES beats LANG, as gettext has it; C means English (and silences LANGUAGE).
 func TestLangFlagBeatsEnvironment(t *testing.T) {
 	koTitle, jaTitle := "dns-egress: egress 기본 거부가 DNS를 막는다\n", "dns-egress: egress のデフォルト拒否で DNS が壊れる\n"
 	enTitle := "dns-egress: Default-deny egress breaks DNS\n"
@@ -111,6 +111,11 @@ func TestLangFlagBeatsEnvironment(t *testing.T) {
 		{map[string]string{"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}, nil, enTitle},
 		{map[string]string{"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}, []string{"--lang", "ja"}, jaTitle},
 		{map[string]string{"LANG": "fr_FR.UTF-8"}, nil, enTitle},
+		// GNU's LANGUAGE list comes before the locale: its first language with texts wins.
+		{map[string]string{"LANGUAGE": "ja:en"}, nil, jaTitle},
+		{map[string]string{"LANGUAGE": "fr:ko", "LANG": "ja_JP.UTF-8"}, nil, koTitle},
+		{map[string]string{"LANGUAGE": "ja", "LC_ALL": "C"}, nil, enTitle},
+		{map[string]string{"LANGUAGE": "ja:en"}, []string{"--lang", "ko"}, koTitle},
 	}
 	for _, c := range cases {
 		for k, v := range c.env {

@@ -328,7 +328,7 @@ var getenv = os.Getenv
 type langFlag struct{ value string }
 
 func (f *langFlag) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.value, "lang", "", "Language of the lab's texts, hints and verdicts: en, ko or ja (default: from LC_ALL, LC_MESSAGES or LANG, else en)")
+	cmd.Flags().StringVar(&f.value, "lang", "", "Language of the lab's texts, hints and verdicts: en, ko or ja (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, as gettext reads them, else en)")
 	_ = cmd.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(lang.Names(), cobra.ShellCompDirectiveNoFileComp))
 }
 
