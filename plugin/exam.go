@@ -543,7 +543,7 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	for _, t := range e.Tasks {
-		down := &LabDownOptions{IOStreams: o.IOStreams, Timeout: o.Timeout, lab: t.Lab, clients: clients}
+		down := &LabDownOptions{IOStreams: o.IOStreams, Timeout: o.Timeout, Lang: lg, lab: t.Lab, clients: clients}
 		if err := down.Run(ctx); err != nil {
 			return fmt.Errorf("removing task %s: %w (the exam stays open: run 'kubectl netpol exam end' again)", t.Lab, err)
 		}

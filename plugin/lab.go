@@ -448,7 +448,7 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 type LabStatusOptions struct {
 	genericiooptions.IOStreams
 	cluster *clusterAccess
-	Output  string
+	dataFlags
 	lab     string // empty: every lab
 	clients labs.Clients
 }
@@ -475,13 +475,8 @@ func newLabStatusCmd(streams genericiooptions.IOStreams, cluster *clusterAccess)
 			return o.Run(cmd.Context())
 		},
 	}
-	tableJSONYAML.add(cmd, &o.Output)
+	o.dataFlags.add(cmd)
 	return cmd
-}
-
-// Validate checks the output format.
-func (o *LabStatusOptions) Validate() error {
-	return tableJSONYAML.validate(o.Output)
 }
 
 // Complete checks the lab name, if any, and connects to the cluster.
@@ -510,9 +505,9 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 	}
 	if len(sts) == 0 {
 		if name != "" {
-			fmt.Fprintf(o.Out, "Lab %s is not up. Start it with 'kubectl netpol lab up %s'.\n", name, name)
+			fmt.Fprintln(o.Out, texts.T(o.Lang, "status.not-up", name, "kubectl netpol lab up "+name))
 		} else {
-			fmt.Fprintln(o.Out, "No lab is up. 'kubectl netpol lab list' shows the labs.")
+			fmt.Fprintln(o.Out, texts.T(o.Lang, "status.none"))
 		}
 		return nil
 	}
@@ -544,9 +539,10 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "\nServices: %s\n", orNone(s.Services))
-	fmt.Fprintf(o.Out, "Lab policies: %s\n", orNone(s.Policies))
-	fmt.Fprintf(o.Out, "Your policies: %s\n", orNone(s.OtherPolicies))
+	none := texts.T(o.Lang, "status.nothing")
+	fmt.Fprintf(o.Out, "\n%s\n", texts.T(o.Lang, "status.services", orNone(s.Services, none)))
+	fmt.Fprintln(o.Out, texts.T(o.Lang, "status.lab-policies", orNone(s.Policies, none)))
+	fmt.Fprintln(o.Out, texts.T(o.Lang, "status.your-policies", orNone(s.OtherPolicies, none)))
 	return nil
 }
 
@@ -556,6 +552,8 @@ type LabDownOptions struct {
 	genericiooptions.IOStreams
 	cluster *clusterAccess
 	Timeout time.Duration
+	Lang    lang.Lang
+	lang    langFlag
 	lab     string
 	clients labs.Clients
 }
@@ -578,11 +576,17 @@ func newLabDownCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 		},
 	}
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 3*time.Minute, "How long to wait for the lab's namespaces to terminate")
+	o.lang.add(cmd)
 	return cmd
 }
 
-// Validate checks the flags.
-func (o *LabDownOptions) Validate() error { return validateTimeout(o.Timeout) }
+// Validate checks the flags and picks the language.
+func (o *LabDownOptions) Validate() (err error) {
+	if o.Lang, err = o.lang.resolve(); err != nil {
+		return err
+	}
+	return validateTimeout(o.Timeout)
+}
 
 // Complete checks the lab name and connects to the cluster.
 func (o *LabDownOptions) Complete(name string) (err error) {
@@ -599,7 +603,7 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	p := newActivity(o.ErrOut, "")
-	p.Update("deleting lab " + name)
+	p.Update(texts.T(o.Lang, "down.progress", name))
 	res, err := labs.Down(ctx, clients, name, p.Update)
 	p.Stop()
 	if res != nil {
@@ -609,20 +613,19 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 		for _, k := range res.Kept {
 			var why []string
 			if len(k.Foreign) > 0 {
-				why = append(why, "it holds objects kubectl-netpol did not create ("+strings.Join(k.Foreign, ", ")+")")
+				why = append(why, texts.T(o.Lang, "down.foreign", strings.Join(k.Foreign, ", ")))
 			}
 			if len(k.Unverified) > 0 {
-				why = append(why, "could not verify it is empty ("+strings.Join(k.Unverified, "; ")+")")
+				why = append(why, texts.T(o.Lang, "down.unverified", strings.Join(k.Unverified, "; ")))
 			}
-			fmt.Fprintf(o.Out, "namespace/%s kept: %s; the lab's objects in it were deleted. "+
-				"Delete the namespace yourself if what is left can go: kubectl delete namespace %s\n", k.Name, strings.Join(why, "; and "), k.Name)
+			fmt.Fprintln(o.Out, texts.T(o.Lang, "down.kept", k.Name, strings.Join(why, texts.T(o.Lang, "down.and")), "kubectl delete namespace "+k.Name))
 		}
 	}
 	if err != nil {
 		return err
 	}
 	if len(res.Deleted) == 0 && len(res.Kept) == 0 {
-		fmt.Fprintf(o.Out, "Lab %s is not up; nothing to delete.\n", name)
+		fmt.Fprintln(o.Out, texts.T(o.Lang, "down.nothing", name))
 	}
 	return nil
 }
@@ -664,9 +667,10 @@ func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
-func orNone(items []string) string {
+// orNone lists items, or says none.
+func orNone(items []string, none string) string {
 	if len(items) == 0 {
-		return "none"
+		return none
 	}
 	return strings.Join(items, ", ")
 }

@@ -139,6 +139,10 @@ func TestUnknownLangIsUsage(t *testing.T) {
 		{"lab", "show", "three-tier", "--lang", "jp"},
 		{"lab", "up", "three-tier", "--lang", "kr"},
 		{"lab", "check", "three-tier", "--lang", "ja_JP.UTF-8"},
+		{"lab", "status", "--lang", "kr"},
+		{"lab", "down", "three-tier", "--lang", "jp"},
+		{"lab", "next", "--lang", "de"},
+		{"exam", "start", "--lang", "de"},
 	} {
 		r := run(t, args...)
 		if r.code != ExitUsage {
@@ -149,9 +153,9 @@ func TestUnknownLangIsUsage(t *testing.T) {
 			t.Errorf("%v: %q should name --lang and the languages", args, line)
 		}
 	}
-	// The flag is on the commands that print texts only.
-	if r := run(t, "lab", "down", "three-tier", "--lang", "ko"); r.code != ExitUsage {
-		t.Errorf("lab down --lang: exit %d", r.code)
+	// The flag is on the commands that print texts for people only.
+	if r := run(t, "explain", "--lang", "ko"); r.code != ExitUsage || !strings.Contains(r.stderr, "unknown flag") {
+		t.Errorf("explain --lang: exit %d", r.code)
 	}
 }
 

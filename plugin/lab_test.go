@@ -101,6 +101,13 @@ func TestLabUpStatusDown(t *testing.T) {
 	if r.code != ExitOK || !strings.Contains(r.stdout, "nothing to delete") {
 		t.Errorf("second lab down: exit %d, %q", r.code, r.stdout)
 	}
+	// In the learner's language too.
+	if r = run(t, "lab", "down", "default-deny", "--lang", "ko", kc); r.code != ExitOK || !strings.Contains(r.stdout, "삭제할 것이 없습니다") {
+		t.Errorf("lab down --lang ko: exit %d, %q", r.code, r.stdout)
+	}
+	if r = run(t, "lab", "status", "--lang", "ja", kc); !strings.Contains(r.stdout, "起動中のラボはありません") {
+		t.Errorf("lab status --lang ja: %q", r.stdout)
+	}
 }
 
 func TestLabUpForbiddenForReadOnlyUser(t *testing.T) {

@@ -86,6 +86,44 @@ var texts = lang.Catalog{
 		Ja: "開始: %s   （先に課題を読む: %s）",
 	},
 
+	// lab status and lab down
+	"status.not-up": {
+		En: "Lab %s is not up. Start it with '%s'.",
+		Ko: "%s 실습 환경이 없습니다. '%s' 명령으로 시작하세요.",
+		Ja: "ラボ %s は起動していません。「%s」で起動します。",
+	},
+	"status.none": {
+		En: "No lab is up. 'kubectl netpol lab list' shows the labs.",
+		Ko: "실행 중인 실습이 없습니다. 'kubectl netpol lab list'로 실습 목록을 볼 수 있습니다.",
+		Ja: "起動中のラボはありません。「kubectl netpol lab list」でラボの一覧を表示します。",
+	},
+	"status.nothing":       {En: "none", Ko: "없음", Ja: "なし"},
+	"status.services":      {En: "Services: %s", Ko: "서비스: %s", Ja: "サービス: %s"},
+	"status.lab-policies":  {En: "Lab policies: %s", Ko: "실습이 만든 정책: %s", Ja: "ラボのポリシー: %s"},
+	"status.your-policies": {En: "Your policies: %s", Ko: "직접 만든 정책: %s", Ja: "あなたのポリシー: %s"},
+	"down.progress":        {En: "deleting lab %s", Ko: "%s 실습 환경을 삭제하는 중", Ja: "ラボ %s を削除中"},
+	"down.nothing": {
+		En: "Lab %s is not up; nothing to delete.",
+		Ko: "%s 실습 환경이 없어서 삭제할 것이 없습니다.",
+		Ja: "ラボ %s は起動していないので、削除するものはありません。",
+	},
+	"down.foreign": {
+		En: "it holds objects kubectl-netpol did not create (%s)",
+		Ko: "kubectl-netpol이 만들지 않은 오브젝트가 있습니다 (%s)",
+		Ja: "kubectl-netpol が作成していないオブジェクトがあります（%s）",
+	},
+	"down.unverified": {
+		En: "could not verify it is empty (%s)",
+		Ko: "비어 있는지 확인할 수 없었습니다 (%s)",
+		Ja: "空であることを確認できませんでした（%s）",
+	},
+	"down.and": {En: "; and ", Ko: ". 그리고 ", Ja: "。また、"},
+	"down.kept": {
+		En: "namespace/%s kept: %s; the lab's objects in it were deleted. Delete the namespace yourself if what is left can go: %s",
+		Ko: "namespace/%s 유지: %s. 그 안의 실습 오브젝트는 삭제했습니다. 남은 것을 지워도 된다면 네임스페이스를 직접 삭제하세요: %s",
+		Ja: "namespace/%s は残しました: %s。中のラボのオブジェクトは削除しました。残りを消してよければ、Namespace を自分で削除してください: %s",
+	},
+
 	// exam
 	"exam.already": {
 		En: "an exam is open (started %s, %d tasks): 'kubectl netpol exam submit' grades it, 'kubectl netpol exam end' removes it",
