@@ -3,8 +3,13 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
 // Exit codes. They are part of the user contract and listed in README.md.
@@ -17,10 +22,15 @@ const (
 	ExitInterrupted = 130 // Ctrl-C (or SIGTERM): the command stopped, having cleaned up; twice: at once
 )
 
-// usageError marks a mistake in the command line.
-type usageError struct{ msg string }
+// usageError marks a mistake in the command line; cause, when set, is what it says (for
+// learnerMessage to say it in the reader's language).
+type usageError struct {
+	msg   string
+	cause error
+}
 
 func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Unwrap() error { return e.cause }
 
 func usageErrorf(format string, a ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, a...)}
@@ -69,3 +79,33 @@ func exitCode(err error) int {
 type failedError struct{ msg string }
 
 func (e *failedError) Error() string { return e.msg }
+
+// learnerMessage is the error line for the mistakes learners make most, an unknown lab and a
+// port that cannot be read, in the language of the command that failed (its --lang, else the
+// environment's); every other error as it is.
+func learnerMessage(cmd *cobra.Command, err error) string {
+	var unknownLab *labs.UnknownLabError
+	var port *policy.PortError
+	if !errors.As(err, &unknownLab) && !errors.As(err, &port) {
+		return err.Error()
+	}
+	lg := lang.FromEnv(getenv)
+	if cmd != nil {
+		if f := cmd.Flags().Lookup("lang"); f != nil && f.Value.String() != "" {
+			if l, perr := lang.Parse(f.Value.String()); perr == nil {
+				lg = l
+			}
+		}
+	}
+	if unknownLab != nil {
+		msg := texts.T(lg, "error.unknown-lab", unknownLab.Name)
+		if len(unknownLab.Closest) > 0 {
+			msg += texts.T(lg, "error.did-you-mean", strings.Join(unknownLab.Closest, texts.T(lg, "error.or")))
+		}
+		return msg + texts.T(lg, "error.lab-list")
+	}
+	if port.Protocol {
+		return texts.T(lg, "error.port-protocol", port.Value)
+	}
+	return texts.T(lg, "error.port", port.Value)
+}

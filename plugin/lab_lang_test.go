@@ -476,3 +476,38 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// The usage errors learners meet most, an unknown lab and a port that cannot be read, speak
+// the command's --lang, else the environment's language; the exit code stays 2.
+func TestLearnerErrorsInLanguage(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{nil, []string{"lab", "show", "tree-tier"}, []string{`no lab named "tree-tier"; did you mean three-tier?`, "lab list"}},
+		{nil, []string{"lab", "show", "tree-tier", "--lang", "ko"}, []string{`"tree-tier"라는 실습은 없습니다`, "혹시 three-tier인가요?"}},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, []string{"lab", "up", "tree-tier"}, []string{`"tree-tier" という名前のラボはありません`, "もしかして three-tier ですか？"}},
+		{map[string]string{"LANGUAGE": "ko"}, []string{"explain", "--port", "http"}, []string{`--port: 포트 "http": 1부터 65535까지`}},
+		{map[string]string{"LANG": "ja_JP.UTF-8"}, []string{"probe", "--port", "53/ICMP"}, []string{`--port: ポート "53/ICMP": プロトコルは`}},
+		{nil, []string{"explain", "--port", "0"}, []string{`--port: port "0": want a number from 1 to 65535`}},
+	}
+	for _, c := range cases {
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		r := run(t, c.args...)
+		line := oneErrorLine(t, r)
+		if r.code != ExitUsage {
+			t.Errorf("%v %v: exit %d, want %d", c.env, c.args, r.code, ExitUsage)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%v %v: %q lacks %q", c.env, c.args, line, w)
+			}
+		}
+		for k := range c.env {
+			os.Unsetenv(k)
+		}
+	}
+}

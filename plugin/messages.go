@@ -86,6 +86,26 @@ var texts = lang.Catalog{
 		Ja: "開始: %s   （先に課題を読む: %s）",
 	},
 
+	// the errors learners meet most (learnerMessage)
+	"error.unknown-lab":  {En: "no lab named %q", Ko: "%q라는 실습은 없습니다", Ja: "%q という名前のラボはありません"},
+	"error.or":           {En: " or ", Ko: " 또는 ", Ja: " または "},
+	"error.did-you-mean": {En: "; did you mean %s?", Ko: ". 혹시 %s인가요?", Ja: "。もしかして %s ですか？"},
+	"error.lab-list": {
+		En: " ('kubectl netpol lab list' shows them all)",
+		Ko: " ('kubectl netpol lab list'로 전체 목록을 볼 수 있습니다)",
+		Ja: "（「kubectl netpol lab list」ですべて表示します）",
+	},
+	"error.port": {
+		En: "--port: port %q: want a number from 1 to 65535, optionally with /TCP, /UDP or /SCTP",
+		Ko: "--port: 포트 %q: 1부터 65535까지의 숫자를 쓰세요. 뒤에 /TCP, /UDP, /SCTP를 붙일 수 있습니다",
+		Ja: "--port: ポート %q: 1 から 65535 までの数を指定してください。/TCP、/UDP、/SCTP を付けることもできます",
+	},
+	"error.port-protocol": {
+		En: "--port: port %q: protocol must be TCP, UDP or SCTP",
+		Ko: "--port: 포트 %q: 프로토콜은 TCP, UDP, SCTP 중 하나여야 합니다",
+		Ja: "--port: ポート %q: プロトコルは TCP、UDP、SCTP のいずれかです",
+	},
+
 	// lab status and lab down
 	"status.not-up": {
 		En: "Lab %s is not up. Start it with '%s'.",

@@ -133,14 +133,14 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 	defer stop()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	if se := (*silentExit)(nil); errors.As(err, &se) && !interrupted() {
 		return se.code
 	}
-	fmt.Fprintf(streams.ErrOut, "error: %s\n", err)
+	fmt.Fprintf(streams.ErrOut, "error: %s\n", learnerMessage(cmd, err))
 	if interrupted() {
 		return ExitInterrupted
 	}

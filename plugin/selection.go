@@ -41,7 +41,7 @@ func (s *selection) validate() error {
 	for _, p := range s.Ports {
 		pp, err := policy.ParsePortProtocol(p)
 		if err != nil {
-			return usageErrorf("--port: %v", err)
+			return &usageError{msg: "--port: " + err.Error(), cause: err}
 		}
 		if !slices.Contains(s.ports, pp) {
 			s.ports = append(s.ports, pp)

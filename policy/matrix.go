@@ -19,12 +19,13 @@ type PortProtocol struct {
 
 func (p PortProtocol) String() string { return fmt.Sprintf("%d/%s", p.Port, p.Protocol) }
 
-// ParsePortProtocol reads "80", "80/TCP" or "53/udp"; the protocol defaults to TCP.
+// ParsePortProtocol reads "80", "80/TCP" or "53/udp"; the protocol defaults to TCP. What it
+// cannot read is a *PortError.
 func ParsePortProtocol(s string) (PortProtocol, error) {
 	num, proto, hasProto := strings.Cut(s, "/")
 	n, err := strconv.ParseUint(num, 10, 16)
 	if err != nil || n == 0 {
-		return PortProtocol{}, fmt.Errorf("port %q: want a number from 1 to 65535, optionally with /TCP, /UDP or /SCTP", s)
+		return PortProtocol{}, &PortError{Value: s}
 	}
 	p := PortProtocol{Port: int32(n), Protocol: corev1.ProtocolTCP}
 	if hasProto {
@@ -32,10 +33,24 @@ func ParsePortProtocol(s string) (PortProtocol, error) {
 		case corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
 			p.Protocol = up
 		default:
-			return PortProtocol{}, fmt.Errorf("port %q: protocol must be TCP, UDP or SCTP", s)
+			return PortProtocol{}, &PortError{Value: s, Protocol: true}
 		}
 	}
 	return p, nil
+}
+
+// PortError is a port that ParsePortProtocol cannot read: its number, or (Protocol) its
+// protocol. Its fields let a command say it in the reader's language.
+type PortError struct {
+	Value    string
+	Protocol bool
+}
+
+func (e *PortError) Error() string {
+	if e.Protocol {
+		return fmt.Sprintf("port %q: protocol must be TCP, UDP or SCTP", e.Value)
+	}
+	return fmt.Sprintf("port %q: want a number from 1 to 65535, optionally with /TCP, /UDP or /SCTP", e.Value)
 }
 
 // Class is a set of pods that no policy of the snapshot can tell apart: same namespace, labels
