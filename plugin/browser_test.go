@@ -305,6 +305,17 @@ func TestHTMLLabCheckPassInBrowser(t *testing.T) {
 	if !strings.Contains(v.raw, `<html lang="ko"`) || !strings.Contains(v.raw, "verdict-PASS") {
 		t.Errorf("a Korean PASS page, got:\n%.400s", v.raw)
 	}
+	// The page's own words are Korean too: headings, controls, legend, footer.
+	for _, want := range []string{"<h2>그래프</h2>", "<h2>진리표</h2>", "<h2>자세히</h2>", "모든 포트", "차단된 연결도 보기", "kubectl-netpol이 만든 페이지입니다"} {
+		if !strings.Contains(v.raw, want) {
+			t.Errorf("the Korean page lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Truth table", "show blocked connections", "Goal rows right", "This page loads nothing"} {
+		if strings.Contains(v.raw, english) {
+			t.Errorf("the Korean page still says %q", english)
+		}
+	}
 	if n := v.count(`<tr class="row wrong"`) + v.count(`class="edge (missing|unwanted)"`); n != 0 {
 		t.Errorf("a passing attempt has %d wrong marks", n)
 	}

@@ -86,6 +86,44 @@ var texts = lang.Catalog{
 		Ja: "開始: %s   （先に課題を読む: %s）",
 	},
 
+	// lab check -o html: the page's words
+	"page.title": {En: "Lab %s: %s", Ko: "%s 실습: %s", Ja: "ラボ %s: %s"},
+	"page.score": {En: "Goal rows right, by the policies: %s.", Ko: "정책 기준으로 맞은 목표 행: %s.", Ja: "ポリシーで正解の目標行: %s。"},
+	"page.graph-note": {
+		En: "Arrows: what the policies allow between the lab's pods on the goal's ports. A dotted orange arrow is a goal row your policies block; a thick red one, a goal row they allow. Click one for the hints.",
+		Ko: "화살표는 목표의 포트에서 정책이 실습 파드 사이에 허용하는 연결입니다. 주황색 점선은 정책이 막고 있는 목표 행, 굵은 빨간 선은 정책이 허용해 버린 목표 행입니다. 누르면 힌트가 보입니다.",
+		Ja: "矢印は、目標のポートでポリシーがラボの Pod 間に許可している接続です。オレンジの点線はポリシーが遮断している目標行、太い赤線はポリシーが許可してしまっている目標行です。クリックするとヒントが表示されます。",
+	},
+	"page.probes":     {En: "Probes: %s.", Ko: "프로브: %s.", Ja: "プローブ: %s。"},
+	"page.your-files": {En: "Your files: %s", Ko: "작성한 파일: %s", Ja: "あなたのファイル: %s"},
+	"page.files": {
+		En: "Graded from your files on top of the lab's setup (no cluster, no probes).",
+		Ko: "실습 설정 위에 올린 파일로 채점했습니다 (클러스터도 프로브도 없음).",
+		Ja: "ラボの準備の上にあなたのファイルを重ねて採点しました（クラスターもプローブもなし）。",
+	},
+	"page.detail.title": {En: "%s → %s on %d/%s", Ko: "%s → %s, 포트 %d/%s", Ja: "%s → %s、ポート %d/%s"},
+	"page.detail.head":  {En: "Goal: %s; your policies: %s", Ko: "목표: %s, 작성한 정책: %s", Ja: "目標: %s、あなたのポリシー: %s"},
+	"page.port":         {En: "Port", Ko: "포트", Ja: "ポート"},
+	"page.all-ports":    {En: "all ports", Ko: "모든 포트", Ja: "すべてのポート"},
+	"page.show-blocked": {En: "show blocked connections", Ko: "차단된 연결도 보기", Ja: "遮断された接続も表示"},
+	"page.not-shown":    {En: "Not shown", Ko: "표시하지 않은 것", Ja: "表示していないもの"},
+	"page.graph":        {En: "Graph", Ko: "그래프", Ja: "グラフ"},
+	"page.details":      {En: "Details", Ko: "자세히", Ja: "詳細"},
+	"page.click": {
+		En: "Click an arrow, a pod or a cell to see why it is allowed or blocked.",
+		Ko: "화살표나 파드, 칸을 누르면 왜 허용 또는 차단되는지 보입니다.",
+		Ja: "矢印、Pod、セルをクリックすると、許可または遮断される理由が表示されます。",
+	},
+	"page.truth":      {En: "Truth table", Ko: "진리표", Ja: "真理値表"},
+	"page.truth-note": {En: "Rows are the sources, columns the destinations:", Ko: "행은 출발지, 열은 목적지입니다:", Ja: "行が送信元、列が宛先です:"},
+	"page.footer": {
+		En: "Made by kubectl-netpol. This page loads nothing: everything it shows is in this file.",
+		Ko: "kubectl-netpol이 만든 페이지입니다. 아무것도 불러오지 않으며, 보이는 모든 내용이 이 파일 안에 있습니다.",
+		Ja: "kubectl-netpol が作成したページです。何も読み込まず、表示される内容はすべてこのファイルの中にあります。",
+	},
+	"page.kind.missing":  {En: "missing", Ko: "빠짐", Ja: "不足"},
+	"page.kind.unwanted": {En: "unwanted", Ko: "원치 않음", Ja: "不要"},
+
 	// the errors learners meet most (learnerMessage)
 	"error.unknown-lab":  {En: "no lab named %q", Ko: "%q라는 실습은 없습니다", Ja: "%q という名前のラボはありません"},
 	"error.or":           {En: " or ", Ko: " 또는 ", Ja: " または "},
