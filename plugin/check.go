@@ -233,7 +233,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			return err
 		}
 		if rep.Diff != nil {
-			addDiffRows(page, *rep.Diff, "What your policies change, against the lab's setup alone")
+			addDiffRows(page, *rep.Diff, texts.T(rep.Lang, "check.diff"))
 		}
 		if err := writePage(o.Out, page); err != nil {
 			return err
@@ -245,8 +245,8 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	} else {
 		printCheck(o.Out, rep, o.files.given())
 		if rep.Diff != nil {
-			fmt.Fprintln(o.Out, "\nWhat your policies change, against the lab's setup alone:")
-			printDiff(o.Out, *rep.Diff, colorful(o.Out))
+			fmt.Fprintf(o.Out, "\n%s:\n", texts.T(rep.Lang, "check.diff"))
+			printDiff(o.Out, *rep.Diff, colorful(o.Out), rep.Lang)
 		}
 	}
 	if !pass {

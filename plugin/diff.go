@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/source"
@@ -54,6 +55,8 @@ type DiffOptions struct {
 	Prune         bool
 	FailOn        string
 	Output        string
+	Lang          lang.Lang
+	lang          langFlag
 
 	before, after         *policy.Snapshot
 	beforeName, afterName string
@@ -111,6 +114,7 @@ func newDiffCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cob
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", failOnAny, "What makes the exit status 1: any (connections opened or closed, pods added or removed) or opened (connections opened only)")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{failOnAny, failOnOpened}, cobra.ShellCompDirectiveNoFileComp))
 	pageFormats.add(cmd, &o.Output)
+	o.lang.add(cmd)
 	return cmd
 }
 
@@ -123,8 +127,11 @@ func asDiffFailure(err error) error {
 }
 
 // Validate checks the flags without touching files or the cluster.
-func (o *DiffOptions) Validate() error {
+func (o *DiffOptions) Validate() (err error) {
 	if err := pageFormats.validate(o.Output); err != nil {
+		return err
+	}
+	if o.Lang, err = o.lang.resolve(); err != nil {
 		return err
 	}
 	if o.FailOn != failOnAny && o.FailOn != failOnOpened {
@@ -236,7 +243,7 @@ func (o *DiffOptions) Run() error {
 			return err
 		}
 	} else {
-		printDiff(o.Out, rep, colorful(o.Out))
+		printDiff(o.Out, rep, colorful(o.Out), o.Lang)
 	}
 	s := rep.Summary
 	if s.Opened > 0 || o.FailOn == failOnAny && (s.Closed > 0 || s.PodsAdded > 0 || s.PodsRemoved > 0) {
@@ -400,18 +407,20 @@ func (s diffSide) deciding() string {
 	return render.VerdictWord(s.Allowed) + ": " + strings.Join(r, "; ")
 }
 
-// printDiff prints the report as kubectl diff would: '+' opened, '-' closed, a section per port.
-func printDiff(out io.Writer, rep diffReport, color bool) {
+// printDiff prints the report as kubectl diff would: '+' opened, '-' closed, a section per port;
+// its words in lg (the markers, names and reasons stay as they are).
+func printDiff(out io.Writer, rep diffReport, color bool, lg lang.Lang) {
 	paint := func(code, s string) string {
 		if !color {
 			return s
 		}
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
-	fmt.Fprintln(out, paint("1", "--- before: "+rep.Before))
-	fmt.Fprintln(out, paint("1", "+++ after:  "+rep.After))
+	before, after := texts.T(lg, "diff.before"), texts.T(lg, "diff.after")
+	fmt.Fprintln(out, paint("1", "--- "+before+" "+rep.Before))
+	fmt.Fprintln(out, paint("1", "+++ "+render.PadRight(after, render.DisplayWidth(before))+" "+rep.After))
 	if len(rep.Objects) > 0 {
-		fmt.Fprintln(out, "Changed in the inputs:")
+		fmt.Fprintln(out, texts.T(lg, "diff.inputs"))
 		for _, ch := range rep.Objects {
 			mark, code, note := "~", "33", ""
 			switch ch.Change {
@@ -421,7 +430,7 @@ func printDiff(out io.Writer, rep diffReport, color bool) {
 				mark, code = "-", "31"
 			}
 			if ch.Kind == "Pod" && ch.Change != "changed" {
-				note = " (on one side only: its connections are not compared)"
+				note = " " + texts.T(lg, "diff.one-side")
 			}
 			if ch.Detail != "" {
 				note = " (" + ch.Detail + ")"
@@ -438,24 +447,23 @@ func printDiff(out io.Writer, rep diffReport, color bool) {
 			}
 			count := ""
 			if l.connections > 1 {
-				count = fmt.Sprintf(" (%d connections)", l.connections)
+				count = " " + texts.T(lg, "diff.connections", l.connections)
 			}
 			if l.againstGoal {
-				count += "   <- the goal wants it " + map[string]string{"+": "blocked", "-": "allowed"}[l.mark]
+				count += "   " + texts.T(lg, "diff.goal-wants", verdictIn(lg, l.mark == "-"))
 			}
 			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s %s -> %s%s", l.mark, l.from, l.to, count)))
-			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s     before: %s", l.mark, l.before)))
-			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s     after:  %s", l.mark, l.after)))
+			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s     %s %s", l.mark, before, l.before)))
+			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s     %s %s", l.mark, render.PadRight(after, render.DisplayWidth(before)), l.after)))
 		}
 	}
 	if len(rep.Objects) > 0 || len(rep.Changes) > 0 {
 		fmt.Fprintln(out)
 	} else {
-		fmt.Fprintln(out, "No changes: the same objects, the same connections.")
+		fmt.Fprintln(out, texts.T(lg, "diff.none"))
 	}
 	s := rep.Summary
-	fmt.Fprintf(out, "%d connection(s) opened, %d closed; %d pod(s) added, %d removed; %d change(s) in the inputs\n",
-		s.Opened, s.Closed, s.PodsAdded, s.PodsRemoved, s.ObjectsChanged)
+	fmt.Fprintln(out, texts.T(lg, "diff.summary", s.Opened, s.Closed, s.PodsAdded, s.PodsRemoved, s.ObjectsChanged))
 }
 
 // diffHunk is what printDiff shows under one "@@ PORTS @@" header.

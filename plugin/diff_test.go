@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"io"
 	"os"
 	"path/filepath"
@@ -325,12 +326,21 @@ Changed in the inputs:
 		t.Errorf("exit %d, stdout\n%s\nwant\n%s\nstderr %q", r.code, r.stdout, want, r.stderr)
 	}
 
+	// In the learner's language, the same diff: its words translated, the markers, names and
+	// the evaluator's reasons as they are.
+	ko := run(t, "diff", "--before", before, "--after", after, "--lang", "ko")
+	for _, want := range []string{"--- 이전: the files", "+++ 이후: the files", "입력에서 바뀐 것:", "(연결 3개)", "+     이전: blocked: ingress denied", "연결 3개 열림, 3개 닫힘"} {
+		if ko.code != 1 || !strings.Contains(ko.stdout, want) {
+			t.Errorf("diff --lang ko: exit %d, lacks %q:\n%s", ko.code, want, ko.stdout)
+		}
+	}
+
 	// Not a terminal (a buffer here): no colour. Asked for: green, red and cyan.
 	if strings.Contains(r.stdout, "\x1b[") {
 		t.Error("colour codes in output that is not a terminal")
 	}
 	var colored strings.Builder
-	printDiff(&colored, diffReportOf(t, before, after), true)
+	printDiff(&colored, diffReportOf(t, before, after), true, lang.En)
 	for _, want := range []string{"\x1b[32m+ web/frontend-7d9f-*", "\x1b[31m- web/frontend-7d9f-*", "\x1b[36m@@ 80/TCP @@\x1b[0m"} {
 		if !strings.Contains(colored.String(), want) {
 			t.Errorf("coloured output lacks %q:\n%q", want, colored.String())

@@ -86,6 +86,29 @@ var texts = lang.Catalog{
 		Ja: "開始: %s   （先に課題を読む: %s）",
 	},
 
+	// diff's text, and lab check --diff
+	"check.diff": {
+		En: "What your policies change, against the lab's setup alone",
+		Ko: "작성한 정책이 실습 설정만 있을 때와 비교해 바꾸는 것",
+		Ja: "あなたのポリシーが、ラボの準備だけの状態と比べて変えるもの",
+	},
+	"diff.before":      {En: "before:", Ko: "이전:", Ja: "変更前:"},
+	"diff.after":       {En: "after:", Ko: "이후:", Ja: "変更後:"},
+	"diff.inputs":      {En: "Changed in the inputs:", Ko: "입력에서 바뀐 것:", Ja: "入力で変わったもの:"},
+	"diff.one-side":    {En: "(on one side only: its connections are not compared)", Ko: "(한쪽에만 있어서 연결은 비교하지 않습니다)", Ja: "（片方にしかないので、接続は比較しません）"},
+	"diff.connections": {En: "(%d connections)", Ko: "(연결 %d개)", Ja: "（接続 %d 件）"},
+	"diff.goal-wants":  {En: "<- the goal wants it %s", Ko: "<- 목표는 %s", Ja: "<- 目標は%s"},
+	"diff.none": {
+		En: "No changes: the same objects, the same connections.",
+		Ko: "바뀐 것이 없습니다: 오브젝트도 연결도 같습니다.",
+		Ja: "変更はありません: オブジェクトも接続も同じです。",
+	},
+	"diff.summary": {
+		En: "%d connection(s) opened, %d closed; %d pod(s) added, %d removed; %d change(s) in the inputs",
+		Ko: "연결 %d개 열림, %d개 닫힘, 파드 %d개 추가, %d개 제거, 입력 변경 %d건",
+		Ja: "接続 %d 件が開き、%d 件が閉じ、Pod %d 個が追加、%d 個が削除、入力の変更 %d 件",
+	},
+
 	// lab check -o html: the page's words
 	"page.title": {En: "Lab %s: %s", Ko: "%s 실습: %s", Ja: "ラボ %s: %s"},
 	"page.score": {En: "Goal rows right, by the policies: %s.", Ko: "정책 기준으로 맞은 목표 행: %s.", Ja: "ポリシーで正解の目標行: %s。"},
