@@ -28,15 +28,7 @@ func nodeWith(t *testing.T, cni string) *localcluster.Cluster {
 // cniFinding runs doctor's CNI check on the whole cluster and returns its finding.
 func cniFinding(t *testing.T, c *localcluster.Cluster) checks.Finding {
 	t.Helper()
-	var rep doctorReport
-	netpolJSON(t, c, &rep, "doctor", "-A", "--check", "cni")
-	for _, f := range rep.Findings {
-		if f.Check == "cni" {
-			return f
-		}
-	}
-	t.Fatalf("no CNI finding in %+v", rep.Findings)
-	return checks.Finding{}
+	return doctorFinding(t, c, "cni", "-A")
 }
 
 // On the package's node, kube-router runs as its own manifests deploy it (a DaemonSet in

@@ -114,14 +114,20 @@ func TestEnforcerOnAndOff(t *testing.T) {
 // activeFinding runs doctor's active test and returns its finding.
 func activeFinding(t *testing.T, c *localcluster.Cluster) checks.Finding {
 	t.Helper()
+	return doctorFinding(t, c, "active", "--active", "--probe-timeout", "2s")
+}
+
+// doctorFinding runs one doctor check (with args) and returns its finding.
+func doctorFinding(t *testing.T, c *localcluster.Cluster, check string, args ...string) checks.Finding {
+	t.Helper()
 	var rep doctorReport
-	netpolJSON(t, c, &rep, "doctor", "--active", "--check", "active", "--probe-timeout", "2s")
+	netpolJSON(t, c, &rep, append([]string{"doctor", "--check", check}, args...)...)
 	for _, f := range rep.Findings {
-		if f.Check == "active" {
+		if f.Check == check {
 			return f
 		}
 	}
-	t.Fatalf("no active finding in %+v", rep.Findings)
+	t.Fatalf("no %s finding in %+v", check, rep.Findings)
 	return checks.Finding{}
 }
 
