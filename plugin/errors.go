@@ -89,13 +89,9 @@ func learnerMessage(cmd *cobra.Command, err error) string {
 	if !errors.As(err, &unknownLab) && !errors.As(err, &port) {
 		return err.Error()
 	}
-	lg := lang.FromEnv(getenv)
-	if cmd != nil {
-		if f := cmd.Flags().Lookup("lang"); f != nil && f.Value.String() != "" {
-			if l, perr := lang.Parse(f.Value.String()); perr == nil {
-				lg = l
-			}
-		}
+	lg, lerr := langOf(cmd)
+	if lerr != nil {
+		lg = lang.FromEnv(getenv) // a bad --lang is its own error; this one is said anyway
 	}
 	if unknownLab != nil {
 		msg := texts.T(lg, "error.unknown-lab", unknownLab.Name)

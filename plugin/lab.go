@@ -80,11 +80,7 @@ func completeLabNames(cmd *cobra.Command, args []string, _ string) ([]string, co
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	var f langFlag
-	if flag := cmd.Flags().Lookup("lang"); flag != nil {
-		f.value = flag.Value.String()
-	}
-	lg, err := f.resolve()
+	lg, err := langOf(cmd)
 	if err != nil {
 		lg = lang.En
 	}

@@ -451,6 +451,18 @@ func (f *langFlag) add(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(lang.Names(), cobra.ShellCompDirectiveNoFileComp))
 }
 
+// langOf is the language a command speaks, as its --lang (if it has one) and the environment
+// say; nil cmd or no flag: the environment's.
+func langOf(cmd *cobra.Command) (lang.Lang, error) {
+	var f langFlag
+	if cmd != nil {
+		if flag := cmd.Flags().Lookup("lang"); flag != nil {
+			f.value = flag.Value.String()
+		}
+	}
+	return f.resolve()
+}
+
 // resolve picks the language: --lang, else the locale environment, else English. An unknown
 // --lang is bad usage.
 func (f *langFlag) resolve() (lang.Lang, error) {
