@@ -103,9 +103,7 @@ func (o *LabCheckOptions) Complete(ctx context.Context, name string) (err error)
 		return err
 	}
 	if o.files.given() {
-		if l, ok := loadProgress(o.ErrOut).Labs[name]; ok {
-			o.render.variant = l.Variant
-		}
+		o.render.variant = lastVariant(o.ErrOut, name)
 	} else {
 		c, err := o.cluster.Connect()
 		if err != nil {

@@ -240,9 +240,7 @@ func (o *LabShowOptions) Validate() error {
 // this machine (the progress record says which).
 func (o *LabShowOptions) Complete(name string) (err error) {
 	if !o.render.variantGiven() {
-		if l, ok := loadProgress(o.ErrOut).Labs[name]; ok {
-			o.render.variant = l.Variant
-		}
+		o.render.variant = lastVariant(o.ErrOut, name)
 	}
 	o.lab, err = o.render.render(name)
 	return err

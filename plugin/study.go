@@ -54,6 +54,14 @@ func loadProgress(errOut io.Writer) *progress.Record {
 	return r
 }
 
+// lastVariant is the variant of lab's last `lab up` on this machine (0: the lab as written).
+func lastVariant(errOut io.Writer, lab string) int {
+	if l, ok := loadProgress(errOut).Labs[lab]; ok {
+		return l.Variant
+	}
+	return 0
+}
+
 func warnProgress(errOut io.Writer, err error) {
 	if err == nil {
 		return
