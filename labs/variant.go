@@ -64,30 +64,34 @@ func (l *Lab) variantOf(n int) (*variant, error) {
 	h.Write([]byte(l.Name))
 	rng := rand.New(rand.NewPCG(uint64(n), h.Sum64()))
 	used := l.words()
-	v := &variant{names: map[string]string{}, ports: map[int]int{}}
-	names := slices.Clone(variantNames)
-	rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
-	for _, from := range l.Vary.Names {
-		for len(names) > 0 && used[names[0]] {
-			names = names[1:]
-		}
-		if len(names) == 0 {
-			return nil, fmt.Errorf("lab %s: not enough words for a variant", l.Name)
-		}
-		v.names[from], names = names[0], names[1:]
+	names, ok := draw(rng, l.Vary.Names, variantNames, func(w string) bool { return used[w] })
+	if !ok {
+		return nil, fmt.Errorf("lab %s: not enough words for a variant", l.Name)
 	}
-	ports := slices.Clone(variantPorts)
-	rng.Shuffle(len(ports), func(i, j int) { ports[i], ports[j] = ports[j], ports[i] })
-	for _, from := range l.Vary.Ports {
-		for len(ports) > 0 && used[strconv.Itoa(ports[0])] {
-			ports = ports[1:]
-		}
-		if len(ports) == 0 {
-			return nil, fmt.Errorf("lab %s: not enough ports for a variant", l.Name)
-		}
-		v.ports[from], ports = ports[0], ports[1:]
+	ports, ok := draw(rng, l.Vary.Ports, variantPorts, func(p int) bool { return used[strconv.Itoa(p)] })
+	if !ok {
+		return nil, fmt.Errorf("lab %s: not enough ports for a variant", l.Name)
 	}
+	v := &variant{names: names, ports: ports}
 	return v, nil
+}
+
+// draw gives each of froms its own value of pool, in an order rng shuffles, passing over the
+// values taken says the lab uses; false when the pool runs out.
+func draw[T comparable](rng *rand.Rand, froms, pool []T, taken func(T) bool) (map[T]T, bool) {
+	pool = slices.Clone(pool)
+	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	out := map[T]T{}
+	for _, from := range froms {
+		for len(pool) > 0 && taken(pool[0]) {
+			pool = pool[1:]
+		}
+		if len(pool) == 0 {
+			return nil, false
+		}
+		out[from], pool = pool[0], pool[1:]
+	}
+	return out, true
 }
 
 // wordRE finds the words of a text: names (letters, digits, inner dashes) and numbers.
@@ -142,7 +146,7 @@ func (v *variant) apply(s string) string {
 		if err != nil {
 			return "", false
 		}
-		to, ok := v.ports[p]
+		to, ok := v.port(p)
 		return strconv.Itoa(to), ok
 	}, func(s string, start, end int) bool {
 		// Part of an address or a version (a dot beside it) or of a longer word: not a port.
