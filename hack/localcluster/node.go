@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -400,15 +401,19 @@ func (c *Cluster) waitKubeRouter(client kubernetes.Interface, running bool) erro
 	if !running {
 		what = "kube-router's pod to go"
 	}
-	return waitFor(context.Background(), 90*time.Second, c.procs, what, func() (bool, error) {
-		pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(context.Background(), metav1.ListOptions{LabelSelector: "k8s-app=kube-router"})
-		if err != nil {
-			return false, nil
-		}
+	return c.waitPods(context.Background(), client, 90*time.Second, metav1.NamespaceSystem, "k8s-app=kube-router", what, func(pods []corev1.Pod) bool {
 		if !running {
-			return len(pods.Items) == 0, nil
+			return len(pods) == 0
 		}
-		return len(pods.Items) == 1 && PodReady(&pods.Items[0]), nil
+		return len(pods) == 1 && PodReady(&pods[0])
+	})
+}
+
+// waitPods waits until the pods of namespace matching selector are as done wants them.
+func (c *Cluster) waitPods(ctx context.Context, client kubernetes.Interface, timeout time.Duration, namespace, selector, what string, done func([]corev1.Pod) bool) error {
+	return waitFor(ctx, timeout, c.procs, what, func() (bool, error) {
+		pods, err := client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		return err == nil && done(pods.Items), nil
 	})
 }
 
@@ -458,17 +463,8 @@ func (n *node) deploy(ctx context.Context, c *Cluster, client kubernetes.Interfa
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("applying %s: %v: %s", what, err, out)
 	}
-	return waitFor(ctx, 120*time.Second, c.procs, what+" to become Ready", func() (bool, error) {
-		pods, err := client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return false, nil
-		}
-		for i := range pods.Items {
-			if PodReady(&pods.Items[i]) {
-				return true, nil
-			}
-		}
-		return false, nil
+	return c.waitPods(ctx, client, 120*time.Second, namespace, selector, what+" to become Ready", func(pods []corev1.Pod) bool {
+		return slices.ContainsFunc(pods, func(p corev1.Pod) bool { return PodReady(&p) })
 	})
 }
 
