@@ -13,6 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
@@ -104,8 +105,8 @@ func (r *Rendered) GradeFiles(fo *resource.FilenameOptions, currentNamespace str
 		if !slices.Contains(r.Namespaces, currentNamespace) {
 			_, short, _ := strings.Cut(name, "/")
 			problems = append(problems, Problem{Code: policy.CausePolicyElsewhere, Policy: name,
-				Message: messages.T(r.Options.Lang, "problem.elsewhere", short, currentNamespace, strings.Join(r.Namespaces, ", ")),
-				Fix:     messages.T(r.Options.Lang, "problem.elsewhere.fix", strings.Join(r.Namespaces, ", "))})
+				Message: lang.T(r.Options.Lang, "problem.elsewhere", short, currentNamespace, strings.Join(r.Namespaces, ", ")),
+				Fix:     lang.T(r.Options.Lang, "problem.elsewhere.fix", strings.Join(r.Namespaces, ", "))})
 		}
 	}
 	kept := files.Policies[:0:0]
@@ -121,8 +122,8 @@ func (r *Rendered) GradeFiles(fo *resource.FilenameOptions, currentNamespace str
 		}
 		name := np.Namespace + "/" + np.Name
 		problems = append(problems, Problem{Code: CauseInvalidPolicy, Policy: name, Refused: true, Errors: errs,
-			Message: messages.T(r.Options.Lang, "problem.invalid", name, strings.Join(errs, "; ")),
-			Fix:     messages.T(r.Options.Lang, "problem.invalid.fix")})
+			Message: lang.T(r.Options.Lang, "problem.invalid", name, strings.Join(errs, "; ")),
+			Fix:     lang.T(r.Options.Lang, "problem.invalid.fix")})
 	}
 	files.Policies = kept
 	setup, err := source.FromUnstructured(r.Setup, "lab "+r.Name, metav1.NamespaceDefault)

@@ -232,7 +232,7 @@ func TestRenderInLanguage(t *testing.T) {
 	if len(ko.Goal) != len(en.Goal) || ko.Goal[0] != en.Goal[0] || len(ko.Setup) != len(en.Setup) || ko.SolutionYAML != en.SolutionYAML {
 		t.Error("the structure differs between languages")
 	}
-	if _, err := l.Render(Options{Lang: "de"}); err == nil || !strings.Contains(err.Error(), "en, ko, ja") {
+	if _, err := l.Render(Options{Lang: "de"}); err == nil || !strings.Contains(err.Error(), "en, ja, ko") {
 		t.Errorf("an unknown language: %v", err)
 	}
 }
@@ -293,11 +293,6 @@ spec:
 	}
 }
 
-func TestMessagesAreTranslated(t *testing.T) {
-	for _, p := range append(messages.Check(), causeSummaries.Check()...) {
-		t.Error(p)
-	}
-}
 
 // Every cause code the policy engine can give (every Cause* constant of policy/diagnose.go,
 // read from its source so that a new one cannot be forgotten) and the lab's own have a summary

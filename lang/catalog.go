@@ -1,75 +1,144 @@
 package lang
 
 import (
+	"embed"
 	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+
+	"sigs.k8s.io/yaml"
 )
 
-// Text is one message in every language: a fmt format, its arguments named by position
-// (%[2]s) wherever a language orders them differently from English.
-type Text struct{ En, Ko, Ja string }
+// The message catalogs: one file per language, catalog/LANG.yaml, a flat map from message ID
+// to a fmt format (arguments named by position, %[2]s, wherever a language orders them
+// differently from English). en.yaml is the source; a language is one more file (plus its lab
+// texts), and TestCatalogs holds every file to the English one.
+//
+//go:embed catalog/*.yaml
+var catalogFiles embed.FS
 
-// In returns the text's format in l (English for an unknown or empty l).
-func (t Text) In(l Lang) string {
-	switch l {
-	case Ko:
-		return t.Ko
-	case Ja:
-		return t.Ja
-	}
-	return t.En
+// Catalog holds, per language, the message formats by ID.
+type Catalog map[Lang]map[string]string
+
+// scriptsKey names, in each catalog, the Unicode scripts its language is written in
+// (unicode.Scripts names, comma-separated): Check and WrittenIn tell a translation from an
+// English text copied over by it.
+const scriptsKey = "lang.scripts"
+
+var (
+	loadOnce sync.Once
+	loaded   Catalog
+)
+
+// Messages is the catalog of every language, read from the embedded files on first use.
+func Messages() Catalog {
+	loadOnce.Do(func() {
+		loaded = Catalog{}
+		entries, err := catalogFiles.ReadDir("catalog")
+		if err != nil {
+			panic(err)
+		}
+		for _, e := range entries {
+			data, err := catalogFiles.ReadFile("catalog/" + e.Name())
+			if err != nil {
+				panic(err)
+			}
+			m := map[string]string{}
+			if err := yaml.UnmarshalStrict(data, &m); err != nil {
+				panic(fmt.Sprintf("catalog/%s: %v", e.Name(), err)) // TestCatalogs reads every file first
+			}
+			l := fileLang(e.Name())
+			if loaded[l] == nil {
+				loaded[l] = map[string]string{}
+			}
+			for id, format := range m {
+				if _, dup := loaded[l][id]; dup {
+					panic(fmt.Sprintf("catalog/%s: %s is in another %s file too", e.Name(), id, l))
+				}
+				loaded[l][id] = format
+			}
+		}
+	})
+	return loaded
 }
 
-// Catalog holds the messages one package builds in Go code, by key.
-type Catalog map[string]Text
+// T returns message id in l, formatted with args (an argument that is a Msg is rendered in l
+// first). A message missing in l is taken in English; one missing in English is a bug that
+// the catalog's tests find, and prints as the ID itself, never as nothing.
+func T(l Lang, id string, args ...any) string { return Messages().T(l, id, args...) }
 
-// T returns the message key in l, formatted with args. A key the catalog lacks is a bug that
-// the catalog's test finds; at run time it prints as the key itself, never as nothing.
-func (c Catalog) T(l Lang, key string, args ...any) string {
-	t, ok := c[key]
+// T is the package T on catalog c.
+func (c Catalog) T(l Lang, id string, args ...any) string {
+	format, ok := c[l.Or()][id]
 	if !ok {
-		return "!" + key
+		if format, ok = c[En][id]; !ok {
+			return "!" + id
+		}
 	}
 	if len(args) == 0 {
 		// No arguments: the text is printed as written (a lone % stays a %).
-		return t.In(l)
+		return format
 	}
-	return fmt.Sprintf(t.In(l), args...)
+	for i, a := range args {
+		if m, ok := a.(interface{ In(Lang) string }); ok {
+			args[i] = m.In(l)
+		}
+	}
+	return fmt.Sprintf(format, args...)
 }
 
-// Check finds what is wrong with the catalog: a message missing in a language, a translation
-// not written in its language's script, or one that uses other arguments (or verbs) than the
-// English. It returns one line per problem, in key order.
+// Check finds what is wrong with the catalog: an ID missing in a language or only there, a
+// translation not written in its language's script, or one that uses other arguments (or
+// verbs) than the English. It returns one line per problem, in ID order.
 func (c Catalog) Check() []string {
 	var problems []string
-	for _, key := range slices.Sorted(maps.Keys(c)) {
-		t := c[key]
-		if t.En == "" {
-			problems = append(problems, fmt.Sprintf("%s: no English text", key))
+	en := c[En]
+	var others []Lang
+	for _, l := range slices.Sorted(maps.Keys(c)) {
+		if l != En {
+			others = append(others, l)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(en)) {
+		if id == scriptsKey {
 			continue
 		}
-		want := Placeholders(t.En)
-		for _, l := range All {
-			if s := t.In(l); s != "" && len(want) > 0 && strings.Contains(fmt.Sprintf(s, sampleArgs(want)...), "%!") {
-				problems = append(problems, fmt.Sprintf("%s: the %s text %q does not format (fmt says %%!)", key, l, s))
+		want := Placeholders(en[id])
+		if en[id] == "" {
+			problems = append(problems, fmt.Sprintf("%s: no English text", id))
+			continue
+		}
+		for _, l := range append([]Lang{En}, others...) {
+			if s := c[l][id]; s != "" && len(want) > 0 && strings.Contains(fmt.Sprintf(s, sampleArgs(want)...), "%!") {
+				problems = append(problems, fmt.Sprintf("%s: the %s text %q does not format (fmt says %%!)", id, l, s))
 			}
 		}
-		for _, l := range All[1:] {
-			s := t.In(l)
+		for _, l := range others {
+			s := c[l][id]
 			switch {
 			case s == "":
-				problems = append(problems, fmt.Sprintf("%s: no %s text", key, l))
-			case !WrittenIn(l, s):
-				problems = append(problems, fmt.Sprintf("%s: the %s text %q is not written in %s", key, l, s, l))
+				problems = append(problems, fmt.Sprintf("%s: no %s text", id, l))
+			case !c.writtenIn(l, s):
+				problems = append(problems, fmt.Sprintf("%s: the %s text %q is not written in %s", id, l, s, l))
 			default:
 				if got := Placeholders(s); !slices.Equal(got, want) {
-					problems = append(problems, fmt.Sprintf("%s: the %s text uses %v, the English %v", key, l, got, want))
+					problems = append(problems, fmt.Sprintf("%s: the %s text uses %v, the English %v", id, l, got, want))
 				}
+			}
+		}
+	}
+	for _, l := range others {
+		if len(c.scripts(l)) == 0 {
+			problems = append(problems, fmt.Sprintf("%s: %s names no Unicode script this Go knows (e.g. %s: Hangul)", scriptsKey, l, scriptsKey))
+		}
+		for _, id := range slices.Sorted(maps.Keys(c[l])) {
+			if _, ok := en[id]; !ok && id != scriptsKey {
+				problems = append(problems, fmt.Sprintf("%s: only in %s, not in English (renamed or removed?)", id, l))
 			}
 		}
 	}
@@ -149,23 +218,57 @@ func sampleArgs(placeholders []string) []any {
 	return args
 }
 
-// WrittenIn reports whether s holds at least one letter of l's script: Hangul for Korean,
-// kana or kanji for Japanese. English is any text. It tells a translation from an English
-// text copied over by mistake.
-func WrittenIn(l Lang, s string) bool {
+// scripts are the Unicode tables of the scripts language l is written in, as its catalog
+// names them; none for English, the source, which any text passes for.
+func (c Catalog) scripts(l Lang) []*unicode.RangeTable {
 	var tables []*unicode.RangeTable
-	switch l {
-	case Ko:
-		tables = []*unicode.RangeTable{unicode.Hangul}
-	case Ja:
-		tables = []*unicode.RangeTable{unicode.Hiragana, unicode.Katakana, unicode.Han}
-	default:
+	for _, name := range strings.Split(c[l][scriptsKey], ",") {
+		if t, ok := unicode.Scripts[strings.TrimSpace(name)]; ok {
+			tables = append(tables, t)
+		}
+	}
+	return tables
+}
+
+func (c Catalog) writtenIn(l Lang, s string) bool {
+	if l.Or() == En {
 		return true
 	}
+	tables := c.scripts(l)
+	letters := false
 	for _, r := range s {
 		if unicode.In(r, tables...) {
 			return true
 		}
+		letters = letters || unicode.IsLetter(r)
 	}
-	return false
+	// Punctuation alone (a list's separator) is written in every language.
+	return !letters
+}
+
+// WrittenIn reports whether s holds at least one letter of l's script (Hangul for Korean,
+// kana or kanji for Japanese, as each catalog says). English is any text. It tells a
+// translation from an English text copied over by mistake.
+func WrittenIn(l Lang, s string) bool { return Messages().writtenIn(l, s) }
+
+// languages lists the languages there are catalogs for, English (the source) first.
+func languages() []Lang {
+	entries, err := catalogFiles.ReadDir("catalog")
+	if err != nil {
+		panic(err)
+	}
+	out := []Lang{En}
+	for _, e := range entries {
+		if l := fileLang(e.Name()); !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// fileLang is the language of a catalog file: LANG.yaml (or LANG.PART.yaml while a part is
+// being written apart).
+func fileLang(name string) Lang {
+	l, _, _ := strings.Cut(name, ".")
+	return Lang(l)
 }

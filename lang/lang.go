@@ -13,15 +13,17 @@ import (
 // Lang is a language the texts are written in.
 type Lang string
 
-// The languages every lab text and every catalog message exists in.
+// The languages code names: English, the source every catalog and lab text is held to, and
+// the two the labs were first written for. Others exist by their catalog file alone.
 const (
 	En Lang = "en"
 	Ko Lang = "ko"
 	Ja Lang = "ja"
 )
 
-// All lists the languages, English (the source) first.
-var All = []Lang{En, Ko, Ja}
+// All lists the languages there are message catalogs for (catalog/LANG.yaml), English (the
+// source) first; every lab has texts in each.
+var All = languages()
 
 // Names lists the values --lang takes, for help and completion.
 func Names() []string {
@@ -32,7 +34,7 @@ func Names() []string {
 	return names
 }
 
-// Parse reads a --lang value: en, ko or ja.
+// Parse reads a --lang value: one of All.
 func Parse(s string) (Lang, error) {
 	for _, l := range All {
 		if s == string(l) {
@@ -104,11 +106,8 @@ func language(locale string) string {
 // language: ja_JP.UTF-8 and ja are Japanese, ko_KR.UTF-8 and ko Korean, anything else
 // (C, POSIX, C.UTF-8, en_US.UTF-8, de_DE) English. A BCP 47 tag such as ja-JP is read too.
 func FromLocale(locale string) Lang {
-	switch language(locale) {
-	case "ko":
-		return Ko
-	case "ja":
-		return Ja
+	if l := Lang(language(locale)); l.Known() {
+		return l
 	}
 	return En
 }

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -66,8 +67,8 @@ func TestParse(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"", "jp", "kr", "ja_JP.UTF-8", "de", "EN"} {
-		if _, err := Parse(s); err == nil || !strings.Contains(err.Error(), "en|ko|ja") {
-			t.Errorf("Parse(%q): error %v, want one that lists en|ko|ja", s, err)
+		if _, err := Parse(s); err == nil || !strings.Contains(err.Error(), "en|ja|ko") {
+			t.Errorf("Parse(%q): error %v, want one that lists en|ja|ko", s, err)
 		}
 	}
 }
@@ -93,8 +94,9 @@ func TestPlaceholders(t *testing.T) {
 // Check finds every kind of broken catalog entry, and nothing in a good one.
 func TestCatalogCheck(t *testing.T) {
 	good := Catalog{
-		"up":    {En: "Lab %s is up (%.1fs).", Ko: "%[1]s 실습 환경이 준비되었습니다 (%.1[2]f초).", Ja: "ラボ %[1]s の準備ができました（%.1[2]f秒）。"},
-		"plain": {En: "Task", Ko: "과제", Ja: "課題"},
+		En: {"up": "Lab %s is up (%.1fs).", "plain": "Task"},
+		Ko: {scriptsKey: "Hangul", "up": "%[1]s 실습 환경이 준비되었습니다 (%.1[2]f초).", "plain": "과제"},
+		Ja: {scriptsKey: "Hiragana, Katakana, Han", "up": "ラボ %[1]s の準備ができました（%.1[2]f秒）。", "plain": "課題"},
 	}
 	if p := good.Check(); len(p) > 0 {
 		t.Errorf("a good catalog has problems: %v", p)
@@ -109,16 +111,68 @@ func TestCatalogCheck(t *testing.T) {
 		t.Errorf("a missing key prints as %q", got)
 	}
 	bad := Catalog{
-		"missing":    {En: "Task", Ko: "과제"},
-		"untranslat": {En: "Steps", Ko: "Steps", Ja: "手順"},
-		"args":       {En: "%s to %s", Ko: "%[1]s에서 %[1]s로", Ja: "%sから%sへ"},
-		"verb":       {En: "%d pods", Ko: "파드 %s개", Ja: "Pod %d 個"},
-		"broken":     {En: "(%.1fs)", Ko: "(%.1f초)", Ja: "（%[1].1f秒）"},
+		En: {"missing": "Task", "untranslat": "Steps", "args": "%s to %s", "verb": "%d pods", "broken": "(%.1fs)"},
+		Ko: {scriptsKey: "Hangul", "missing": "과제", "untranslat": "Steps", "args": "%[1]s에서 %[1]s로", "verb": "파드 %s개", "broken": "(%.1f초)", "extra": "남은 것"},
+		Ja: {scriptsKey: "Klingon", "untranslat": "手順", "args": "%sから%sへ", "verb": "Pod %d 個", "broken": "（%[1].1f秒）"},
 	}
 	p := strings.Join(bad.Check(), "\n")
-	for _, want := range []string{"missing: no ja text", "untranslat: the ko text \"Steps\" is not written in ko", "args: the ko text uses [1:s], the English [1:s 2:s]", "verb: the ko text uses [1:s], the English [1:d]", "broken: the ja text \"（%[1].1f秒）\" does not format"} {
+	for _, want := range []string{"missing: no ja text", "untranslat: the ko text \"Steps\" is not written in ko", "args: the ko text uses [1:s], the English [1:s 2:s]",
+		"verb: the ko text uses [1:s], the English [1:d]", "broken: the ja text \"（%[1].1f秒）\" does not format", "extra: only in ko", "lang.scripts: ja names no Unicode script"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("Check misses %q:\n%s", want, p)
+		}
+	}
+}
+
+// The real catalogs: every language holds every English message with the same placeholders,
+// in its own script, and nothing English does not have.
+func TestCatalogs(t *testing.T) {
+	if !slices.Equal(All[:1], []Lang{En}) || len(All) < 3 {
+		t.Fatalf("All = %v, want English first and the catalog files' languages", All)
+	}
+	for _, p := range Messages().Check() {
+		t.Error(p)
+	}
+}
+
+// A Msg renders in any language, its Msg arguments in the same one, and stays the same value.
+func TestMsg(t *testing.T) {
+	c := Messages()
+	m := M("show.stuck", M("allowed"))
+	if got := m.In(Ko); got != fmt.Sprintf(c[Ko]["show.stuck"], c[Ko]["allowed"]) {
+		t.Errorf("Ko: %q", got)
+	}
+	if got := m.String(); got != "Stuck? allowed" {
+		t.Errorf("En after Ko: %q", got)
+	}
+	j := Join("join.and", M("allowed"), M("blocked"), Verbatim("x: y"))
+	if got, want := j.In(Ja), c[Ja]["allowed"]+c[Ja]["join.and"]+c[Ja]["blocked"]+c[Ja]["join.and"]+"x: y"; got != want {
+		t.Errorf("Join: %q, want %q", got, want)
+	}
+	if !(Msg{}).IsZero() || M("allowed").IsZero() || Verbatim("a").IsZero() {
+		t.Error("IsZero")
+	}
+}
+
+// Untranslated finds English prose and passes over names, code, YAML, IDs and kept terms.
+func TestUntranslated(t *testing.T) {
+	names := map[string]bool{"frontend": true, "shop": true}
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"frontend의 egress가 격리되어 있습니다", nil},
+		{"allow-dns 정책의 podSelector {app: web}가 Pod shop/frontend와 일치하지 않습니다", nil},
+		{"규칙을 추가하세요:\n  egress:\n  - to:\n    - {port: 53, protocol: UDP}", nil},
+		{"다음을 실행하세요: kubectl label namespace shop team=db 그리고 확인하세요", nil},
+		{"`spec.egress[0].to` 필드를 보세요 (NP3002, no-dns-rule, FILE)", nil},
+		{"frontend is isolated 그리고 nearly admits", []string{"is isolated", "nearly admits"}},
+		{"네임스페이스 shop has no label", []string{"has no label"}},
+		{"Pod の egress は、DNS を許可していません; so every lookup fails", []string{"so every lookup fails"}},
+	}
+	for _, c := range cases {
+		if got := Untranslated(c.text, names); !slices.Equal(got, c.want) {
+			t.Errorf("Untranslated(%q) = %q, want %q", c.text, got, c.want)
 		}
 	}
 }

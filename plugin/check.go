@@ -209,7 +209,7 @@ func (rep checkReport) probed() bool { return len(rep.Live) > 0 && rep.LiveError
 // Run grades and prints.
 func (o *LabCheckOptions) Run(ctx context.Context) error {
 	if examTaskOf(o.ErrOut, o.lab.Name) {
-		return fmt.Errorf("%s", texts.T(o.lab.Options.Lang, "exam.closed.check", o.lab.Name))
+		return fmt.Errorf("%s", lang.T(o.lab.Options.Lang, "exam.closed.check", o.lab.Name))
 	}
 	rep, grading, err := o.grade(ctx)
 	if err != nil {
@@ -231,7 +231,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			return err
 		}
 		if rep.Diff != nil {
-			addDiffRows(page, *rep.Diff, texts.T(rep.Lang, "check.diff"))
+			addDiffRows(page, *rep.Diff, lang.T(rep.Lang, "check.diff"))
 		}
 		if err := writePage(o.Out, page); err != nil {
 			return err
@@ -243,7 +243,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 	} else {
 		printCheck(o.Out, rep, o.files.given())
 		if rep.Diff != nil {
-			fmt.Fprintf(o.Out, "\n%s:\n", texts.T(rep.Lang, "check.diff"))
+			fmt.Fprintf(o.Out, "\n%s:\n", lang.T(rep.Lang, "check.diff"))
 			printDiff(o.Out, *rep.Diff, colorful(o.Out), rep.Lang)
 		}
 	}
@@ -265,14 +265,14 @@ func goalJobs(rows []labs.Graded, l lang.Lang) (obs []observation, jobs []probe.
 		var why string
 		switch {
 		case c.From.Pod == nil:
-			why = texts.T(l, "ignored.outside")
+			why = lang.T(l, "ignored.outside")
 		case g.To == labs.KubeDNS && c.Protocol == corev1.ProtocolUDP:
 			// A name lookup through the pod's own resolver: the way DNS really fails.
 			j = probe.Job{From: probe.PodRef{Namespace: c.From.Pod.Namespace, Name: c.From.Pod.Name}, To: probe.Target{Name: labs.KubeDNS},
 				Port: 53, Protocol: c.Protocol, Kind: probe.DNSLookup, Expected: g.Allowed}
 		case g.To == labs.KubeDNS && (c.To.Pod == nil || len(c.To.Pod.IPs) == 0):
 			// The cluster DNS stood in for by name only: no pod or endpoint address was read.
-			why = texts.T(l, "ignored.no-dns")
+			why = lang.T(l, "ignored.no-dns")
 		default:
 			j, why = job(c.From, c.To, g.To, c.Port, c.Protocol, g.Allowed)
 		}
@@ -293,7 +293,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 	if files {
 		heading = "check.static.files"
 	}
-	fmt.Fprintln(out, texts.T(lg, heading))
+	fmt.Fprintln(out, lang.T(lg, heading))
 	w := render.NewTabWriter(out)
 	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tYOURS\t")
 	for _, g := range rep.Static {
@@ -305,7 +305,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 	}
 	_ = w.Flush()
 	for _, p := range rep.Problems {
-		kind := texts.T(lg, "check.note")
+		kind := lang.T(lg, "check.note")
 		if p.Refused {
 			kind = "REFUSED"
 		}
@@ -316,11 +316,11 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		if g.Correct {
 			continue
 		}
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.row", g.From, g.To, g.Port, g.Proto(), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.row", g.From, g.To, g.Port, g.Proto(), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
 		fmt.Fprintf(out, "  %s%s\n", label["why"], strings.Join(g.Reasons, "; "))
 		for i, c := range g.Causes {
 			if i == 3 {
-				fmt.Fprintf(out, "  %s\n", texts.T(lg, "check.more", len(g.Causes)-3))
+				fmt.Fprintf(out, "  %s\n", lang.T(lg, "check.more", len(g.Causes)-3))
 				break
 			}
 			name := label["hint"]
@@ -338,7 +338,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		}
 	}
 	if rep.Live != nil {
-		fmt.Fprintln(out, "\n"+texts.T(lg, "check.live"))
+		fmt.Fprintln(out, "\n"+lang.T(lg, "check.live"))
 		w := render.NewTabWriter(out)
 		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
 		for _, o := range rep.Live {
@@ -350,19 +350,19 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 		}
 		_ = w.Flush()
 		printObservationNotes(out, rep.Live, lg)
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.probes", rep.Summary.in(lg)))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.probes", rep.Summary.in(lg)))
 	}
 	staticRight := !slices.ContainsFunc(rep.Static, func(g labs.Graded) bool { return !g.Correct })
 	switch {
 	case rep.Summary != nil && rep.Summary.Failed > 0 && rep.Summary.Failed == rep.Summary.Total-rep.Summary.Ignored:
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.no-live", rep.Verdict, rep.Score))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.final.no-live", rep.Verdict, rep.Score))
 	case rep.Summary != nil && rep.Summary.Failed+rep.Summary.NotServed > 0:
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.some-failed", rep.Verdict, rep.Score, rep.Summary.Failed+rep.Summary.NotServed, rep.Summary.Total-rep.Summary.Ignored))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.final.some-failed", rep.Verdict, rep.Score, rep.Summary.Failed+rep.Summary.NotServed, rep.Summary.Total-rep.Summary.Ignored))
 	case staticRight && rep.Summary != nil && rep.Summary.Wrong > 0:
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.disagree", rep.Verdict, rep.Score, rep.Summary.Wrong))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.final.disagree", rep.Verdict, rep.Score, rep.Summary.Wrong))
 	case rep.Live == nil && !files:
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final.static", rep.Verdict, rep.Score))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.final.static", rep.Verdict, rep.Score))
 	default:
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "check.final", rep.Verdict, rep.Score))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.final", rep.Verdict, rep.Score))
 	}
 }

@@ -17,19 +17,19 @@ import (
 func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files bool) (*render.Page, error) {
 	lg, label := rep.Lang, lineLabels(rep.Lang)
 	page := &render.Page{
-		Title:   texts.T(lg, "page.title", lab.Name, lab.Title),
+		Title:   lang.T(lg, "page.title", lab.Name, lab.Title),
 		Lang:    string(lg.Or()),
 		Verdict: rep.Verdict,
 		Subtitle: []string{
-			texts.T(lg, "page.score", rep.Score),
+			lang.T(lg, "page.score", rep.Score),
 			strings.TrimSpace(lab.Task),
 		},
 		Prefer:    lab.Namespaces,
-		GraphNote: texts.T(lg, "page.graph-note"),
+		GraphNote: lang.T(lg, "page.graph-note"),
 		Chrome:    pageChrome(lg),
 	}
 	if rep.Summary != nil {
-		page.Subtitle = append(page.Subtitle, texts.T(lg, "page.probes", rep.Summary.in(lg)))
+		page.Subtitle = append(page.Subtitle, lang.T(lg, "page.probes", rep.Summary.in(lg)))
 	}
 
 	// The lab's pods, and the cluster DNS its goal names.
@@ -66,7 +66,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 	if rep.Live != nil {
 		head = append(head, "OBSERVED")
 	}
-	page.Rows = &render.RowTable{Title: texts.T(lg, "show.goal"), Head: append(head, "")}
+	page.Rows = &render.RowTable{Title: lang.T(lg, "show.goal"), Head: append(head, "")}
 	podIndex := map[string]int{}
 	for _, i := range pods {
 		podIndex[snap.Pods[i].ID()] = i
@@ -171,7 +171,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		}
 	}
 	for _, p := range rep.Problems {
-		kind := texts.T(lg, "check.note")
+		kind := lang.T(lg, "check.note")
 		if p.Refused {
 			kind = "REFUSED"
 		}
@@ -179,24 +179,24 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		if p.Fix != "" {
 			notes = append(notes, render.Note{Label: strings.TrimSpace(label["fix"]), Text: p.Fix})
 		}
-		page.Texts = append(page.Texts, render.TextSection{Title: texts.T(lg, "page.your-files", p.Policy), Notes: notes})
+		page.Texts = append(page.Texts, render.TextSection{Title: lang.T(lg, "page.your-files", p.Policy), Notes: notes})
 	}
 	if files {
-		page.Subtitle = append(page.Subtitle, texts.T(lg, "page.files"))
+		page.Subtitle = append(page.Subtitle, lang.T(lg, "page.files"))
 	}
 	return page, nil
 }
 
 // pageChrome is the page's own words in lg.
 func pageChrome(lg lang.Lang) render.Chrome {
-	t := func(key string) string { return texts.T(lg, "page."+key) }
+	t := func(id string) string { return lang.T(lg, id) }
 	return render.Chrome{
-		Port: t("port"), AllPorts: t("all-ports"), ShowBlocked: t("show-blocked"), NotShown: t("not-shown"),
-		Graph: t("graph"), Details: t("details"), ClickHint: t("click"), TruthTable: t("truth"), TruthNote: t("truth-note"),
-		Allowed: texts.T(lg, "allowed"), Blocked: texts.T(lg, "blocked"), Footer: t("footer"),
+		Port: t("page.port"), AllPorts: t("page.all-ports"), ShowBlocked: t("page.show-blocked"), NotShown: t("page.not-shown"),
+		Graph: t("page.graph"), Details: t("page.details"), ClickHint: t("page.click"), TruthTable: t("page.truth"), TruthNote: t("page.truth-note"),
+		Allowed: lang.T(lg, "allowed"), Blocked: lang.T(lg, "blocked"), Footer: t("page.footer"),
 		Kinds: map[string]string{
-			render.EdgeAllowed: texts.T(lg, "allowed"), render.EdgeBlocked: texts.T(lg, "blocked"),
-			render.EdgeMissing: t("kind.missing"), render.EdgeUnwanted: t("kind.unwanted"),
+			render.EdgeAllowed: lang.T(lg, "allowed"), render.EdgeBlocked: lang.T(lg, "blocked"),
+			render.EdgeMissing: t("page.kind.missing"), render.EdgeUnwanted: t("page.kind.unwanted"),
 		},
 	}
 }
@@ -211,12 +211,12 @@ func liveFor(live []observation, i int, g labs.Graded) *observation {
 
 // goalDetail is a goal row's details: the goal, the verdict, the reasons and the hints.
 func goalDetail(g labs.Graded, notes []render.Note, lg lang.Lang) render.Detail {
-	d := render.Detail{Title: texts.T(lg, "page.detail.title", g.From, g.To, g.Port, g.Proto())}
+	d := render.Detail{Title: lang.T(lg, "page.detail.title", g.From, g.To, g.Port, g.Proto())}
 	class := render.EdgeAllowed
 	if !g.Correct {
 		class = "wrong"
 	}
-	d.Sections = append(d.Sections, render.DetailSection{Head: texts.T(lg, "page.detail.head", verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)), Class: class, Lines: g.Reasons})
+	d.Sections = append(d.Sections, render.DetailSection{Head: lang.T(lg, "page.detail.head", verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)), Class: class, Lines: g.Reasons})
 	for _, n := range notes {
 		d.Sections = append(d.Sections, render.DetailSection{Head: n.Label, Lines: []string{n.Text}})
 	}

@@ -416,11 +416,11 @@ func printDiff(out io.Writer, rep diffReport, color bool, lg lang.Lang) {
 		}
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
-	before, after := texts.T(lg, "diff.before"), texts.T(lg, "diff.after")
+	before, after := lang.T(lg, "diff.before"), lang.T(lg, "diff.after")
 	fmt.Fprintln(out, paint("1", "--- "+before+" "+rep.Before))
 	fmt.Fprintln(out, paint("1", "+++ "+render.PadRight(after, render.DisplayWidth(before))+" "+rep.After))
 	if len(rep.Objects) > 0 {
-		fmt.Fprintln(out, texts.T(lg, "diff.inputs"))
+		fmt.Fprintln(out, lang.T(lg, "diff.inputs"))
 		for _, ch := range rep.Objects {
 			mark, code, note := "~", "33", ""
 			switch ch.Change {
@@ -430,7 +430,7 @@ func printDiff(out io.Writer, rep diffReport, color bool, lg lang.Lang) {
 				mark, code = "-", "31"
 			}
 			if ch.Kind == "Pod" && ch.Change != "changed" {
-				note = " " + texts.T(lg, "diff.one-side")
+				note = " " + lang.T(lg, "diff.one-side")
 			}
 			if ch.Detail != "" {
 				note = " (" + ch.Detail + ")"
@@ -447,10 +447,10 @@ func printDiff(out io.Writer, rep diffReport, color bool, lg lang.Lang) {
 			}
 			count := ""
 			if l.connections > 1 {
-				count = " " + texts.T(lg, "diff.connections", l.connections)
+				count = " " + lang.T(lg, "diff.connections", l.connections)
 			}
 			if l.againstGoal {
-				count += "   " + texts.T(lg, "diff.goal-wants", verdictIn(lg, l.mark == "-"))
+				count += "   " + lang.T(lg, "diff.goal-wants", verdictIn(lg, l.mark == "-"))
 			}
 			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s %s -> %s%s", l.mark, l.from, l.to, count)))
 			fmt.Fprintln(out, paint(code, fmt.Sprintf("%s     %s %s", l.mark, before, l.before)))
@@ -460,10 +460,10 @@ func printDiff(out io.Writer, rep diffReport, color bool, lg lang.Lang) {
 	if len(rep.Objects) > 0 || len(rep.Changes) > 0 {
 		fmt.Fprintln(out)
 	} else {
-		fmt.Fprintln(out, texts.T(lg, "diff.none"))
+		fmt.Fprintln(out, lang.T(lg, "diff.none"))
 	}
 	s := rep.Summary
-	fmt.Fprintln(out, texts.T(lg, "diff.summary", s.Opened, s.Closed, s.PodsAdded, s.PodsRemoved, s.ObjectsChanged))
+	fmt.Fprintln(out, lang.T(lg, "diff.summary", s.Opened, s.Closed, s.PodsAdded, s.PodsRemoved, s.ObjectsChanged))
 }
 
 // diffHunk is what printDiff shows under one "@@ PORTS @@" header.

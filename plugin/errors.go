@@ -94,14 +94,14 @@ func learnerMessage(cmd *cobra.Command, err error) string {
 		lg = lang.FromEnv(getenv) // a bad --lang is its own error; this one is said anyway
 	}
 	if unknownLab != nil {
-		msg := texts.T(lg, "error.unknown-lab", unknownLab.Name)
+		msg := lang.T(lg, "error.unknown-lab", unknownLab.Name)
 		if len(unknownLab.Closest) > 0 {
-			msg += texts.T(lg, "error.did-you-mean", strings.Join(unknownLab.Closest, texts.T(lg, "error.or")))
+			msg += lang.T(lg, "error.did-you-mean", strings.Join(unknownLab.Closest, lang.T(lg, "error.or")))
 		}
-		return msg + texts.T(lg, "error.lab-list")
+		return msg + lang.T(lg, "error.lab-list")
 	}
 	if port.Protocol {
-		return texts.T(lg, "error.port-protocol", port.Value)
+		return lang.T(lg, "error.port-protocol", port.Value)
 	}
-	return texts.T(lg, "error.port", port.Value)
+	return lang.T(lg, "error.port", port.Value)
 }

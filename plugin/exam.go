@@ -215,7 +215,7 @@ func drawTasks(seed int64, n int, level string) ([]progress.Task, error) {
 func (o *ExamStartOptions) Run(ctx context.Context) error {
 	lg := o.Lang
 	if e := currentExam(o.ErrOut); e != nil {
-		return fmt.Errorf("%s", texts.T(lg, "exam.already", e.Started.Local().Format("15:04"), len(e.Tasks)))
+		return fmt.Errorf("%s", lang.T(lg, "exam.already", e.Started.Local().Format("15:04"), len(e.Tasks)))
 	}
 	tasks, err := drawTasks(o.Seed, o.Tasks, o.Level)
 	if err != nil {
@@ -245,7 +245,7 @@ func (o *ExamStartOptions) Run(ctx context.Context) error {
 			p.Stop()
 			return err
 		}
-		p.Update(texts.T(lg, "exam.progress", i+1, len(tasks)))
+		p.Update(lang.T(lg, "exam.progress", i+1, len(tasks)))
 		if _, err := labs.Up(ctx, clients, r, labs.UpOptions{Timeout: o.Timeout}); err != nil {
 			p.Stop()
 			return fmt.Errorf("task %d (%s): %w; 'kubectl netpol exam end' removes what was created", i+1, t.Lab, err)
@@ -265,7 +265,7 @@ func (o *ExamStartOptions) Run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintln(o.Out, texts.T(lg, "exam.started", len(tasks), o.Duration.Round(time.Second), exam.Deadline.Local().Format("15:04:05"), o.Seed))
+	fmt.Fprintln(o.Out, lang.T(lg, "exam.started", len(tasks), o.Duration.Round(time.Second), exam.Deadline.Local().Format("15:04:05"), o.Seed))
 	return printExamTasks(o.Out, exam, lg)
 }
 
@@ -276,8 +276,8 @@ func printExamTasks(out io.Writer, e *progress.Exam, lg lang.Lang) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "exam.task", i+1, t.Weight, r.Title))
-		fmt.Fprintln(out, indent(texts.T(lg, "exam.task.where", strings.Join(r.Namespaces, ", ")), "  "))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "exam.task", i+1, t.Weight, r.Title))
+		fmt.Fprintln(out, indent(lang.T(lg, "exam.task.where", strings.Join(r.Namespaces, ", ")), "  "))
 		fmt.Fprintln(out, indent(strings.TrimSpace(r.Task), "  "))
 		w := render.NewTabWriter(out)
 		fmt.Fprintln(w, "  FROM\tTO\tPORT\tEXPECTED")
@@ -313,7 +313,7 @@ func (o *ExamStatusOptions) Run() error {
 	lg := o.Lang
 	e := currentExam(o.ErrOut)
 	if e == nil {
-		return fmt.Errorf("%s", texts.T(lg, "exam.none"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.none"))
 	}
 	left := time.Until(e.Deadline)
 	if o.Output != outputTable {
@@ -321,11 +321,11 @@ func (o *ExamStatusOptions) Run() error {
 	}
 	switch {
 	case !e.Running():
-		fmt.Fprintln(o.Out, texts.T(lg, "exam.status.submitted", e.Result.Score))
+		fmt.Fprintln(o.Out, lang.T(lg, "exam.status.submitted", e.Result.Score))
 	case left >= 0:
-		fmt.Fprintln(o.Out, texts.T(lg, "exam.status.left", left.Round(time.Second), e.Deadline.Local().Format("15:04:05")))
+		fmt.Fprintln(o.Out, lang.T(lg, "exam.status.left", left.Round(time.Second), e.Deadline.Local().Format("15:04:05")))
 	default:
-		fmt.Fprintln(o.Out, texts.T(lg, "exam.status.over", (-left).Round(time.Second)))
+		fmt.Fprintln(o.Out, lang.T(lg, "exam.status.over", (-left).Round(time.Second)))
 	}
 	return printExamTasks(o.Out, e, lg)
 }
@@ -368,11 +368,11 @@ func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 	e := currentExam(o.ErrOut)
 	switch {
 	case e == nil:
-		return fmt.Errorf("%s", texts.T(lg, "exam.none"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.none"))
 	case !e.Running():
-		return fmt.Errorf("%s", texts.T(lg, "exam.submitted-already"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.submitted-already"))
 	case e.Started.IsZero():
-		return fmt.Errorf("%s", texts.T(lg, "exam.not-started"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.not-started"))
 	}
 	now := time.Now()
 	res := &progress.ExamResult{Seed: e.Seed, Started: e.Started, Submitted: now, Late: now.After(e.Deadline), PassMark: examPassMark}
@@ -389,14 +389,14 @@ func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 		tr := progress.TaskResult{Task: t, Verdict: rep.Verdict, Right: rep.right(), Total: len(rep.Static), Live: rep.probed()}
 		for _, g := range rep.Static {
 			if !g.Correct {
-				tr.Wrong = append(tr.Wrong, texts.T(lg, "exam.wrong.static", g.From, g.To, g.Port, g.Protocol, verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
+				tr.Wrong = append(tr.Wrong, lang.T(lg, "exam.wrong.static", g.From, g.To, g.Port, g.Protocol, verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
 			}
 		}
 		// A live row is said only where the policies are right and the packets are not: where
 		// they are wrong, the static line above says it already.
 		for i, ob := range rep.Live {
 			if ob.Judgement == "wrong" && ob.Observed != nil && rep.Static[i].Correct {
-				tr.Wrong = append(tr.Wrong, texts.T(lg, "exam.wrong.live", ob.From, ob.To, ob.Port, ob.Protocol, verdictIn(lg, ob.Expected), ob.Outcome))
+				tr.Wrong = append(tr.Wrong, lang.T(lg, "exam.wrong.live", ob.From, ob.To, ob.Port, ob.Protocol, verdictIn(lg, ob.Expected), ob.Outcome))
 			}
 		}
 		if tr.Verdict == "PASS" {
@@ -433,7 +433,7 @@ func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 
 func printExamResult(out io.Writer, res *progress.ExamResult, lg lang.Lang) {
 	for i, t := range res.Tasks {
-		fmt.Fprintf(out, "%s\n", texts.T(lg, "exam.result.task", i+1, t.Lab, t.Variant, t.Weight, t.Verdict, t.Right, t.Total))
+		fmt.Fprintf(out, "%s\n", lang.T(lg, "exam.result.task", i+1, t.Lab, t.Variant, t.Weight, t.Verdict, t.Right, t.Total))
 		for _, w := range t.Wrong {
 			fmt.Fprintf(out, "    - %s\n", w)
 		}
@@ -444,10 +444,10 @@ func printExamResult(out io.Writer, res *progress.ExamResult, lg lang.Lang) {
 	}
 	late := ""
 	if res.Late {
-		late = " " + texts.T(lg, "exam.late")
+		late = " " + lang.T(lg, "exam.late")
 	}
-	fmt.Fprintf(out, "\n%s%s\n", texts.T(lg, "exam.result", verdict, res.Score, res.PassMark), late)
-	fmt.Fprintln(out, texts.T(lg, "exam.after"))
+	fmt.Fprintf(out, "\n%s%s\n", lang.T(lg, "exam.result", verdict, res.Score, res.PassMark), late)
+	fmt.Fprintln(out, lang.T(lg, "exam.after"))
 }
 
 // --- exam review
@@ -477,17 +477,17 @@ func (o *ExamReviewOptions) Run() error {
 	e := currentExam(o.ErrOut)
 	switch {
 	case e == nil:
-		return fmt.Errorf("%s", texts.T(lg, "exam.none"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.none"))
 	case e.Running():
-		return fmt.Errorf("%s", texts.T(lg, "exam.closed"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.closed"))
 	}
 	for i, t := range e.Tasks {
 		r, err := renderTask(t, lg)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "%s\n", texts.T(lg, "exam.task", i+1, t.Weight, r.Title))
-		fmt.Fprintln(o.Out, texts.T(lg, "show.hints"))
+		fmt.Fprintf(o.Out, "%s\n", lang.T(lg, "exam.task", i+1, t.Weight, r.Title))
+		fmt.Fprintln(o.Out, lang.T(lg, "show.hints"))
 		for _, h := range r.Hints {
 			fmt.Fprintf(o.Out, "  - %s\n", h)
 		}
@@ -533,7 +533,7 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 	}
 	e := currentExam(o.ErrOut)
 	if e == nil {
-		fmt.Fprintln(o.Out, texts.T(lg, "exam.none.end"))
+		fmt.Fprintln(o.Out, lang.T(lg, "exam.none.end"))
 		return nil
 	}
 	clients, err := o.cluster.labClients()
@@ -573,7 +573,7 @@ func (o *ExamHistoryOptions) Run() error {
 		return printStructured(o.Out, o.Output, results)
 	}
 	if len(results) == 0 {
-		fmt.Fprintln(o.Out, texts.T(lg, "exam.history.none"))
+		fmt.Fprintln(o.Out, lang.T(lg, "exam.history.none"))
 		return nil
 	}
 	w := render.NewTabWriter(o.Out)

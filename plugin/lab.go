@@ -249,7 +249,7 @@ func (o *LabShowOptions) Complete(name string) (err error) {
 func (o *LabShowOptions) Run() error {
 	r := o.lab
 	if (o.Solution || o.Hints) && examTaskOf(o.ErrOut, r.Name) {
-		return fmt.Errorf("%s", texts.T(r.Options.Lang, "exam.closed"))
+		return fmt.Errorf("%s", lang.T(r.Options.Lang, "exam.closed"))
 	}
 	if o.Solution {
 		recordLab(o.ErrOut, r.Name, func(l *progress.Lab) { l.RecordSolution(time.Now()) })
@@ -283,22 +283,22 @@ func printLabText(out io.Writer, r *labs.Rendered, hints bool, again string) {
 	lg := r.Options.Lang
 	fmt.Fprintf(out, "%s: %s\n", r.Name, r.Title)
 	if r.Options.Variant != 0 {
-		fmt.Fprintln(out, texts.T(lg, "show.variant", r.Options.Variant))
+		fmt.Fprintln(out, lang.T(lg, "show.variant", r.Options.Variant))
 	}
-	fmt.Fprintln(out, texts.T(lg, "show.meta", levelIn(lg, r.Level), strings.Join(r.Topics, ", "), strings.Join(r.Namespaces, ", ")))
-	fmt.Fprintf(out, "%s\n\n", texts.T(lg, "show.exam"))
-	fmt.Fprintf(out, "%s\n%s\n", texts.T(lg, "show.task"), indent(strings.TrimSpace(r.Task), "  "))
-	fmt.Fprintln(out, "\n"+texts.T(lg, "show.steps"))
+	fmt.Fprintln(out, lang.T(lg, "show.meta", levelIn(lg, r.Level), strings.Join(r.Topics, ", "), strings.Join(r.Namespaces, ", ")))
+	fmt.Fprintf(out, "%s\n\n", lang.T(lg, "show.exam"))
+	fmt.Fprintf(out, "%s\n%s\n", lang.T(lg, "show.task"), indent(strings.TrimSpace(r.Task), "  "))
+	fmt.Fprintln(out, "\n"+lang.T(lg, "show.steps"))
 	for i, s := range r.Steps {
 		fmt.Fprintf(out, "  %d. %s\n", i+1, s)
 	}
 	if hints {
-		fmt.Fprintln(out, "\n"+texts.T(lg, "show.hints"))
+		fmt.Fprintln(out, "\n"+lang.T(lg, "show.hints"))
 		for _, h := range r.Hints {
 			fmt.Fprintf(out, "  - %s\n", h)
 		}
 	}
-	fmt.Fprintln(out, "\n"+texts.T(lg, "show.goal"))
+	fmt.Fprintln(out, "\n"+lang.T(lg, "show.goal"))
 	w := render.NewTabWriter(out)
 	fmt.Fprintln(w, "  FROM\tTO\tPORT\tEXPECTED")
 	for _, c := range r.Goal {
@@ -306,7 +306,7 @@ func printLabText(out io.Writer, r *labs.Rendered, hints bool, again string) {
 	}
 	_ = w.Flush()
 	if !hints {
-		fmt.Fprintf(out, "\n%s\n", texts.T(lg, "show.stuck", fmt.Sprintf("kubectl netpol lab show %s --hints%s", r.Name, again)))
+		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "show.stuck", fmt.Sprintf("kubectl netpol lab show %s --hints%s", r.Name, again)))
 	}
 }
 
@@ -318,7 +318,7 @@ func printSolution(out io.Writer, r *labs.Rendered) error {
 		return err
 	}
 	lg := r.Options.Lang
-	fmt.Fprintln(out, texts.T(lg, "solution.header", r.Name))
+	fmt.Fprintln(out, lang.T(lg, "solution.header", r.Name))
 	var buf strings.Builder
 	w := render.NewTabWriter(&buf)
 	fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tEVALUATED")
@@ -394,7 +394,7 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
 	lg := r.Options.Lang
 	if o.Solution && examTaskOf(o.ErrOut, r.Name) {
-		return fmt.Errorf("%s", texts.T(lg, "exam.closed"))
+		return fmt.Errorf("%s", lang.T(lg, "exam.closed"))
 	}
 	// One variant of a lab at a time: lab check and lab down find the lab by its labels.
 	if v, up, err := labs.VariantUp(ctx, clients.Kube, r.Name); err != nil {
@@ -403,12 +403,12 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("lab %s is up as variant %d: remove it first with 'kubectl netpol lab down %s', or go on with that one ('lab show' and 'lab check' follow it)", r.Name, v, r.Name)
 	}
 	p := newActivity(o.ErrOut, "")
-	p.Update(texts.T(lg, "up.progress", r.Name))
+	p.Update(lang.T(lg, "up.progress", r.Name))
 	started := time.Now()
 	res, err := labs.Up(ctx, clients, r, labs.UpOptions{
 		Solution: o.Solution,
 		Timeout:  o.Timeout,
-		Progress: func(ready, total int) { p.Update(texts.T(lg, "up.pods", ready, total)) },
+		Progress: func(ready, total int) { p.Update(lang.T(lg, "up.pods", ready, total)) },
 	})
 	p.Stop()
 	if res != nil {
@@ -431,9 +431,9 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 		}
 	})
 	again := o.render.lang.again()
-	fmt.Fprintf(o.Out, "\n%s\n\n", texts.T(lg, "up.done", r.Name, time.Since(started).Seconds()))
+	fmt.Fprintf(o.Out, "\n%s\n\n", lang.T(lg, "up.done", r.Name, time.Since(started).Seconds()))
 	printLabText(o.Out, r, false, again)
-	fmt.Fprintf(o.Out, "\n%s\n", texts.T(lg, "up.next", "kubectl netpol lab check "+r.Name+again, "kubectl netpol lab down "+r.Name))
+	fmt.Fprintf(o.Out, "\n%s\n", lang.T(lg, "up.next", "kubectl netpol lab check "+r.Name+again, "kubectl netpol lab down "+r.Name))
 	return nil
 }
 
@@ -499,9 +499,9 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 	}
 	if len(sts) == 0 {
 		if name != "" {
-			fmt.Fprintln(o.Out, texts.T(o.Lang, "status.not-up", name, "kubectl netpol lab up "+name))
+			fmt.Fprintln(o.Out, lang.T(o.Lang, "status.not-up", name, "kubectl netpol lab up "+name))
 		} else {
-			fmt.Fprintln(o.Out, texts.T(o.Lang, "status.none"))
+			fmt.Fprintln(o.Out, lang.T(o.Lang, "status.none"))
 		}
 		return nil
 	}
@@ -533,10 +533,10 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	none := texts.T(o.Lang, "status.nothing")
-	fmt.Fprintf(o.Out, "\n%s\n", texts.T(o.Lang, "status.services", orNone(s.Services, none)))
-	fmt.Fprintln(o.Out, texts.T(o.Lang, "status.lab-policies", orNone(s.Policies, none)))
-	fmt.Fprintln(o.Out, texts.T(o.Lang, "status.your-policies", orNone(s.OtherPolicies, none)))
+	none := lang.T(o.Lang, "status.nothing")
+	fmt.Fprintf(o.Out, "\n%s\n", lang.T(o.Lang, "status.services", orNone(s.Services, none)))
+	fmt.Fprintln(o.Out, lang.T(o.Lang, "status.lab-policies", orNone(s.Policies, none)))
+	fmt.Fprintln(o.Out, lang.T(o.Lang, "status.your-policies", orNone(s.OtherPolicies, none)))
 	return nil
 }
 
@@ -597,7 +597,7 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	p := newActivity(o.ErrOut, "")
-	p.Update(texts.T(o.Lang, "down.progress", name))
+	p.Update(lang.T(o.Lang, "down.progress", name))
 	res, err := labs.Down(ctx, clients, name, p.Update)
 	p.Stop()
 	if res != nil {
@@ -607,19 +607,19 @@ func (o *LabDownOptions) Run(ctx context.Context) error {
 		for _, k := range res.Kept {
 			var why []string
 			if len(k.Foreign) > 0 {
-				why = append(why, texts.T(o.Lang, "down.foreign", strings.Join(k.Foreign, ", ")))
+				why = append(why, lang.T(o.Lang, "down.foreign", strings.Join(k.Foreign, ", ")))
 			}
 			if len(k.Unverified) > 0 {
-				why = append(why, texts.T(o.Lang, "down.unverified", strings.Join(k.Unverified, "; ")))
+				why = append(why, lang.T(o.Lang, "down.unverified", strings.Join(k.Unverified, "; ")))
 			}
-			fmt.Fprintln(o.Out, texts.T(o.Lang, "down.kept", k.Name, strings.Join(why, texts.T(o.Lang, "down.and")), "kubectl delete namespace "+k.Name))
+			fmt.Fprintln(o.Out, lang.T(o.Lang, "down.kept", k.Name, strings.Join(why, lang.T(o.Lang, "down.and")), "kubectl delete namespace "+k.Name))
 		}
 	}
 	if err != nil {
 		return err
 	}
 	if len(res.Deleted) == 0 && len(res.Kept) == 0 {
-		fmt.Fprintln(o.Out, texts.T(o.Lang, "down.nothing", name))
+		fmt.Fprintln(o.Out, lang.T(o.Lang, "down.nothing", name))
 	}
 	return nil
 }

@@ -115,11 +115,11 @@ func judgeAll(obs []observation) {
 func (o *observation) mark(l lang.Lang) string {
 	switch o.Judgement {
 	case judgedIgnored:
-		return texts.T(l, "check.ignored", o.Ignored)
+		return lang.T(l, "check.ignored", o.Ignored)
 	case judgedFailed:
-		return texts.T(l, "check.not-probed")
+		return lang.T(l, "check.not-probed")
 	case judgedNotServed:
-		return texts.T(l, "check.not-served")
+		return lang.T(l, "check.not-served")
 	case judgedWrong:
 		return "WRONG"
 	}
@@ -163,12 +163,12 @@ func (s summary) String() string { return s.in(lang.En) }
 func (s summary) in(l lang.Lang) string {
 	extra := ""
 	if s.NotServed > 0 {
-		extra += texts.T(l, "summary.not-served", s.NotServed)
+		extra += lang.T(l, "summary.not-served", s.NotServed)
 	}
 	if s.Failed > 0 {
-		extra += texts.T(l, "summary.failed", s.Failed)
+		extra += lang.T(l, "summary.failed", s.Failed)
 	}
-	return texts.T(l, "summary", s.Correct, s.Wrong, extra, s.Ignored, s.Total)
+	return lang.T(l, "summary", s.Correct, s.Wrong, extra, s.Ignored, s.Total)
 }
 
 // failureReason is the one reason why every probe failed, or "" when some ran or they failed
@@ -287,23 +287,23 @@ func printObservationNotes(out io.Writer, obs []observation, l lang.Lang) {
 	count := map[string]int{}
 	once := failureReason(obs)
 	if once != "" {
-		fmt.Fprintf(out, "\n%s\n", texts.T(l, "notes.none-ran", once))
+		fmt.Fprintf(out, "\n%s\n", lang.T(l, "notes.none-ran", once))
 	}
 	for _, o := range obs {
 		conn := fmt.Sprintf("%s -> %s %d/%s", o.From, o.To, o.Port, o.Protocol)
 		switch o.Judgement {
 		case judgedFailed:
 			if once == "" {
-				lines = append(lines, texts.T(l, "notes.not-probed", conn, o.Error))
+				lines = append(lines, lang.T(l, "notes.not-probed", conn, o.Error))
 			}
 		case judgedNotServed:
-			lines = append(lines, texts.T(l, "notes.row.not-served", conn, o.Detail))
+			lines = append(lines, lang.T(l, "notes.row.not-served", conn, o.Detail))
 			count["notes.not-served"]++
 		case judgedWrong:
-			lines = append(lines, texts.T(l, "notes.differs", conn, verdictIn(l, o.Expected), o.Outcome, o.Detail)+blameSuffix(l, o.Blame))
+			lines = append(lines, lang.T(l, "notes.differs", conn, verdictIn(l, o.Expected), o.Outcome, o.Detail)+blameSuffix(l, o.Blame))
 		case judgedOK:
 			if o.Blame != "" { // right by the goal, but not by the policies
-				lines = append(lines, texts.T(l, "notes.row.against-policies", conn, o.Outcome, verdictIn(l, o.Policies))+blameSuffix(l, o.Blame))
+				lines = append(lines, lang.T(l, "notes.row.against-policies", conn, o.Outcome, verdictIn(l, o.Policies))+blameSuffix(l, o.Blame))
 			}
 		}
 		switch o.Blame {
@@ -319,18 +319,18 @@ func printObservationNotes(out io.Writer, obs []observation, l lang.Lang) {
 		}
 	}
 	if len(lines) > 0 {
-		fmt.Fprintln(out, "\n"+texts.T(l, "notes.header"))
+		fmt.Fprintln(out, "\n"+lang.T(l, "notes.header"))
 		fmt.Fprintln(out, strings.Join(lines, "\n"))
 	}
 	for _, key := range []string{"notes.leaked", "notes.dropped", "notes.not-served", "notes.refused"} {
 		if n := count[key]; n > 0 {
-			fmt.Fprintf(out, "\n%s\n", texts.T(l, key, n))
+			fmt.Fprintf(out, "\n%s\n", lang.T(l, key, n))
 		}
 	}
 }
 
 // blameText says what the evidence points at; blameSuffix says it after a row's difference.
-func blameText(l lang.Lang, b blame) string { return texts.T(l, "blame."+string(b)) }
+func blameText(l lang.Lang, b blame) string { return lang.T(l, "blame."+string(b)) }
 
 func blameSuffix(l lang.Lang, b blame) string {
 	if b == "" {

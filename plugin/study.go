@@ -102,14 +102,14 @@ func progressOf(r *progress.Record, name string) labProgress {
 func statusIn(lg lang.Lang, p labProgress) string {
 	switch p.Status {
 	case "passed":
-		return texts.T(lg, "progress.passed")
+		return lang.T(lg, "progress.passed")
 	case "tried":
 		if p.Tries == 1 {
-			return texts.T(lg, "progress.tried.once")
+			return lang.T(lg, "progress.tried.once")
 		}
-		return texts.T(lg, "progress.tried", p.Tries)
+		return lang.T(lg, "progress.tried", p.Tries)
 	}
-	return texts.T(lg, "progress.new")
+	return lang.T(lg, "progress.new")
 }
 
 // bestIn is the best time, or "-".
@@ -246,11 +246,11 @@ func (o *LabProgressOptions) Run() error {
 		return err
 	}
 	if len(rep.TopicsNotPassed) == 0 {
-		fmt.Fprintf(o.Out, "\n%s\n", texts.T(lg, "progress.all-topics"))
+		fmt.Fprintf(o.Out, "\n%s\n", lang.T(lg, "progress.all-topics"))
 	} else {
-		fmt.Fprintf(o.Out, "\n%s\n", texts.T(lg, "progress.topics-left", strings.Join(rep.TopicsNotPassed, ", ")))
+		fmt.Fprintf(o.Out, "\n%s\n", lang.T(lg, "progress.topics-left", strings.Join(rep.TopicsNotPassed, ", ")))
 	}
-	fmt.Fprintf(o.Out, "%s\n", texts.T(lg, "progress.next", "kubectl netpol lab next"+o.lang.again()))
+	fmt.Fprintf(o.Out, "%s\n", lang.T(lg, "progress.next", "kubectl netpol lab next"+o.lang.again()))
 	return nil
 }
 
@@ -317,18 +317,18 @@ func (o *LabNextOptions) Run() error {
 	l, fresh := chooseNext(all, r)
 	var next nextLab
 	if l == nil {
-		next.Reason = texts.T(lg, "next.all-passed")
+		next.Reason = lang.T(lg, "next.all-passed")
 	} else {
 		p := progressOf(r, l.Name)
 		next = nextLab{Lab: l.Name, Level: l.Level, Status: p.Status, Topics: fresh, Command: "kubectl netpol lab up " + l.Name}
 		level := levelIn(lg, l.Level)
 		switch {
 		case len(fresh) > 0 && p.Status == "tried":
-			next.Reason = texts.T(lg, "next.why.tried-topics", level, p.Tries, strings.Join(fresh, ", "))
+			next.Reason = lang.T(lg, "next.why.tried-topics", level, p.Tries, strings.Join(fresh, ", "))
 		case len(fresh) > 0:
-			next.Reason = texts.T(lg, "next.why.topics", level, strings.Join(fresh, ", "))
+			next.Reason = lang.T(lg, "next.why.topics", level, strings.Join(fresh, ", "))
 		default:
-			next.Reason = texts.T(lg, "next.why.level", level)
+			next.Reason = lang.T(lg, "next.why.level", level)
 		}
 	}
 	if o.Output != outputTable {
@@ -340,6 +340,6 @@ func (o *LabNextOptions) Run() error {
 	}
 	fmt.Fprintf(o.Out, "%s: %s\n", l.Name, l.Text(lg).Title)
 	fmt.Fprintf(o.Out, "%s\n\n", next.Reason)
-	fmt.Fprintf(o.Out, "%s\n", texts.T(lg, "next.start", next.Command+o.lang.again(), "kubectl netpol lab show "+l.Name+o.lang.again()))
+	fmt.Fprintf(o.Out, "%s\n", lang.T(lg, "next.start", next.Command+o.lang.again(), "kubectl netpol lab show "+l.Name+o.lang.again()))
 	return nil
 }
