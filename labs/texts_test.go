@@ -293,7 +293,6 @@ spec:
 	}
 }
 
-
 // Every cause code the policy engine can give (every Cause* constant of policy/diagnose.go,
 // read from its source so that a new one cannot be forgotten) and the lab's own have a summary
 // in every language.
