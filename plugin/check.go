@@ -103,7 +103,7 @@ func (o *LabCheckOptions) Complete(ctx context.Context, name string) (err error)
 		return err
 	}
 	if o.files.given() {
-		o.render.variant = lastVariant(o.ErrOut, name)
+		o.render.variant = lastVariant(o.ErrOut, o.lab.Options.Lang, name)
 	} else {
 		c, err := o.cluster.Connect()
 		if err != nil {
@@ -113,7 +113,7 @@ func (o *LabCheckOptions) Complete(ctx context.Context, name string) (err error)
 		o.render.variant, _, err = labs.VariantUp(ctx, c.Client, name)
 		switch {
 		case errors.As(err, &forbidden):
-			fmt.Fprintf(o.ErrOut, "Warning: %v: grading the lab as written; if a variant is up, pass --variant N\n", err)
+			fmt.Fprintln(o.ErrOut, lang.T(o.lab.Options.Lang, "check.variant-forbidden", lang.Verbatim(err.Error())))
 		case err != nil:
 			return err
 		}
@@ -208,7 +208,7 @@ func (rep checkReport) probed() bool { return len(rep.Live) > 0 && rep.LiveError
 
 // Run grades and prints.
 func (o *LabCheckOptions) Run(ctx context.Context) error {
-	if examTaskOf(o.ErrOut, o.lab.Name) {
+	if examTaskOf(o.ErrOut, o.lab.Options.Lang, o.lab.Name) {
 		return fmt.Errorf("%s", lang.T(o.lab.Options.Lang, "exam.closed.check", o.lab.Name))
 	}
 	rep, grading, err := o.grade(ctx)
@@ -216,7 +216,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 		return err
 	}
 	pass := rep.Verdict == "PASS"
-	recordLab(o.ErrOut, o.lab.Name, func(l *progress.Lab) {
+	recordLab(o.ErrOut, o.lab.Options.Lang, o.lab.Name, func(l *progress.Lab) {
 		l.RecordCheck(progress.Check{At: time.Now(), Verdict: rep.Verdict, Right: rep.right(), Total: len(rep.Static), Live: rep.probed(), Variant: o.lab.Options.Variant})
 	})
 	if o.Diff && !pass {
@@ -274,7 +274,7 @@ func goalJobs(rows []labs.Graded, l lang.Lang) (obs []observation, jobs []probe.
 			// The cluster DNS stood in for by name only: no pod or endpoint address was read.
 			why = lang.T(l, "ignored.no-dns")
 		default:
-			j, why = job(c.From, c.To, g.To, c.Port, c.Protocol, g.Allowed)
+			j, why = job(c.From, c.To, g.To, c.Port, c.Protocol, g.Allowed, l)
 		}
 		if why != "" {
 			o.Ignored = why

@@ -65,24 +65,24 @@ func newExamCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cob
 }
 
 // currentExam is the exam of the progress record, nil when none.
-func currentExam(errOut io.Writer) *progress.Exam { return loadProgress(errOut).Exam }
+func currentExam(errOut io.Writer, lg lang.Lang) *progress.Exam { return loadProgress(errOut, lg).Exam }
 
 // examTaskOf says whether lab is a task of the exam that runs; lab show --hints and --solution
 // and lab check refuse then.
-func examTaskOf(errOut io.Writer, lab string) bool {
-	e := currentExam(errOut)
+func examTaskOf(errOut io.Writer, lg lang.Lang, lab string) bool {
+	e := currentExam(errOut, lg)
 	return e.Running() && slices.ContainsFunc(e.Tasks, func(t progress.Task) bool { return t.Lab == lab })
 }
 
 // saveExam writes the exam into the progress record. Unlike a lab's record, an exam that is not
 // kept is an error: without it, nothing could be submitted or ended.
-func saveExam(update func(*progress.Record) error) error {
+func saveExam(lg lang.Lang, update func(*progress.Record) error) error {
 	store, err := progressStore()
 	if err != nil {
 		return err
 	}
 	if store.Off() {
-		return fmt.Errorf("the exam keeps its tasks and clock in your progress record, and %s=off keeps none: unset it", progress.Env)
+		return errors.New(lang.T(lg, "exam.state-off", progress.Env))
 	}
 	err = store.Update(update)
 	var corrupt *progress.CorruptError
@@ -214,7 +214,7 @@ func drawTasks(seed int64, n int, level string) ([]progress.Task, error) {
 
 func (o *ExamStartOptions) Run(ctx context.Context) error {
 	lg := o.Lang
-	if e := currentExam(o.ErrOut); e != nil {
+	if e := currentExam(o.ErrOut, lg); e != nil {
 		return fmt.Errorf("%s", lang.T(lg, "exam.already", e.Started.Local().Format("15:04"), len(e.Tasks)))
 	}
 	tasks, err := drawTasks(o.Seed, o.Tasks, o.Level)
@@ -230,12 +230,12 @@ func (o *ExamStartOptions) Run(ctx context.Context) error {
 		if _, up, err := labs.VariantUp(ctx, clients.Kube, t.Lab); err != nil {
 			return err
 		} else if up {
-			return fmt.Errorf("lab %s, a task of this exam, is up: remove it first with 'kubectl netpol lab down %s', or draw another exam (--seed)", t.Lab, t.Lab)
+			return errors.New(lang.T(lg, "exam.task-up", t.Lab))
 		}
 	}
 	exam := &progress.Exam{Seed: o.Seed, Tasks: tasks}
 	// The exam is recorded before anything is created, so that exam end can always remove it.
-	if err := saveExam(func(r *progress.Record) error { r.Exam = exam; return nil }); err != nil {
+	if err := saveExam(lg, func(r *progress.Record) error { r.Exam = exam; return nil }); err != nil {
 		return err
 	}
 	p := newActivity(o.ErrOut, "")
@@ -248,14 +248,14 @@ func (o *ExamStartOptions) Run(ctx context.Context) error {
 		p.Update(lang.T(lg, "exam.progress", i+1, len(tasks)))
 		if _, err := labs.Up(ctx, clients, r, labs.UpOptions{Timeout: o.Timeout}); err != nil {
 			p.Stop()
-			return fmt.Errorf("task %d (%s): %w; 'kubectl netpol exam end' removes what was created", i+1, t.Lab, err)
+			return fmt.Errorf("%s", lang.T(lg, "exam.task-failed", i+1, t.Lab, lang.Verbatim(err.Error())))
 		}
 	}
 	p.Stop()
 	// The clock starts once every task is up; each task's lab went up then, as that variant.
 	exam.Started = time.Now()
 	exam.Deadline = exam.Started.Add(o.Duration)
-	if err := saveExam(func(r *progress.Record) error {
+	if err := saveExam(lg, func(r *progress.Record) error {
 		r.Exam = exam
 		for _, t := range tasks {
 			r.Lab(t.Lab).Variant = t.Variant
@@ -311,7 +311,7 @@ type examStatus struct {
 
 func (o *ExamStatusOptions) Run() error {
 	lg := o.Lang
-	e := currentExam(o.ErrOut)
+	e := currentExam(o.ErrOut, lg)
 	if e == nil {
 		return fmt.Errorf("%s", lang.T(lg, "exam.none"))
 	}
@@ -365,7 +365,7 @@ func newExamSubmitCmd(streams genericiooptions.IOStreams, cluster *clusterAccess
 
 func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 	lg := o.Lang
-	e := currentExam(o.ErrOut)
+	e := currentExam(o.ErrOut, lg)
 	switch {
 	case e == nil:
 		return fmt.Errorf("%s", lang.T(lg, "exam.none"))
@@ -405,7 +405,7 @@ func (o *ExamSubmitOptions) Run(ctx context.Context) error {
 		res.Tasks = append(res.Tasks, tr)
 	}
 	res.Passed = res.Score >= examPassMark
-	if err := saveExam(func(r *progress.Record) error {
+	if err := saveExam(lg, func(r *progress.Record) error {
 		if r.Exam != nil {
 			r.Exam.Result = res
 		}
@@ -474,7 +474,7 @@ func (o *ExamReviewOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	e := currentExam(o.ErrOut)
+	e := currentExam(o.ErrOut, lg)
 	switch {
 	case e == nil:
 		return fmt.Errorf("%s", lang.T(lg, "exam.none"))
@@ -496,7 +496,7 @@ func (o *ExamReviewOptions) Run() error {
 			return err
 		}
 		fmt.Fprintln(o.Out)
-		recordLab(o.ErrOut, t.Lab, func(l *progress.Lab) { now := time.Now(); l.RecordHints(now); l.RecordSolution(now) })
+		recordLab(o.ErrOut, lg, t.Lab, func(l *progress.Lab) { now := time.Now(); l.RecordHints(now); l.RecordSolution(now) })
 	}
 	return nil
 }
@@ -531,7 +531,7 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e := currentExam(o.ErrOut)
+	e := currentExam(o.ErrOut, lg)
 	if e == nil {
 		fmt.Fprintln(o.Out, lang.T(lg, "exam.none.end"))
 		return nil
@@ -548,7 +548,7 @@ func (o *ExamEndOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("removing task %s: %w (the exam stays open: run 'kubectl netpol exam end' again)", t.Lab, err)
 		}
 	}
-	return saveExam(func(r *progress.Record) error { r.Exam = nil; return nil })
+	return saveExam(lg, func(r *progress.Record) error { r.Exam = nil; return nil })
 }
 
 // --- exam history
@@ -565,7 +565,7 @@ func newExamHistoryCmd(streams genericiooptions.IOStreams) *cobra.Command {
 
 func (o *ExamHistoryOptions) Run() error {
 	lg := o.Lang
-	results := loadProgress(o.ErrOut).Exams
+	results := loadProgress(o.ErrOut, lg).Exams
 	if results == nil {
 		results = []progress.ExamResult{}
 	}

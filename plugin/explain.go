@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
@@ -57,7 +58,9 @@ type ExplainOptions struct {
 	By      string
 	NoGroup bool
 	Output  string
+	Lang    lang.Lang
 
+	lang    langFlag
 	whyArgs []string
 	// width is how many columns the reader sees (a terminal's width, else summaryWidth).
 	width func() int
@@ -115,6 +118,7 @@ func newExplainCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *
 	cmd.Flags().BoolVar(&o.NoGroup, "no-group", false, "One row per pod (--by pod)")
 	_ = cmd.Flags().MarkDeprecated("no-group", "use --by pod")
 	explainFormats.add(cmd, &o.Output)
+	o.lang.add(cmd)
 	return cmd
 }
 
@@ -131,7 +135,10 @@ func outputWidth(out io.Writer) func() int {
 }
 
 // Validate checks the flags without touching files or the cluster.
-func (o *ExplainOptions) Validate() error {
+func (o *ExplainOptions) Validate() (err error) {
+	if o.Lang, err = o.lang.resolve(); err != nil {
+		return err
+	}
 	formats := explainFormats
 	if o.Why {
 		formats = tableJSONYAML
@@ -323,7 +330,7 @@ func (o *ExplainOptions) runWhy(ev *policy.Evaluator) error {
 		if i > 0 {
 			fmt.Fprintln(o.Out)
 		}
-		printWalkthrough(o.Out, r)
+		printWalkthrough(o.Out, r, o.Lang)
 	}
 	return nil
 }
@@ -352,20 +359,26 @@ func (o *ExplainOptions) sourceName() string {
 	return o.scope.String()
 }
 
-func printWalkthrough(out io.Writer, r whyReport) {
-	fmt.Fprintf(out, "%s -> %s on %d/%s: %s\n", r.From, r.To, r.Port, r.Proto, strings.ToUpper(render.VerdictWord(r.Allowed)))
-	side := func(title, self string, s policy.Side, egress bool) {
-		fmt.Fprintf(out, "\n%s of %s:\n", title, self)
+// printWalkthrough walks through one connection in l: each side's policies and rules, the
+// verdict, and what would change it.
+func printWalkthrough(out io.Writer, r whyReport, l lang.Lang) {
+	upper := func(allowed bool) string { return strings.ToUpper(verdictIn(l, allowed)) }
+	fmt.Fprintln(out, lang.T(l, "why.header", r.From, r.To, r.Port, r.Proto, upper(r.Allowed)))
+	side := func(self string, s policy.Side, egress bool) {
+		dir := "ingress"
+		if egress {
+			dir = "egress"
+		}
+		fmt.Fprintf(out, "\n%s\n", lang.T(l, "why.side."+dir, self))
 		if r.conn.From.Pod == nil && egress || r.conn.To.Pod == nil && !egress {
-			fmt.Fprintf(out, "  %s is outside the cluster; no policy applies to it.\n", self)
+			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.outside", self))
 			return
 		}
 		if !s.Isolated {
-			fmt.Fprintf(out, "  No policy selects %s for %s, so it is not isolated: %s\n", self, strings.ToLower(title), render.VerdictWord(true))
+			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.not-isolated."+dir, self, verdictIn(l, true)))
 			return
 		}
 		for _, name := range s.Selecting {
-			fmt.Fprintf(out, "  %s selects %s", name, self)
 			var rules []policy.RuleCheck
 			for _, rc := range s.Rules {
 				if rc.Policy == name {
@@ -373,51 +386,53 @@ func printWalkthrough(out io.Writer, r whyReport) {
 				}
 			}
 			if len(rules) == 0 {
-				fmt.Fprintf(out, " and has no %s rules: it allows nothing by itself\n", strings.ToLower(title))
+				fmt.Fprintf(out, "  %s\n", lang.T(l, "why.selects.no-rules."+dir, name, self))
 				continue
 			}
-			fmt.Fprintln(out)
-			peerWord, other := "to", r.To
+			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.selects", name, self))
+			other := r.To
 			if !egress {
-				peerWord, other = "from", r.From
+				other = r.From
 			}
 			for _, rc := range rules {
-				fmt.Fprintf(out, "    rule %d: %s %s; ports %s\n", rc.Index, peerWord, rc.Peers, rc.Ports)
-				fmt.Fprintf(out, "      %s %s; %d/%s %s -> %s\n", other, matchWord(rc.PeerMatch, "matches", "does not match"),
-					r.Port, r.Proto, matchWord(rc.PortMatch, "is admitted", "is not admitted"), matchWord(rc.PeerMatch && rc.PortMatch, "allows", "no"))
+				fmt.Fprintf(out, "    %s\n", lang.T(l, "why.rule."+dir, rc.Index, rc.Peers, rc.Ports))
+				fmt.Fprintf(out, "      %s\n", lang.T(l, "why.rule.check", other,
+					matchMsg(rc.PeerMatch, "why.matches", "why.not-matches"), r.Port, r.Proto,
+					matchMsg(rc.PortMatch, "why.admitted", "why.not-admitted"), matchMsg(rc.PeerMatch && rc.PortMatch, "why.allows", "why.no")))
 			}
 		}
-		fmt.Fprintf(out, "  %s: %s\n", title, strings.Join(s.Reasons, "; "))
+		fmt.Fprintf(out, "  %s\n", lang.T(l, "why.side.verdict."+dir, strings.Join(s.Reasons, lang.T(l, "join.semi"))))
 	}
-	side("Egress", r.From, r.Egress, true)
-	side("Ingress", r.To, r.Ingress, false)
+	side(r.From, r.Egress, true)
+	side(r.To, r.Ingress, false)
 	if r.conn.Loopback() {
 		// The causes say the same (loopback); -o yaml and json carry them.
-		fmt.Fprintf(out, "\nVerdict: %s (a pod to itself: loopback, which no policy can block)\n", strings.ToUpper(render.VerdictWord(r.Allowed)))
+		fmt.Fprintf(out, "\n%s\n", lang.T(l, "why.verdict.loopback", upper(r.Allowed)))
 		return
 	}
-	fmt.Fprintf(out, "\nVerdict: %s (egress %s, ingress %s; both must allow)\n", strings.ToUpper(render.VerdictWord(r.Allowed)), render.VerdictWord(r.Egress.Allowed), render.VerdictWord(r.Ingress.Allowed))
+	fmt.Fprintf(out, "\n%s\n", lang.T(l, "why.verdict", upper(r.Allowed), verdictIn(l, r.Egress.Allowed), verdictIn(l, r.Ingress.Allowed)))
 	if len(r.Causes) == 0 {
 		return
 	}
-	title := "To allow it"
+	title := "why.to-allow"
 	if r.Allowed {
-		title = "To block it"
+		title = "why.to-block"
 	}
-	fmt.Fprintf(out, "\n%s, most likely first:\n", title)
+	fmt.Fprintf(out, "\n%s\n", lang.T(l, title))
 	for i, c := range r.Causes {
 		if i == 3 {
-			fmt.Fprintf(out, "  (%d more in -o yaml)\n", len(r.Causes)-3)
+			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.more", len(r.Causes)-3))
 			break
 		}
 		fmt.Fprintf(out, "  - %s\n", c.Message)
-		printIndented(out, "    fix: ", c.Fix)
+		printIndented(out, "    "+lang.T(l, "why.fix"), c.Fix)
 	}
 }
 
-func matchWord(ok bool, yes, no string) string {
+// matchMsg is message yes or no, as ok says.
+func matchMsg(ok bool, yes, no string) lang.Msg {
 	if ok {
-		return yes
+		return lang.M(yes)
 	}
-	return no
+	return lang.M(no)
 }

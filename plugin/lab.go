@@ -169,7 +169,7 @@ func (o *LabListOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	record := loadProgress(o.ErrOut)
+	record := loadProgress(o.ErrOut, o.Lang)
 	var rows []labListRow
 	for _, l := range all {
 		t := l.Text(o.Lang)
@@ -240,7 +240,11 @@ func (o *LabShowOptions) Validate() error {
 // this machine (the progress record says which).
 func (o *LabShowOptions) Complete(name string) (err error) {
 	if !o.render.variantGiven() {
-		o.render.variant = lastVariant(o.ErrOut, name)
+		lg, err := o.render.lang.resolve()
+		if err != nil {
+			return err
+		}
+		o.render.variant = lastVariant(o.ErrOut, lg, name)
 	}
 	o.lab, err = o.render.render(name)
 	return err
@@ -248,15 +252,15 @@ func (o *LabShowOptions) Complete(name string) (err error) {
 
 func (o *LabShowOptions) Run() error {
 	r := o.lab
-	if (o.Solution || o.Hints) && examTaskOf(o.ErrOut, r.Name) {
+	if (o.Solution || o.Hints) && examTaskOf(o.ErrOut, r.Options.Lang, r.Name) {
 		return fmt.Errorf("%s", lang.T(r.Options.Lang, "exam.closed"))
 	}
 	if o.Solution {
-		recordLab(o.ErrOut, r.Name, func(l *progress.Lab) { l.RecordSolution(time.Now()) })
+		recordLab(o.ErrOut, r.Options.Lang, r.Name, func(l *progress.Lab) { l.RecordSolution(time.Now()) })
 		return printSolution(o.Out, r)
 	}
 	if o.Hints {
-		recordLab(o.ErrOut, r.Name, func(l *progress.Lab) { l.RecordHints(time.Now()) })
+		recordLab(o.ErrOut, r.Options.Lang, r.Name, func(l *progress.Lab) { l.RecordHints(time.Now()) })
 	}
 	if o.Output != outputTable {
 		shown := struct {
@@ -393,14 +397,14 @@ func (o *LabUpOptions) Complete(name string) (err error) {
 func (o *LabUpOptions) Run(ctx context.Context) error {
 	r, clients := o.lab, o.clients
 	lg := r.Options.Lang
-	if o.Solution && examTaskOf(o.ErrOut, r.Name) {
+	if o.Solution && examTaskOf(o.ErrOut, r.Options.Lang, r.Name) {
 		return fmt.Errorf("%s", lang.T(lg, "exam.closed"))
 	}
 	// One variant of a lab at a time: lab check and lab down find the lab by its labels.
 	if v, up, err := labs.VariantUp(ctx, clients.Kube, r.Name); err != nil {
 		return err
 	} else if up && v != r.Options.Variant {
-		return fmt.Errorf("lab %s is up as variant %d: remove it first with 'kubectl netpol lab down %s', or go on with that one ('lab show' and 'lab check' follow it)", r.Name, v, r.Name)
+		return errors.New(lang.T(lg, "up.variant-up", r.Name, v))
 	}
 	p := newActivity(o.ErrOut, "")
 	p.Update(lang.T(lg, "up.progress", r.Name))
@@ -418,11 +422,11 @@ func (o *LabUpOptions) Run(ctx context.Context) error {
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted: what was created carries the lab's labels; remove it with 'kubectl netpol lab down %s'", r.Name)
+			return errors.New(lang.T(lg, "up.interrupted", r.Name))
 		}
 		return err
 	}
-	recordLab(o.ErrOut, r.Name, func(l *progress.Lab) {
+	recordLab(o.ErrOut, lg, r.Name, func(l *progress.Lab) {
 		now := time.Now()
 		l.Variant = r.Options.Variant
 		l.RecordUp(now)

@@ -139,6 +139,8 @@ func TestUnknownLangIsUsage(t *testing.T) {
 		{"lab", "down", "three-tier", "--lang", "jp"},
 		{"lab", "next", "--lang", "de"},
 		{"exam", "start", "--lang", "de"},
+		{"explain", "--lang", "de"},
+		{"probe", "--lang", "de"},
 	} {
 		r := run(t, args...)
 		if r.code != ExitUsage {
@@ -150,8 +152,8 @@ func TestUnknownLangIsUsage(t *testing.T) {
 		}
 	}
 	// The flag is on the commands that print texts for people only.
-	if r := run(t, "explain", "--lang", "ko"); r.code != ExitUsage || !strings.Contains(r.stderr, "unknown flag") {
-		t.Errorf("explain --lang: exit %d", r.code)
+	if r := run(t, "version", "--lang", "ko"); r.code != ExitUsage || !strings.Contains(r.stderr, "unknown flag") {
+		t.Errorf("version --lang: exit %d", r.code)
 	}
 }
 

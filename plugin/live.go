@@ -253,16 +253,17 @@ func allSameKind(errs []*probe.PodError) bool {
 // job turns one connection between snapshot endpoints into a probe job, or says why it cannot
 // be probed. A destination pod is named in the job, so that a refusal there is followed by a
 // look at whether anything listens.
-func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, proto corev1.Protocol, expected bool) (probe.Job, string) {
+// job is the probe of one connection, or, in l, why no probe can test it.
+func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, proto corev1.Protocol, expected bool, l lang.Lang) (probe.Job, string) {
 	switch {
 	case from.Pod == nil:
-		return probe.Job{}, "the source is outside the cluster"
+		return probe.Job{}, lang.T(l, "ignored.outside")
 	case to.Pod != nil && from.Pod.ID() == to.Pod.ID():
-		return probe.Job{}, "loopback (a pod to itself): allowed whatever the policies; not probed, CNIs differ"
+		return probe.Job{}, lang.T(l, "ignored.loopback")
 	case proto == corev1.ProtocolSCTP:
-		return probe.Job{}, "SCTP: no probe client speaks it"
+		return probe.Job{}, lang.T(l, "ignored.sctp")
 	case len(from.Pod.IPs) == 0:
-		return probe.Job{}, "the source pod has no IP yet"
+		return probe.Job{}, lang.T(l, "ignored.no-source-ip")
 	}
 	target := probe.Target{Name: toName}
 	switch {
@@ -272,7 +273,7 @@ func job(from policy.Endpoint, to policy.Endpoint, toName string, port int32, pr
 		target.Host = to.Pod.IPs[0].String()
 		target.Pod = &probe.PodRef{Namespace: to.Pod.Namespace, Name: to.Pod.Name}
 	default:
-		return probe.Job{}, "the destination pod has no IP yet"
+		return probe.Job{}, lang.T(l, "ignored.no-destination-ip")
 	}
 	return probe.Job{
 		From: probe.PodRef{Namespace: from.Pod.Namespace, Name: from.Pod.Name},

@@ -120,6 +120,8 @@ type ProbeOptions struct {
 	probeFlags
 
 	Output string
+	Lang   lang.Lang
+	lang   langFlag
 }
 
 func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -157,12 +159,16 @@ func newProbeCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *co
 	o.selection.addFlags(cmd, "probe")
 	o.probeFlags.add(cmd)
 	tableJSONYAML.add(cmd, &o.Output)
+	o.lang.add(cmd)
 	return cmd
 }
 
-// Validate checks the flags.
-func (o *ProbeOptions) Validate() error {
+// Validate checks the flags and picks the language.
+func (o *ProbeOptions) Validate() (err error) {
 	if err := tableJSONYAML.validate(o.Output); err != nil {
+		return err
+	}
+	if o.Lang, err = o.lang.resolve(); err != nil {
 		return err
 	}
 	if err := o.probeFlags.validate(); err != nil {
@@ -196,7 +202,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if from == nil {
-		fmt.Fprintf(o.ErrOut, "No pods found in %s.\n", o.scope)
+		fmt.Fprintln(o.ErrOut, lang.T(o.Lang, "probe.no-pods", o.scope.in(o.Lang)))
 		if o.Output != outputTable {
 			// Machine output is always a document: an empty one, in the same shape.
 			return printStructured(o.Out, o.Output, probeReport{Ports: []policy.JSONPort{}, Results: []observation{}, Summary: summarize(nil)})
@@ -217,10 +223,11 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 		for _, f := range from {
 			for _, t := range to {
 				expected := m.Allowed(pi, f, t)
+				lg := o.Lang
 				o := observation{From: s.Pods[f].ID(), To: s.Pods[t].ID(), Port: pp.Port, Protocol: string(pp.Protocol), Expected: expected, Policies: expected}
-				j, why := job(policy.Endpoint{Pod: &s.Pods[f]}, policy.Endpoint{Pod: &s.Pods[t]}, o.To, pp.Port, pp.Protocol, expected)
+				j, why := job(policy.Endpoint{Pod: &s.Pods[f]}, policy.Endpoint{Pod: &s.Pods[t]}, o.To, pp.Port, pp.Protocol, expected, lg)
 				if why == "" && declaredOnly && !declares(&s.Pods[t], pp) {
-					why = fmt.Sprintf("the destination declares no %d/%s (nothing known to listen; name it with --port to probe anyway)", pp.Port, pp.Protocol)
+					why = lang.T(lg, "ignored.undeclared", pp.Port, pp.Protocol)
 				}
 				if why != "" {
 					o.Ignored = why
@@ -245,18 +252,18 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		printProbeTables(o.Out, ports, obs, s, from, to)
-		printObservationNotes(o.Out, obs, lang.En)
-		fmt.Fprintf(o.Out, "\n%s\n", sum)
+		printProbeTables(o.Out, ports, obs, s, from, to, o.Lang)
+		printObservationNotes(o.Out, obs, o.Lang)
+		fmt.Fprintf(o.Out, "\n%s\n", sum.in(o.Lang))
 	}
 	if sum.Wrong > 0 {
-		return &failedError{msg: fmt.Sprintf("%d of %d probed connections do not behave as the policies say", sum.Wrong, sum.Correct+sum.Wrong)}
+		return &failedError{msg: lang.T(o.Lang, "probe.failed", sum.Wrong, sum.Correct+sum.Wrong)}
 	}
 	return nil
 }
 
 // printProbeTables prints one table per port, cells "expected/observed".
-func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observation, s *policy.Snapshot, from, to []int) {
+func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observation, s *policy.Snapshot, from, to []int, l lang.Lang) {
 	ids := func(pods []int) []string {
 		names := make([]string, len(pods))
 		for i, p := range pods {
@@ -274,9 +281,9 @@ func printProbeTables(out io.Writer, ports []policy.PortProtocol, obs []observat
 		for i, o := range obs[pi*per : (pi+1)*per] {
 			widths[i%len(to)] = max(widths[i%len(to)], len(obsCell(o)))
 		}
-		_ = render.Table(out, pp.String()+" (expected/observed):", ids(from), ids(to), func(c int) int { return widths[c] }, func(r, c int) string {
+		_ = render.Table(out, lang.T(l, "probe.table", pp.String()), ids(from), ids(to), func(c int) int { return widths[c] }, func(r, c int) string {
 			return obsCell(obs[pi*per+r*len(to)+c])
 		})
 	}
-	fmt.Fprintln(out, "\n. allowed   X blocked   ? not probed (error)   ~ not served: cannot tell   - ignored   * observed differs from expected")
+	fmt.Fprintln(out, "\n"+lang.T(l, "probe.legend"))
 }

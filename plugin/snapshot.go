@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
@@ -31,11 +32,14 @@ func (s scope) listNamespace() string {
 	return s.namespace
 }
 
-func (s scope) String() string {
+func (s scope) String() string { return s.in(lang.En) }
+
+// in is the scope as people read it in l.
+func (s scope) in(l lang.Lang) string {
 	if s.all {
-		return "all namespaces"
+		return lang.T(l, "scope.all")
 	}
-	return "namespace " + s.namespace
+	return lang.T(l, "scope.namespace", s.namespace)
 }
 
 // resolveScope reads -n / -A the way kubectl does: -A wins, then -n, then the kubeconfig

@@ -28,7 +28,7 @@ var progressStore = progress.Default
 
 // recordLab records what happened to a lab, saying on errOut why it could not (a newer file, a
 // corrupt one kept aside, a folder that cannot be written).
-func recordLab(errOut io.Writer, name string, record func(*progress.Lab)) {
+func recordLab(errOut io.Writer, lg lang.Lang, name string, record func(*progress.Lab)) {
 	store, err := progressStore()
 	if err == nil {
 		err = store.Update(func(r *progress.Record) error {
@@ -36,18 +36,18 @@ func recordLab(errOut io.Writer, name string, record func(*progress.Lab)) {
 			return nil
 		})
 	}
-	warnProgress(errOut, err)
+	warnProgress(errOut, lg, err)
 }
 
 // loadProgress reads the record for lab list, progress and next; on a problem it says so on
 // errOut and goes on with what it could read (an empty record at worst).
-func loadProgress(errOut io.Writer) *progress.Record {
+func loadProgress(errOut io.Writer, lg lang.Lang) *progress.Record {
 	store, err := progressStore()
 	var r *progress.Record
 	if err == nil {
 		r, err = store.Load()
 	}
-	warnProgress(errOut, err)
+	warnProgress(errOut, lg, err)
 	if r == nil {
 		r = &progress.Record{Labs: map[string]*progress.Lab{}}
 	}
@@ -55,23 +55,25 @@ func loadProgress(errOut io.Writer) *progress.Record {
 }
 
 // lastVariant is the variant of lab's last `lab up` on this machine (0: the lab as written).
-func lastVariant(errOut io.Writer, lab string) int {
-	if l, ok := loadProgress(errOut).Labs[lab]; ok {
+func lastVariant(errOut io.Writer, lg lang.Lang, lab string) int {
+	if l, ok := loadProgress(errOut, lg).Labs[lab]; ok {
 		return l.Variant
 	}
 	return 0
 }
 
-func warnProgress(errOut io.Writer, err error) {
-	if err == nil {
-		return
-	}
+func warnProgress(errOut io.Writer, lg lang.Lang, err error) {
 	var corrupt *progress.CorruptError
-	if errors.As(err, &corrupt) {
-		fmt.Fprintf(errOut, "Warning: %v\n", err)
-		return
+	var newer *progress.NewerError
+	switch {
+	case err == nil:
+	case errors.As(err, &corrupt):
+		fmt.Fprintln(errOut, lang.T(lg, "progress.corrupt", corrupt.Path, lang.Verbatim(corrupt.Err.Error()), corrupt.KeptAt))
+	case errors.As(err, &newer):
+		fmt.Fprintln(errOut, lang.T(lg, "progress.newer", newer.Path, newer.Version, progress.Env))
+	default:
+		fmt.Fprintln(errOut, lang.T(lg, "progress.not-recorded", lang.Verbatim(err.Error()), progress.Env))
 	}
-	fmt.Fprintf(errOut, "Warning: your lab progress was not recorded: %v (%s=off keeps none)\n", err, progress.Env)
 }
 
 // labProgress is one lab's line of progress, as lab list, progress and next show it.
@@ -220,7 +222,7 @@ func (o *LabProgressOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	r := loadProgress(o.ErrOut)
+	r := loadProgress(o.ErrOut, o.Lang)
 	rep := progressReport{Labs: []labRecord{}, TopicsNotPassed: topicsNotPassed(all, r)}
 	for _, l := range all {
 		rec := r.Labs[l.Name]
@@ -312,8 +314,8 @@ func (o *LabNextOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	r := loadProgress(o.ErrOut)
 	lg := o.Lang
+	r := loadProgress(o.ErrOut, lg)
 	l, fresh := chooseNext(all, r)
 	var next nextLab
 	if l == nil {
