@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
 
@@ -138,15 +139,13 @@ func (a *Active) Run(ctx context.Context) (f Finding, err error) {
 	res := "Namespace/" + ns
 	switch {
 	case !before.Allowed:
+		// The probe's detail is what its client printed: as it printed it.
 		return finding(check, "NP6003", SeverityWarning, res,
-			fmt.Sprintf("inconclusive: without any policy the client could not reach the server (%s: %s), so a blocked probe would prove nothing", before.Outcome, before.Detail),
-			"Check that pods can reach each other at all (kubectl get pods -o wide; a pod network problem comes before policy), then run doctor --active again."), nil
+			lang.M("doctor.active.inconclusive", OutcomeSays(before.Outcome), before.Detail), lang.M("doctor.active.inconclusive.fix")), nil
 	case after.Allowed:
-		return finding(check, "NP6001", SeverityError, res,
-			"NetworkPolicy is NOT enforced: with a policy denying all ingress to the server, the client still connected",
-			"Install or enable a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router, ...); see the CNI finding above for this cluster's plugin."), nil
+		return finding(check, "NP6001", SeverityError, res, lang.M("doctor.active.not-enforced"), lang.M("doctor.active.not-enforced.fix")), nil
 	}
-	f = pass(check, "NP6002", fmt.Sprintf("NetworkPolicy is enforced: the client reached the server, and after a deny policy it could not (%s)", after.Outcome))
+	f = pass(check, "NP6002", lang.M("doctor.active.enforced", OutcomeSays(after.Outcome)))
 	return f, nil
 }
 
@@ -207,3 +206,20 @@ func restrictedPod(ns, name, image string, command []string) *corev1.Pod {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// OutcomeSays is what a probe observed, in words for any language.
+func OutcomeSays(o probe.Outcome) lang.Msg {
+	switch o {
+	case probe.Connected:
+		return lang.M("doctor.outcome.connected")
+	case probe.Refused:
+		return lang.M("doctor.outcome.refused")
+	case probe.NotServed:
+		return lang.M("doctor.outcome.not-served")
+	case probe.Timeout:
+		return lang.M("doctor.outcome.timeout")
+	case probe.Error:
+		return lang.M("doctor.outcome.error")
+	}
+	return lang.Verbatim(string(o))
+}

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -52,6 +53,8 @@ const (
 const DocsBase = "https://github.com/kubectl-netpol/kubectl-netpol/blob/main/docs/checks.md"
 
 // Finding is one result of one check: the fields of doctor -o json (README.md, doctor).
+// Message and Remediation are in English; In renders them in another language from Says and
+// FixSays, the same texts by message ID (lang/catalog/LANG.doctor.yaml).
 type Finding struct {
 	ID          string   `json:"id"`
 	Check       string   `json:"check"`
@@ -61,6 +64,25 @@ type Finding struct {
 	Message     string   `json:"message"`
 	Remediation string   `json:"remediation,omitempty"`
 	Docs        string   `json:"docs"`
+	Says        lang.Msg `json:"-"` // Message, for any language
+	FixSays     lang.Msg `json:"-"` // Remediation, for any language
+}
+
+// In is the finding with its message and remediation in l.
+func (f Finding) In(l lang.Lang) Finding {
+	if !f.Says.IsZero() {
+		f.Message = f.Says.In(l)
+	}
+	if !f.FixSays.IsZero() {
+		f.Remediation = f.FixSays.In(l)
+	}
+	return f
+}
+
+// withFix is the finding with remediation fix (a skipped finding's grant, for one).
+func (f Finding) withFix(fix lang.Msg) Finding {
+	f.Remediation, f.FixSays = fix.String(), fix
+	return f
 }
 
 // Foreign is one policy object of another engine, as read from a file.
@@ -118,7 +140,7 @@ func (in *Input) InScope(ns string) bool { return in.Namespace == "" || in.Names
 // Check is one diagnostic: a stable name for --check/--skip and the IDs it can raise.
 type Check struct {
 	Name  string
-	Title string
+	Title lang.Msg // doctor's heading for its findings
 	IDs   []string
 	Run   func(in *Input) []Finding
 }
@@ -190,26 +212,28 @@ func IsActive(s string) bool {
 }
 
 // Fail builds a failing finding with the docs anchor of its ID.
-func Fail(check, id string, sev Severity, resource, msg, remediation string) Finding {
-	return Finding{ID: id, Check: check, Severity: sev, Status: StatusFail, Resource: resource, Message: msg, Remediation: remediation, Docs: DocsBase + "#" + strings.ToLower(id)}
+func Fail(check, id string, sev Severity, resource string, msg, remediation lang.Msg) Finding {
+	return Finding{ID: id, Check: check, Severity: sev, Status: StatusFail, Resource: resource,
+		Message: msg.String(), Remediation: remediation.String(), Says: msg, FixSays: remediation,
+		Docs: DocsBase + "#" + strings.ToLower(id)}
 }
 
 // Pass records that a check ran and found nothing.
-func Pass(check, id, msg string) Finding {
-	return Finding{ID: id, Check: check, Severity: SeverityInfo, Status: StatusPass, Message: msg, Docs: DocsBase + "#" + strings.ToLower(id)}
+func Pass(check, id string, msg lang.Msg) Finding {
+	return Finding{ID: id, Check: check, Severity: SeverityInfo, Status: StatusPass, Message: msg.String(), Says: msg, Docs: DocsBase + "#" + strings.ToLower(id)}
 }
 
 // Skipped records that a check could not run, and why.
-func Skipped(check, id, resource, msg string) Finding {
+func Skipped(check, id, resource string, msg lang.Msg) Finding {
 	f := Pass(check, id, msg)
 	f.Status, f.Resource = StatusSkipped, resource
 	return f
 }
 
-func finding(check, id string, sev Severity, resource, msg, remediation string) Finding {
+func finding(check, id string, sev Severity, resource string, msg, remediation lang.Msg) Finding {
 	return Fail(check, id, sev, resource, msg, remediation)
 }
 
-func pass(check, id, msg string) Finding { return Pass(check, id, msg) }
+func pass(check, id string, msg lang.Msg) Finding { return Pass(check, id, msg) }
 
-func skipped(check, id, msg string) Finding { return Skipped(check, id, "", msg) }
+func skipped(check, id string, msg lang.Msg) Finding { return Skipped(check, id, "", msg) }

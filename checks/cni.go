@@ -10,6 +10,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // The CNI check: which network plugin runs, and does it enforce NetworkPolicy? The API server
@@ -35,7 +37,7 @@ const cniCheckName = "cni"
 
 var cniCheck = Check{
 	Name:  cniCheckName,
-	Title: "Network plugin (CNI) and NetworkPolicy enforcement",
+	Title: lang.M("doctor.title.cni"),
 	IDs:   []string{cniIDNotEnforced, cniIDUnknown, cniIDEnforced, cniIDSkipped},
 	Run:   runCNICheck,
 }
@@ -43,12 +45,12 @@ var cniCheck = Check{
 // kindnetPolicySince is the first kindnetd image date with a network policy engine (kind v0.24.0).
 const kindnetPolicySince = "20240719"
 
-const cniActiveHint = "Prove it either way with the empirical test: kubectl netpol doctor --active"
+var cniActiveHint = lang.M("doctor.cni.active-hint")
 
 // cniFilesActiveHint is cniActiveHint for files: --active needs the cluster.
-const cniFilesActiveHint = "On the cluster, prove it either way with the empirical test: kubectl netpol doctor --active"
+var cniFilesActiveHint = lang.M("doctor.cni.active-hint.files")
 
-func cniHint(in *Input) string {
+func cniHint(in *Input) lang.Msg {
 	if in.Live {
 		return cniActiveHint
 	}
@@ -69,8 +71,8 @@ type cniEngine struct {
 	name     string // as users know it: "flannel", "Calico", …
 	resource string // DaemonSet/ns/name, Deployment/ns/name or Node/name
 	verdict  cniVerdict
-	detail   string // enforces: how we know; does not / unknown: why
-	fix      string // the remediation when it does not enforce
+	detail   lang.Msg // enforces: how we know; does not / unknown: why
+	fix      lang.Msg // the remediation when it does not enforce
 	// forbidden names what could not be read when the verdict is unknown for that reason
 	// ("configmaps"); empty otherwise.
 	forbidden string
@@ -88,10 +90,12 @@ func runCNICheck(in *Input) []Finding {
 	if !in.Live && len(engines) == 0 && dsForbidden == nil {
 		return []Finding{cniNothingInFiles(in)}
 	}
-	// Where the findings come from: the cluster, or what the files hold.
-	found := ""
-	if !in.Live {
-		found = " in the files"
+	// Where the findings come from (the cluster, or what the files hold) picks the messages.
+	liveOr := func(live, files string) string {
+		if in.Live {
+			return live
+		}
+		return files
 	}
 
 	var yes, no, unknown []cniEngine
@@ -109,28 +113,23 @@ func runCNICheck(in *Input) []Finding {
 	// One engine that enforces is enough: policies are enforced whatever else runs beside it
 	// (flannel routing for Calico in canal, the AWS VPC CNI chained with Cilium, …).
 	if len(yes) > 0 {
-		var parts []string
+		var parts []lang.Msg
 		for _, e := range yes {
-			s := e.where()
-			if e.detail != "" {
-				s += ": " + e.detail
+			s := lang.Verbatim(e.where())
+			if !e.detail.IsZero() {
+				s = lang.Join("doctor.join.colon", s, e.detail)
 			}
 			parts = append(parts, s)
 		}
-		msg := "NetworkPolicy is enforced by " + strings.Join(parts, "; ")
+		var also lang.Msg
 		if len(no)+len(unknown) > 0 {
 			var others []string
 			for _, e := range append(slices.Clone(no), unknown...) {
 				others = append(others, e.where())
 			}
-			msg += "; also found, not enforcing by itself: " + strings.Join(others, ", ")
+			also = lang.M("doctor.cni.enforced.also", strings.Join(others, ", "))
 		}
-		if in.Live {
-			msg += " (detected from its signature; kubectl netpol doctor --active proves it empirically)"
-		} else {
-			msg += " (detected from its signature in the files; whether it runs in the cluster cannot be told from files: once applied, kubectl netpol doctor --active proves it empirically)"
-		}
-		f := pass(cniCheckName, cniIDEnforced, msg)
+		f := pass(cniCheckName, cniIDEnforced, lang.M(liveOr("doctor.cni.enforced", "doctor.cni.enforced.files"), lang.Join("join.semi", parts...), also))
 		f.Resource = yes[0].resource
 		return []Finding{f}
 	}
@@ -139,78 +138,68 @@ func runCNICheck(in *Input) []Finding {
 	if dsForbidden == nil {
 		// With a plugin of unknown enforcement beside it, "nothing enforces" is not certain;
 		// with files, neither is it for an engine that runs outside them.
-		consequence := "No other policy engine was found, so every NetworkPolicy in this cluster is accepted by the API server and silently ignored."
+		consequence := lang.M("doctor.cni.consequence")
 		switch {
 		case in.Live && len(unknown) > 0:
-			consequence = "Unless the other plugin found (see below) enforces them, NetworkPolicies in this cluster are accepted by the API server and silently ignored."
+			consequence = lang.M("doctor.cni.consequence.unless-other")
 		case len(unknown) > 0:
-			consequence = "Unless the other plugin found (see below) enforces them, or an engine the files do not hold runs in the cluster, NetworkPolicies there are accepted by the API server and silently ignored."
+			consequence = lang.M("doctor.cni.consequence.unless-other.files")
 		case !in.Live:
-			consequence = "No other policy engine was found in the files: unless one the files do not hold runs in the cluster, every NetworkPolicy there is accepted by the API server and silently ignored."
+			consequence = lang.M("doctor.cni.consequence.files")
 		}
 		for _, e := range no {
-			fix := e.fix
-			if !in.Live && strings.Contains(fix, "kubectl patch") {
-				fix = "The commands below change a running cluster; make the same change in the manifest in the files, or the next apply undoes it.\n" + fix
+			fix := []lang.Msg{e.fix, cniHint(in)}
+			if !in.Live && strings.Contains(e.fix.String(), "kubectl patch") {
+				fix = append([]lang.Msg{lang.M("doctor.cni.fix.manifest-too")}, fix...)
 			}
 			out = append(out, finding(cniCheckName, cniIDNotEnforced, SeverityError, e.resource,
-				fmt.Sprintf("%s%s does not enforce NetworkPolicy: %s. %s", e.where(), found, e.detail, consequence),
-				fix+"\n"+cniHint(in)))
+				lang.M(liveOr("doctor.cni.not-enforced", "doctor.cni.not-enforced.files"), e.where(), e.detail, consequence), lang.Join("join.line", fix...)))
 		}
 	}
 	for _, e := range unknown {
 		switch {
 		case e.notInFiles != "":
-			f := skipped(cniCheckName, cniIDSkipped, fmt.Sprintf("%s is not in the files: whether %s, found in the files, enforces NetworkPolicy cannot be decided from them (%s)", e.notInFiles, e.where(), e.detail))
+			f := skipped(cniCheckName, cniIDSkipped, lang.M("doctor.cni.not-in-files", e.notInFiles, e.where(), e.detail))
 			f.Resource = e.resource
-			f.Remediation = "Add the " + e.notInFiles + " manifest to the files (from the cluster: kubectl get " + cniGetArgs(e.notInFiles) + " -o yaml), or run doctor on the cluster (without -f).\n" + cniFilesActiveHint
-			out = append(out, f)
+			out = append(out, f.withFix(lang.Join("join.line", lang.M("doctor.cni.not-in-files.fix", e.notInFiles, cniGetArgs(e.notInFiles)), cniFilesActiveHint)))
 			continue
 		case e.forbidden != "":
-			f := skipped(cniCheckName, cniIDSkipped, fmt.Sprintf("cannot read %s: whether %s enforces NetworkPolicy is unknown (%s)", e.forbidden, e.where(), e.detail))
+			f := skipped(cniCheckName, cniIDSkipped, lang.M("doctor.cni.config-forbidden", e.forbidden, e.where(), e.detail))
 			f.Resource = e.resource
-			f.Remediation = cniRBACFix(e.forbidden) + "\n" + cniActiveHint
-			out = append(out, f)
+			out = append(out, f.withFix(lang.Join("join.line", cniRBACFix(e.forbidden), cniActiveHint)))
 			continue
 		}
 		out = append(out, finding(cniCheckName, cniIDUnknown, SeverityWarning, e.resource,
-			fmt.Sprintf("%s found%s, but whether it enforces NetworkPolicy cannot be told: %s", e.where(), found, e.detail),
-			cniHint(in)))
+			lang.M(liveOr("doctor.cni.unknown", "doctor.cni.unknown.files"), e.where(), e.detail), cniHint(in)))
 	}
 	if dsForbidden != nil {
-		msg := "cannot list daemonsets: CNI detection skipped. The network plugin runs as a DaemonSet, and listing them in all namespaces needs 'list' on daemonsets.apps at cluster scope"
+		// The API server's error is said as it said it.
+		var seen lang.Msg
 		if len(no) > 0 {
-			var seen []string
+			var items []lang.Msg
 			for _, e := range no {
-				seen = append(seen, e.where()+" does not enforce: "+e.detail)
+				items = append(items, lang.M("doctor.cni.ds-forbidden.seen-item", e.where(), e.detail))
 			}
-			msg += ". Seen without DaemonSets: " + strings.Join(seen, "; ") + "; an engine in a DaemonSet could still enforce"
+			seen = lang.M("doctor.cni.ds-forbidden.seen", lang.Join("join.semi", items...))
 		}
-		msg += " (" + dsForbidden.Error() + ")"
-		f := skipped(cniCheckName, cniIDSkipped, msg)
-		f.Remediation = cniRBACFix("daemonsets") + "\n" + cniActiveHint
-		out = append(out, f)
+		f := skipped(cniCheckName, cniIDSkipped, lang.M("doctor.cni.ds-forbidden", seen, dsForbidden.Error()))
+		out = append(out, f.withFix(lang.Join("join.line", cniRBACFix("daemonsets"), cniActiveHint)))
 		return out
 	}
 	if len(engines) == 0 {
-		msg := "no known network plugin (CNI) found in the DaemonSets of any namespace"
+		id := "doctor.cni.none"
 		if nodesForbidden == nil {
-			msg += " nor on the nodes (k3s)"
+			id = "doctor.cni.none.nodes"
 		}
-		msg += ": doctor cannot tell whether NetworkPolicies are enforced."
-		if netish := networkishDaemonSets(in.DaemonSets); len(netish) > 0 {
-			msg += " DaemonSets that look network-related: " + cniListSome(netish, 6) + "."
-		} else {
-			msg += " No DaemonSet looks network-related: the plugin may run outside Kubernetes (on the hosts or in a managed control plane)."
+		netish := lang.M("doctor.cni.none.no-netish")
+		if list := networkishDaemonSets(in.DaemonSets); len(list) > 0 {
+			netish = lang.M("doctor.cni.none.netish", listSome(list, 6))
 		}
-		out = append(out, finding(cniCheckName, cniIDUnknown, SeverityWarning, "", msg,
-			"Run the empirical test, which creates a scratch namespace, two pods and a deny policy, probes, and removes it all:\n  kubectl netpol doctor --active\n"+
-				"and check your platform's documentation for NetworkPolicy support. Plugins that enforce: Calico, Cilium, Antrea, kube-router, OVN-Kubernetes, GKE Dataplane V2, Azure NPM, kindnet (kind v0.24.0+), AWS VPC CNI with its network policy controller enabled."))
+		out = append(out, finding(cniCheckName, cniIDUnknown, SeverityWarning, "", lang.M(id, netish), lang.M("doctor.cni.none.fix")))
 	}
 	if nodesForbidden != nil && len(engines) == 0 {
-		f := skipped(cniCheckName, cniIDSkipped, "cannot list nodes: k3s detection skipped (k3s's embedded network policy controller is only visible in its node annotation k3s.io/node-args) ("+nodesForbidden.Error()+")")
-		f.Remediation = cniRBACFix("nodes")
-		out = append(out, f)
+		f := skipped(cniCheckName, cniIDSkipped, lang.M("doctor.cni.nodes-forbidden", nodesForbidden.Error()))
+		out = append(out, f.withFix(cniRBACFix("nodes")))
 	}
 	return out
 }
@@ -219,15 +208,12 @@ func runCNICheck(in *Input) []Finding {
 // manifests are rarely next to an application's, and some are never in files at all (k3s's
 // controller shows in its Nodes' annotation only, a managed platform's plugin in no manifest).
 func cniNothingInFiles(in *Input) Finding {
-	msg := "files: no network plugin (CNI) found in the files: they hold no DaemonSet, Deployment or Node with a known plugin's signature, so whether the cluster enforces NetworkPolicy cannot be told from them."
-	if netish := networkishDaemonSets(in.DaemonSets); len(netish) > 0 {
-		msg += " DaemonSets in the files that look network-related but match no known plugin: " + cniListSome(netish, 6) + "."
+	var netish lang.Msg
+	if list := networkishDaemonSets(in.DaemonSets); len(list) > 0 {
+		netish = lang.M("doctor.cni.files-none.netish", listSome(list, 6))
 	}
-	msg += " A run on the cluster (without -f) detects the plugin, and --active proves enforcement"
-	f := skipped(cniCheckName, cniIDSkipped, msg)
-	f.Remediation = "Run doctor on the cluster, where the plugin runs:\n  kubectl netpol doctor\n  kubectl netpol doctor --active\n" +
-		"or add the plugin's manifests (its DaemonSet, and its ConfigMap: cilium-config, amazon-vpc-cni) to the files."
-	return f
+	f := skipped(cniCheckName, cniIDSkipped, lang.M("doctor.cni.files-none", netish))
+	return f.withFix(lang.M("doctor.cni.files-none.fix"))
 }
 
 // cniGetArgs turns "ConfigMap ns/name" into "configmap name -n ns" for kubectl get.
@@ -241,20 +227,14 @@ func cniGetArgs(object string) string {
 }
 
 // cniRBACFix says which permission lets doctor read what it could not.
-func cniRBACFix(what string) string {
+func cniRBACFix(what string) lang.Msg {
 	switch what {
 	case "configmaps":
-		return "Grant 'get' on the plugins' ConfigMaps in kube-system, e.g.:\n" +
-			"  kubectl create role netpol-doctor-cni -n kube-system --verb=get --resource=configmaps --resource-name=amazon-vpc-cni --resource-name=cilium-config\n" +
-			"  kubectl create rolebinding netpol-doctor-cni -n kube-system --role=netpol-doctor-cni --user=USER"
+		return lang.M("doctor.cni.rbac.configmaps")
 	case "nodes":
-		return "Grant 'list' on nodes, e.g.:\n" +
-			"  kubectl create clusterrole netpol-doctor-cni --verb=list --resource=daemonsets.apps,deployments.apps,nodes\n" +
-			"  kubectl create clusterrolebinding netpol-doctor-cni --clusterrole=netpol-doctor-cni --user=USER"
+		return lang.M("doctor.cni.rbac.nodes")
 	default:
-		return "Grant 'list' on daemonsets (and deployments, nodes) in all namespaces, e.g.:\n" +
-			"  kubectl create clusterrole netpol-doctor-cni --verb=list --resource=daemonsets.apps,deployments.apps,nodes\n" +
-			"  kubectl create clusterrolebinding netpol-doctor-cni --clusterrole=netpol-doctor-cni --user=USER"
+		return lang.M("doctor.cni.rbac.daemonsets")
 	}
 }
 
@@ -281,16 +261,16 @@ func detectCNIs(in *Input) []cniEngine {
 		switch {
 		case d.Name == "tigera-operator" && dsForbidden:
 			out = append(out, cniEngine{name: "Calico", resource: res, verdict: cniEnforces,
-				detail: "its tigera-operator runs (the calico-node DaemonSet it manages could not be listed)"})
+				detail: lang.M("doctor.cni.tigera.forbidden")})
 		case d.Name == "tigera-operator" && !calico && !in.Live:
 			// Files never hold calico-node under the operator: it creates it at run time.
 			out = append(out, cniEngine{name: "Calico", resource: res, verdict: cniEnforces,
-				detail: "its tigera-operator is in the files; the operator creates the calico-node DaemonSet at run time from an Installation resource (operator.tigera.io/v1), so files never hold it, and Calico enforces NetworkPolicy whenever it runs"})
+				detail: lang.M("doctor.cni.tigera.files")})
 		case d.Name == "tigera-operator" && !calico:
 			out = append(out, cniEngine{name: "Calico", resource: res, verdict: cniUnknown,
-				detail: "the tigera-operator runs but no calico-node DaemonSet exists: Calico is not installed (yet); the operator creates it from an Installation resource (kubectl get installation default -o yaml)"})
+				detail: lang.M("doctor.cni.tigera.not-installed")})
 		case d.Name == "cilium-operator" && dsForbidden:
-			e := cniEngine{name: "Cilium", resource: res, verdict: cniEnforces, detail: "its cilium-operator runs (the cilium DaemonSet could not be listed)"}
+			e := cniEngine{name: "Cilium", resource: res, verdict: cniEnforces, detail: lang.M("doctor.cni.cilium-operator")}
 			out = append(out, cniCilium(in, e, d.Namespace))
 		}
 	}
@@ -309,15 +289,15 @@ func whereItRuns(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 	switch {
 	case st.DesiredNumberScheduled == 0:
 		e.verdict = cniDoesNot
-		e.detail = "its DaemonSet runs no pod: the DaemonSet controller schedules it on no node"
-		e.fix = fmt.Sprintf("Find out why no node runs it (its nodeSelector, affinity and tolerations against the nodes' labels and taints, and its events):\n"+
-			"  kubectl describe daemonset %s -n %s\n"+
-			"  kubectl get daemonset %s -n %s -o jsonpath='{.spec.template.spec.nodeSelector}'", ds.Name, ds.Namespace, ds.Name, ds.Namespace)
+		e.detail = lang.M("doctor.cni.ds.no-pod")
+		e.fix = lang.M("doctor.cni.ds.no-pod.fix", ds.Name, ds.Namespace)
 	case st.NumberReady < st.DesiredNumberScheduled:
-		if e.detail != "" {
-			e.detail += "; "
+		notReady := lang.M("doctor.cni.ds.not-ready", st.NumberReady, st.DesiredNumberScheduled, ds.Namespace)
+		if e.detail.IsZero() {
+			e.detail = notReady
+		} else {
+			e.detail = lang.Join("join.semi", e.detail, notReady)
 		}
-		e.detail += fmt.Sprintf("%d of its %d pods are ready: on a node where it is not, policies may go unenforced (kubectl get pods -n %s -o wide)", st.NumberReady, st.DesiredNumberScheduled, ds.Namespace)
 	}
 	return e
 }
@@ -333,7 +313,7 @@ func detectDaemonSet(in *Input, ds *appsv1.DaemonSet) (cniEngine, bool) {
 	spec := &ds.Spec.Template.Spec
 	switch {
 	case name == "canal" || name == "rke2-canal" || label("k8s-app", "canal"):
-		e.name, e.detail = "canal", "Calico's policy engine beside flannel"
+		e.name, e.detail = "canal", lang.M("doctor.cni.canal")
 	case name == "anetd":
 		e.name = "GKE Dataplane V2"
 	case name == "cilium" || label("k8s-app", "cilium"):
@@ -353,20 +333,19 @@ func detectDaemonSet(in *Input, ds *appsv1.DaemonSet) (cniEngine, bool) {
 		e.name = "Weave Net"
 		if !slices.ContainsFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == "weave-npc" || strings.Contains(c.Image, "weave-npc") }) {
 			e.verdict = cniDoesNot
-			e.detail = "its DaemonSet has no weave-npc container, Weave's network policy controller"
-			e.fix = fmt.Sprintf("Weave Net enforces NetworkPolicy only with its weave-npc container: re-apply Weave Net's complete manifest, which runs weave-npc as the second container of DaemonSet %s/%s (check: kubectl get ds %s -n %s -o jsonpath='{.spec.template.spec.containers[*].name}').\nWeave Net is no longer maintained (Weaveworks closed in 2024): consider moving to a plugin that enforces, such as Calico or Cilium.", ds.Namespace, ds.Name, ds.Name, ds.Namespace)
+			e.detail = lang.M("doctor.cni.weave.no-npc")
+			e.fix = lang.M("doctor.cni.weave.fix", ds.Namespace, ds.Name)
 		} else {
-			e.detail = "with its weave-npc container"
+			e.detail = lang.M("doctor.cni.weave.npc")
 		}
 	case name == "kube-router" || label("k8s-app", "kube-router"):
 		e.name = "kube-router"
 		if a, ok := cniFindFlag(spec, nil, "run-firewall"); ok && !cniTrue(a.value) {
 			e.verdict = cniDoesNot
-			e.detail = fmt.Sprintf("it runs with %s, which turns off its network policy controller", a.raw)
-			e.fix = "Turn kube-router's firewall (its network policy controller) back on; --run-firewall=true is its default:\n  " +
-				a.patch("daemonset", ds.Namespace, ds.Name, "--run-firewall=true")
+			e.detail = lang.M("doctor.cni.kube-router.off", a.raw)
+			e.fix = lang.M("doctor.cni.kube-router.fix", a.patch("daemonset", ds.Namespace, ds.Name, "--run-firewall=true"))
 		} else {
-			e.detail = "--run-firewall is on"
+			e.detail = lang.M("doctor.cni.kube-router.on")
 		}
 	case name == "kindnet" || label("app", "kindnet") || label("k8s-app", "kindnet"):
 		e.name = "kindnet"
@@ -380,16 +359,12 @@ func detectDaemonSet(in *Input, ds *appsv1.DaemonSet) (cniEngine, bool) {
 		if slices.ContainsFunc(all, func(c corev1.Container) bool {
 			return c.Name == "kube-network-policies" || strings.Contains(c.Image, "kube-network-policies")
 		}) {
-			e.detail = "with its kube-network-policies container"
+			e.detail = lang.M("doctor.cni.flannel.knp")
 			return e, true
 		}
 		e.verdict = cniDoesNot
-		e.detail = "flannel only connects pods; it has no policy engine, and its DaemonSet has no kube-network-policies container"
-		ns := ds.Namespace
-		e.fix = "Add a policy engine beside flannel:\n" +
-			"  - flannel's Helm chart (v0.25.5+) adds kube-network-policies as a container: helm upgrade flannel flannel/flannel -n " + ns + " --reuse-values --set netpol.enabled=true\n" +
-			"  - or run kube-network-policies as its own DaemonSet: https://github.com/kubernetes-sigs/kube-network-policies\n" +
-			"  - or use canal, Calico's policy engine with flannel: https://docs.tigera.io/calico/latest/getting-started/kubernetes/flannel/install-for-flannel"
+		e.detail = lang.M("doctor.cni.flannel.none")
+		e.fix = lang.M("doctor.cni.flannel.fix", ds.Namespace)
 	default:
 		return cniEngine{}, false
 	}
@@ -407,23 +382,20 @@ func cniCilium(in *Input, e cniEngine, ns string) cniEngine {
 	switch {
 	case cm != nil && strings.EqualFold(strings.TrimSpace(cm.Data["enable-policy"]), "never"):
 		e.verdict = cniDoesNot
-		e.detail = "ConfigMap " + cm.Namespace + "/cilium-config sets enable-policy: never, so Cilium allows all traffic whatever the policies say"
-		e.fix = "Set enable-policy back to default (enforce on the endpoints that policies select) and restart the agents:\n" +
-			"  kubectl patch configmap cilium-config -n " + cm.Namespace + " --type merge -p '{\"data\":{\"enable-policy\":\"default\"}}'\n" +
-			"  kubectl rollout restart daemonset cilium -n " + ns + "\n" +
-			"(with Helm: helm upgrade cilium cilium/cilium -n " + ns + " --reuse-values --set policyEnforcementMode=default)"
+		e.detail = lang.M("doctor.cni.cilium.never", cm.Namespace)
+		e.fix = lang.M("doctor.cni.cilium.fix", cm.Namespace, ns)
 	case cm != nil:
 		mode := cm.Data["enable-policy"]
 		if mode == "" {
 			mode = "default"
 		}
-		e.detail = "cilium-config enable-policy: " + mode
+		e.detail = lang.M("doctor.cni.cilium.mode", mode)
 	case in.Forbidden["configmaps"] != nil:
-		e.detail = "cilium-config could not be read; Cilium enforces unless it sets enable-policy: never"
+		e.detail = lang.M("doctor.cni.cilium.forbidden")
 	case !in.Live:
-		e.detail = "ConfigMap cilium-config is not in the files; Cilium enforces unless it sets enable-policy: never"
+		e.detail = lang.M("doctor.cni.cilium.not-in-files")
 	case ns != "kube-system":
-		e.detail = "doctor reads kube-system/cilium-config only; Cilium enforces unless it sets enable-policy: never"
+		e.detail = lang.M("doctor.cni.cilium.elsewhere")
 	}
 	return e
 }
@@ -446,30 +418,28 @@ func cniKindnet(ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 	}
 	if a, ok := cniFindFlag(spec, isKindnetd, "network-policy"); ok && !cniTrue(a.value) {
 		e.verdict = cniDoesNot
-		e.detail = fmt.Sprintf("kindnetd runs with %s", a.raw)
-		e.fix = "Turn kindnet's network policy engine on:\n  " + a.patch("daemonset", ds.Namespace, ds.Name, "--network-policy=true")
+		e.detail = lang.M("doctor.cni.kindnet.flag", a.raw)
+		e.fix = lang.M("doctor.cni.kindnet.flag.fix", a.patch("daemonset", ds.Namespace, ds.Name, "--network-policy=true"))
 		return e
 	}
 	date, major, ok := kindnetdVersion(image)
 	switch {
 	case !ok:
 		e.verdict = cniUnknown
-		e.detail = fmt.Sprintf("its image %q carries no version doctor can read; kindnetd enforces NetworkPolicy from its %s image on (kind v0.24.0)", image, kindnetPolicySince)
+		e.detail = lang.M("doctor.cni.kindnet.no-version", image, kindnetPolicySince)
 	case date != "" && date >= kindnetPolicySince:
-		e.detail = fmt.Sprintf("kindnetd image %s (%s, kind v0.24.0 or later)", image, date)
+		e.detail = lang.M("doctor.cni.kindnet.recent", image, date)
 	case date != "":
 		e.verdict = cniDoesNot
-		e.detail = fmt.Sprintf("its image %s dates from %s, before %s (kind v0.24.0), the first kindnetd with a network policy engine", image, date, kindnetPolicySince)
+		e.detail = lang.M("doctor.cni.kindnet.old", image, date, kindnetPolicySince)
 	case major >= 1:
-		e.detail = fmt.Sprintf("kindnetd %s (standalone kindnet v1+, network policies on)", image)
+		e.detail = lang.M("doctor.cni.kindnet.standalone", image)
 	default:
 		e.verdict = cniDoesNot
-		e.detail = fmt.Sprintf("its image %s is an old kindnetd (0.x), from before kindnetd had a network policy engine (kind v0.24.0)", image)
+		e.detail = lang.M("doctor.cni.kindnet.zero", image)
 	}
 	if e.verdict == cniDoesNot {
-		e.fix = "Recreate the cluster with kind v0.24.0 or later, whose kindnet enforces NetworkPolicy (this deletes the cluster):\n" +
-			"  kind version    # v0.24.0 or later\n  kind delete cluster --name NAME && kind create cluster --name NAME\n" +
-			"or keep this kind and use a plugin that enforces: create the cluster with networking.disableDefaultCNI: true in its kind config (https://kind.sigs.k8s.io/docs/user/configuration/#disable-default-cni), then install Calico (https://docs.tigera.io/calico/latest/getting-started/kubernetes/kind)."
+		e.fix = lang.M("doctor.cni.kindnet.fix")
 	}
 	return e
 }
@@ -517,7 +487,6 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 	cmOn := cm != nil && strings.EqualFold(strings.TrimSpace(cm.Data["enable-network-policy-controller"]), "true")
 	// Missing but perhaps there: RBAC kept doctor from reading it, or the files lack it.
 	cmUnknown := cm == nil && (in.Forbidden["configmaps"] != nil || !in.Live)
-	addon := "  aws eks update-addon --cluster-name CLUSTER --addon-name vpc-cni --configuration-values '{\"enableNetworkPolicy\":\"true\"}'"
 	var cmFix string
 	if cm == nil {
 		cmFix = "  kubectl create configmap amazon-vpc-cni -n kube-system --from-literal=enable-network-policy-controller=true"
@@ -531,10 +500,8 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 	switch {
 	case !hasAgent:
 		e.verdict = cniDoesNot
-		e.detail = "its DaemonSet has no network policy agent container (aws-eks-nodeagent): VPC CNI before v1.14 cannot enforce NetworkPolicy"
-		e.fix = "Upgrade the VPC CNI to v1.14 or later and enable its network policy support (EKS 1.25+). For the EKS add-on:\n" +
-			"  aws eks update-addon --cluster-name CLUSTER --addon-name vpc-cni --addon-version VERSION --configuration-values '{\"enableNetworkPolicy\":\"true\"}'\n" +
-			"or install a policy engine beside it, such as Calico in policy-only mode."
+		e.detail = lang.M("doctor.cni.aws.no-agent")
+		e.fix = lang.M("doctor.cni.aws.no-agent.fix")
 		return e
 	case cmUnknown && !agentOff:
 		e.verdict = cniUnknown
@@ -543,42 +510,42 @@ func cniAWS(in *Input, ds *appsv1.DaemonSet, e cniEngine) cniEngine {
 		} else {
 			e.notInFiles = "ConfigMap kube-system/amazon-vpc-cni"
 		}
-		e.detail = "it enforces only when ConfigMap kube-system/amazon-vpc-cni sets enable-network-policy-controller: \"true\""
+		e.detail = lang.M("doctor.cni.aws.unknown")
 		return e
 	case !cmOn || agentOff:
 		e.verdict = cniDoesNot
-		var why []string
+		var why []lang.Msg
 		if !cmOn {
 			switch {
 			case cmUnknown:
 				// Unreadable or not in the files, so not a reason; only reached with the agent
 				// off, which decides.
 			case cm == nil:
-				why = append(why, "ConfigMap kube-system/amazon-vpc-cni does not exist, so its network policy controller (enable-network-policy-controller: \"true\") is off")
+				why = append(why, lang.M("doctor.cni.aws.no-configmap"))
 			default:
-				why = append(why, "ConfigMap kube-system/amazon-vpc-cni does not set enable-network-policy-controller: \"true\", so its network policy controller is off")
+				why = append(why, lang.M("doctor.cni.aws.controller-off"))
 			}
 		}
 		if agentOff {
-			why = append(why, fmt.Sprintf("its node agent (container %s) runs with %s", spec.Containers[agentFlag.container].Name, agentFlag.raw))
+			why = append(why, lang.M("doctor.cni.aws.agent-off", spec.Containers[agentFlag.container].Name, agentFlag.raw))
 		}
-		e.detail = strings.Join(why, ", and ")
-		e.fix = "With the EKS managed add-on (VPC CNI v1.14+, EKS 1.25+), enable network policy in the add-on's configuration (it sets both the ConfigMap and the node agent):\n" + addon + "\n" +
-			"With a self-managed VPC CNI, turn on the controller"
-		if agentFix != "" {
-			e.fix += " and the node agent"
-		}
-		e.fix += ":\n"
+		e.detail = lang.Join("doctor.join.and", why...)
+		// The commands, each on a line of its own after the fix's last line.
+		var cmds string
 		if !cmOn && !cmUnknown {
-			e.fix += cmFix + "\n"
+			cmds += "\n" + cmFix
 		}
 		if agentFix != "" {
-			e.fix += agentFix + "\n"
+			cmds += "\n" + agentFix
 		}
-		e.fix = strings.TrimSuffix(e.fix, "\n")
+		id := "doctor.cni.aws.fix"
+		if agentFix != "" {
+			id = "doctor.cni.aws.fix.agent-too"
+		}
+		e.fix = lang.M(id, cmds)
 		return e
 	}
-	e.detail = "enable-network-policy-controller: \"true\" in ConfigMap kube-system/amazon-vpc-cni"
+	e.detail = lang.M("doctor.cni.aws.on")
 	return e
 }
 
@@ -620,17 +587,14 @@ func detectK3s(nodes []corev1.Node) (cniEngine, bool) {
 		}
 		if disabled {
 			return cniEngine{name: "k3s", resource: "Node/" + n.Name, verdict: cniDoesNot,
-				detail: "this k3s server runs with --disable-network-policy (annotation k3s.io/node-args), which turns off k3s's embedded network policy controller",
-				fix: "Remove --disable-network-policy from the k3s server's arguments (or disable-network-policy: true from /etc/rancher/k3s/config.yaml) on every server node, then restart k3s:\n" +
-					"  sudo systemctl restart k3s\n" +
-					"or install a plugin that enforces NetworkPolicy, such as Calico or Cilium."}, true
+				detail: lang.M("doctor.cni.k3s.off"), fix: lang.M("doctor.cni.k3s.fix")}, true
 		}
 	}
 	if first == "" {
 		return cniEngine{}, false
 	}
 	return cniEngine{name: "k3s", resource: "Node/" + first, verdict: cniEnforces,
-		detail: "its embedded network policy controller is on (no --disable-network-policy in k3s.io/node-args)"}, true
+		detail: lang.M("doctor.cni.k3s.on")}, true
 }
 
 func cniConfigMap(in *Input, ns, name string) *corev1.ConfigMap {
@@ -730,11 +694,4 @@ func networkishDaemonSets(dss []appsv1.DaemonSet) []string {
 		}
 	}
 	return out
-}
-
-func cniListSome(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }

@@ -323,6 +323,7 @@ func TestCNIDetection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := cniCheck.Run(tt.in)
 			checkCNIFindings(t, got, tt.want)
+			checkTranslated(t, tt.in, got)
 		})
 		if len(tt.in.Forbidden) > 0 {
 			continue
@@ -337,6 +338,7 @@ func TestCNIDetection(t *testing.T) {
 			got := cniCheck.Run(&in)
 			checkCNIFindings(t, got, want)
 			checkCNIFilesWording(t, got)
+			checkTranslated(t, &in, got)
 		})
 	}
 }
@@ -352,7 +354,7 @@ func checkCNIFilesWording(t *testing.T, got []Finding) {
 		if strings.Contains(f.Remediation, "kubectl patch") && !strings.Contains(f.Remediation, "the same change in the manifest in the files") {
 			t.Errorf("finding %d (files): a cluster patch without the manifest:\n%s", i, f.Remediation)
 		}
-		if strings.Contains(f.Remediation, cniActiveHint) {
+		if strings.Contains(f.Remediation, cniActiveHint.String()) {
 			t.Errorf("finding %d (files): --active needs the cluster:\n%s", i, f.Remediation)
 		}
 	}
@@ -401,11 +403,14 @@ func TestCNIManifests(t *testing.T) {
 			got := cniCheck.Run(&in)
 			checkCNIFindings(t, got, want)
 			checkCNIFilesWording(t, got)
+			checkTranslated(t, &in, got)
 		})
 		t.Run("cluster/"+tt.file, func(t *testing.T) {
 			live := in
 			live.Live = true
-			checkCNIFindings(t, cniCheck.Run(&live), tt.live)
+			got := cniCheck.Run(&live)
+			checkCNIFindings(t, got, tt.live)
+			checkTranslated(t, &live, got)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -18,7 +19,7 @@ import (
 const LiveDNSID = "NP3005"
 
 var dnsCheck = Check{
-	Name: "dns", Title: "DNS: the cluster DNS, and egress policies that allow it",
+	Name: "dns", Title: lang.M("doctor.title.dns"),
 	IDs: []string{"NP3001", "NP3002", "NP3003", "NP3004", LiveDNSID},
 	Run: func(in *Input) []Finding {
 		const check = "dns"
@@ -26,24 +27,24 @@ var dnsCheck = Check{
 		dns := policy.FindDNS(in.Snapshot)
 		switch {
 		case !in.Live:
-			out = append(out, skipped(check, "NP3003", "files: the cluster DNS Service and its endpoints are checked on a cluster only"))
+			out = append(out, skipped(check, "NP3003", lang.M("doctor.dns.service.files")))
 		case in.Forbidden["services"] != nil:
-			out = append(out, skipped(check, "NP3003", "cannot list services in kube-system, so the cluster DNS cannot be found; this needs 'list' on services there"))
+			out = append(out, skipped(check, "NP3003", lang.M("doctor.dns.service.forbidden")))
 		case dns.Service == nil:
 			out = append(out, finding(check, "NP3003", SeverityError, "Service/kube-system/kube-dns",
-				"no cluster DNS Service (kube-dns, or labelled k8s-app=kube-dns) in kube-system: names will not resolve",
-				"Check the DNS add-on: kubectl get deploy,svc -n kube-system -l k8s-app=kube-dns"))
+				lang.M("doctor.dns.service.none"), lang.M("doctor.dns.service.none.fix")))
 		case in.Forbidden["endpointslices"] == nil && dns.Ready == 0:
+			// The fix is commands alone: nothing to translate.
 			out = append(out, finding(check, "NP3003", SeverityError, "Service/kube-system/"+dns.Service.Name,
-				"the cluster DNS Service has no ready endpoints: CoreDNS is not running or not ready, whatever the policies say",
-				"kubectl get pods -n kube-system -l k8s-app=kube-dns; kubectl describe pods -n kube-system -l k8s-app=kube-dns"))
+				lang.M("doctor.dns.service.not-ready"),
+				lang.Verbatim("kubectl get pods -n kube-system -l k8s-app=kube-dns; kubectl describe pods -n kube-system -l k8s-app=kube-dns")))
 		case in.Forbidden["endpointslices"] != nil:
-			out = append(out, skipped(check, "NP3003", fmt.Sprintf("the cluster DNS Service %s exists, but its endpoints cannot be read (this needs 'list' on endpointslices in kube-system)", dns.Service.Name)))
+			out = append(out, skipped(check, "NP3003", lang.M("doctor.dns.service.endpoints-forbidden", dns.Service.Name)))
 		default:
-			out = append(out, pass(check, "NP3003", fmt.Sprintf("the cluster DNS Service %s has %d ready endpoint(s)", dns.Service.Name, dns.Ready)))
+			out = append(out, pass(check, "NP3003", lang.M("doctor.dns.service.pass", dns.Service.Name, dns.Ready)))
 		}
 		if in.Forbidden["pods"] != nil || in.Forbidden["networkpolicies"] != nil {
-			return append(out, skipped(check, "NP3001", "cannot list pods or networkpolicies, so DNS egress cannot be checked"))
+			return append(out, skipped(check, "NP3001", lang.M("doctor.dns.forbidden")))
 		}
 		if _, err := in.Warnings(); err != nil {
 			return append(out, unreadable(check, "NP3001", err))
@@ -135,33 +136,35 @@ func dnsEgress(in *Input, dns policy.DNS) []Finding {
 	for _, key := range order {
 		g := groups[key]
 		res := "NetworkPolicy/" + g.policies[0]
-		pods := fmt.Sprintf("%d pod(s) in %s (%s)", len(g.pods), g.namespace, listSome(g.pods, 3))
+		pods := lang.M("doctor.dns.pods", len(g.pods), g.namespace, listSome(g.pods, 3))
 		// The shared diagnosis says which rule was meant for DNS and why it misses, when one was.
 		proto := corev1.ProtocolUDP
 		if g.udp {
 			proto = corev1.ProtocolTCP
 		}
-		cause, fix := "", dnsRuleFix(dns)
+		var cause lang.Msg
+		fix := dnsRuleFix(dns)
 		if cs := ev.Diagnose(policy.Connection{From: policy.Endpoint{Pod: g.first}, To: policy.Endpoint{Pod: dnsPods[0]}, Port: dns.Port(proto), Protocol: proto}, policy.Intent{Want: true}); len(cs) > 0 && cs[0].Rule != nil {
-			cause, fix = ": "+cs[0].Message, cs[0].Fix
+			cause, fix = causeSays(cs[0])
 		}
-		if !g.udp {
-			msg := fmt.Sprintf("%s are isolated for egress by %s, and no rule lets them reach the cluster DNS: every name lookup fails", pods, strings.Join(g.policies, ", "))
-			out = append(out, finding(check, "NP3001", SeverityError, res, msg+cause, fix))
-		} else {
-			msg := fmt.Sprintf("%s may reach the cluster DNS over UDP only (isolated by %s): answers too large for UDP are retried over TCP, and those lookups fail", pods, strings.Join(g.policies, ", "))
-			out = append(out, finding(check, "NP3002", SeverityWarning, res, msg+cause, fix))
+		id, sev, msg := "NP3001", SeverityError, lang.M("doctor.dns.no-dns", pods, strings.Join(g.policies, ", "))
+		if g.udp {
+			id, sev, msg = "NP3002", SeverityWarning, lang.M("doctor.dns.udp-only", pods, strings.Join(g.policies, ", "))
 		}
+		if !cause.IsZero() {
+			msg = lang.Join("doctor.join.colon", msg, cause)
+		}
+		out = append(out, finding(check, id, sev, res, msg, fix))
 	}
 	if len(nodeLocalBlocked) > 0 {
 		out = append(out, finding(check, "NP3004", SeverityWarning, "DaemonSet/kube-system/node-local-dns",
-			fmt.Sprintf("NodeLocal DNSCache answers at %s on each node, and %d egress-isolated pod(s) may not reach it (%s); it runs on the host network, so only an ipBlock can allow it", nodeLocalIP, len(nodeLocalBlocked), listSome(nodeLocalBlocked, 3)),
-			fmt.Sprintf("Add to the egress rules:\n  - to:\n    - ipBlock: {cidr: %s/32}\n    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]", nodeLocalIP)))
+			lang.M("doctor.dns.node-local", nodeLocalIP.String(), len(nodeLocalBlocked), listSome(nodeLocalBlocked, 3)),
+			lang.M("doctor.dns.node-local.fix", nodeLocalIP.String())))
 	}
 	if len(out) == 0 {
-		msg := "no pod is isolated for egress"
+		msg := lang.M("doctor.dns.pass.none-isolated")
 		if isolated > 0 {
-			msg = fmt.Sprintf("all %d egress-isolated pod(s) may reach the cluster DNS over UDP and TCP", isolated)
+			msg = lang.M("doctor.dns.pass", isolated)
 		}
 		out = append(out, pass(check, "NP3001", msg))
 	}
@@ -169,22 +172,15 @@ func dnsEgress(in *Input, dns policy.DNS) []Finding {
 }
 
 // dnsRuleFix is the egress rule that allows DNS, at the ports the DNS pods really serve.
-func dnsRuleFix(dns policy.DNS) string {
+func dnsRuleFix(dns policy.DNS) lang.Msg {
 	labelsYAML := []string{}
 	for k, v := range dns.Selector() {
 		labelsYAML = append(labelsYAML, k+": "+v)
 	}
 	slices.Sort(labelsYAML)
-	fix := fmt.Sprintf(`Add this egress rule to the policy (or a policy of its own selecting the same pods):
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {%s}}
-    ports:
-    - {port: %d, protocol: UDP}
-    - {port: %d, protocol: TCP}`, strings.Join(labelsYAML, ", "), dns.Port(corev1.ProtocolUDP), dns.Port(corev1.ProtocolTCP))
+	fix := lang.M("doctor.dns.fix", strings.Join(labelsYAML, ", "), dns.Port(corev1.ProtocolUDP), dns.Port(corev1.ProtocolTCP))
 	if dns.Port(corev1.ProtocolUDP) != 53 {
-		fix += fmt.Sprintf("\n(The DNS pods listen on %d: a policy matches the port the pod receives on, not the Service's 53.)", dns.Port(corev1.ProtocolUDP))
+		fix = lang.Join("join.line", fix, lang.M("doctor.dns.fix.port", dns.Port(corev1.ProtocolUDP)))
 	}
 	return fix
 }
@@ -213,4 +209,16 @@ func nodeLocalDNS(in *Input) (bool, netip.Addr) {
 		return true, ip
 	}
 	return false, ip
+}
+
+// causeSays is a diagnosis's message and fix, for any language.
+func causeSays(c policy.Cause) (lang.Msg, lang.Msg) {
+	says, fix := c.Says, c.FixSays
+	if says.IsZero() {
+		says = lang.Verbatim(c.Message)
+	}
+	if fix.IsZero() {
+		fix = lang.Verbatim(c.Fix)
+	}
+	return says, fix
 }

@@ -1,9 +1,10 @@
 package checks
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // The foreign-policies check: policy objects of other engines (Calico, Cilium, Antrea,
@@ -25,7 +26,7 @@ const foreignCheckName = "foreign-policies"
 
 var foreignCheck = Check{
 	Name:  foreignCheckName,
-	Title: "Policies of other engines, which doctor does not evaluate",
+	Title: lang.M("doctor.title.foreign-policies"),
 	IDs:   []string{foreignID},
 	Run:   runForeignCheck,
 }
@@ -37,7 +38,7 @@ const foreignListed = 10
 type foreignEngine struct {
 	name  string
 	group func(group string) bool
-	tools string
+	tools lang.Msg
 }
 
 func groupIs(names ...string) func(string) bool {
@@ -47,16 +48,11 @@ func groupIs(names ...string) func(string) bool {
 }
 
 var foreignEngines = []foreignEngine{
-	{"Calico", groupIs("projectcalico.org"),
-		"Calico: calicoctl get networkpolicy -A -o wide and calicoctl get globalnetworkpolicy -o wide (or kubectl get networkpolicies.projectcalico.org,globalnetworkpolicies.projectcalico.org -A with Calico's API server); Calico orders its policies by tier and order together with the NetworkPolicies (in its default tier, at order 1000), so its Allow and Deny rules may decide first"},
-	{"Cilium", groupIs("cilium.io"),
-		"Cilium: kubectl -n kube-system exec ds/cilium -- cilium-dbg policy get lists what an agent enforces, and hubble observe --verdict DROPPED shows what it drops; Cilium's allow rules add to the NetworkPolicies' and its deny rules override both"},
-	{"Antrea", groupIs("crd.antrea.io"),
-		"Antrea: antctl get networkpolicy lists what Antrea enforces, and antctl traceflow -S NS/POD -D NS/POD traces one packet through every policy; Antrea-native policies are evaluated in tiers before the NetworkPolicies (the Baseline tier after them)"},
-	{"AdminNetworkPolicy", groupIs("policy.networking.k8s.io"),
-		"AdminNetworkPolicy: kubectl get adminnetworkpolicies,baselineadminnetworkpolicies (or clusternetworkpolicies); an AdminNetworkPolicy is evaluated before the NetworkPolicies and can allow or deny for good, a BaselineAdminNetworkPolicy after them, for what they leave unmatched. Only a network plugin that implements them enforces them"},
-	{"GKE", groupIs("networking.gke.io"),
-		"GKE: kubectl get fqdnnetworkpolicies -A; FQDN network policies govern egress to domain names, beside the NetworkPolicies"},
+	{"Calico", groupIs("projectcalico.org"), lang.M("doctor.foreign.tools.calico")},
+	{"Cilium", groupIs("cilium.io"), lang.M("doctor.foreign.tools.cilium")},
+	{"Antrea", groupIs("crd.antrea.io"), lang.M("doctor.foreign.tools.antrea")},
+	{"AdminNetworkPolicy", groupIs("policy.networking.k8s.io"), lang.M("doctor.foreign.tools.anp")},
+	{"GKE", groupIs("networking.gke.io"), lang.M("doctor.foreign.tools.gke")},
 }
 
 func runForeignCheck(in *Input) []Finding {
@@ -73,14 +69,15 @@ func runForeignCheck(in *Input) []Finding {
 		}
 	}
 	if len(items) == 0 {
-		return []Finding{pass(foreignCheckName, foreignID, "no policy objects of other engines (Calico, Cilium, Antrea, AdminNetworkPolicy) in the files")}
+		return []Finding{pass(foreignCheckName, foreignID, lang.M("doctor.foreign.pass"))}
 	}
-	var names []string
+	var names []lang.Msg
 	var engines []int
 	for _, f := range items {
-		s := f.APIVersion + " " + f.Kind + " " + foreignRef(f)
+		ref := f.APIVersion + " " + f.Kind + " " + foreignRef(f)
+		s := lang.Verbatim(ref)
 		if f.Source != "" {
-			s += " (file " + f.Source + ")"
+			s = lang.M("doctor.foreign.object", ref, f.Source)
 		}
 		names = append(names, s)
 		if i := foreignEngineOf(f.APIVersion); !slices.Contains(engines, i) {
@@ -88,22 +85,22 @@ func runForeignCheck(in *Input) []Finding {
 		}
 	}
 	slices.Sort(engines)
-	msg := fmt.Sprintf("%d policy object(s) of other engines in the files also act on this traffic and are not evaluated: %s. kubectl-netpol's verdicts (doctor, explain, check) leave them out",
-		len(items), cniListSome(names, foreignListed))
+	msg := lang.M("doctor.foreign.found", len(items), listSomeSays(names, foreignListed))
 
-	fix := "kubectl-netpol evaluates Kubernetes NetworkPolicy (networking.k8s.io/v1) only. The engine that enforces these objects applies them too, so traffic doctor finds allowed may be denied by them, and traffic it finds denied may be allowed by them. Check them with the engine's own tools:"
+	// The fix, then one indented item per engine.
+	fix := []lang.Msg{lang.M("doctor.foreign.fix")}
 	for _, i := range engines {
+		tools := lang.M("doctor.foreign.tools.other")
 		if i < len(foreignEngines) {
-			fix += "\n  - " + foreignEngines[i].tools
-		} else {
-			fix += "\n  - the other objects: the documentation and CLI of the engine that defines their API group"
+			tools = foreignEngines[i].tools
 		}
+		fix = append(fix, tools)
 	}
 	resource := ""
 	if len(items) == 1 {
 		resource = items[0].Kind + "/" + foreignRef(items[0])
 	}
-	return []Finding{finding(foreignCheckName, foreignID, SeverityInfo, resource, msg, fix)}
+	return []Finding{finding(foreignCheckName, foreignID, SeverityInfo, resource, msg, lang.Join("doctor.join.item", fix...))}
 }
 
 // foreignRef is namespace/name, or the name of a cluster-scoped object.

@@ -43,6 +43,7 @@ func TestForeignPolicies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := foreignCheck.Run(&tt.in)
+			checkTranslated(t, &tt.in, got)
 			if tt.status == "" {
 				if len(got) != 0 {
 					t.Fatalf("want no finding, got %s", describeFindings(got))
@@ -86,7 +87,9 @@ func TestForeignPoliciesManyAndSelection(t *testing.T) {
 	for i := range 13 {
 		in.Foreign = append(in.Foreign, Foreign{Source: "p.yaml", APIVersion: "cilium.io/v2", Kind: "CiliumNetworkPolicy", Namespace: "a", Name: fmt.Sprintf("p%02d", i)})
 	}
-	f := foreignCheck.Run(in)[0]
+	fs := foreignCheck.Run(in)
+	checkTranslated(t, in, fs)
+	f := fs[0]
 	if !strings.Contains(f.Message, "13 policy object(s)") || !strings.Contains(f.Message, "p09") || strings.Contains(f.Message, "p10") || !strings.Contains(f.Message, "and 3 more") {
 		t.Errorf("the first ten, then a count:\n%s", f.Message)
 	}

@@ -1,11 +1,11 @@
 package checks
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -13,12 +13,12 @@ import (
 // as well as on a cluster.
 
 var namespaceLabelsCheck = Check{
-	Name: "namespace-labels", Title: "Namespace labels that namespaceSelectors expect",
+	Name: "namespace-labels", Title: lang.M("doctor.title.namespace-labels"),
 	IDs: []string{"NP2001"},
 	Run: func(in *Input) []Finding {
 		const check, id = "namespace-labels", "NP2001"
 		if err := in.Forbidden["namespaces"]; err != nil {
-			return []Finding{skipped(check, id, "cannot list namespaces, so namespaceSelectors cannot be checked; this needs 'list' on namespaces")}
+			return []Finding{skipped(check, id, lang.M("doctor.ns.forbidden"))}
 		}
 		ws, err := in.Warnings()
 		if err != nil {
@@ -30,10 +30,10 @@ var namespaceLabelsCheck = Check{
 				continue
 			}
 			out = append(out, finding(check, id, SeverityError, "NetworkPolicy/"+w.Policy,
-				fmt.Sprintf("%s: %s", w.Field, firstSentence(w.Message)), namespaceLabelFix(in.Snapshot, w.Wants)))
+				lang.Join("doctor.join.colon", lang.Verbatim(w.Field), firstClause(w.Says)), namespaceLabelFix(in.Snapshot, w.Wants)))
 		}
 		if len(out) == 0 {
-			return []Finding{pass(check, id, "every namespaceSelector matches at least one namespace")}
+			return []Finding{pass(check, id, lang.M("doctor.ns.pass"))}
 		}
 		return out
 	},
@@ -41,7 +41,7 @@ var namespaceLabelsCheck = Check{
 
 // namespaceLabelFix offers both fixes when a namespace is named like a wanted label's value (the
 // `name: web` mistake): label the namespace, or select on the label every namespace has.
-func namespaceLabelFix(s *policy.Snapshot, wants map[string]string) string {
+func namespaceLabelFix(s *policy.Snapshot, wants map[string]string) lang.Msg {
 	keys := make([]string, 0, len(wants))
 	for k := range wants {
 		keys = append(keys, k)
@@ -52,25 +52,25 @@ func namespaceLabelFix(s *policy.Snapshot, wants map[string]string) string {
 		if k == "kubernetes.io/metadata.name" || !slices.ContainsFunc(s.Namespaces, func(n policy.Namespace) bool { return n.Name == v }) {
 			continue
 		}
-		return fmt.Sprintf("Either label the namespace:\n  kubectl label namespace %s %s=%s\nor select it by the label every namespace carries:\n  namespaceSelector:\n    matchLabels:\n      kubernetes.io/metadata.name: %s", v, k, v, v)
+		return lang.M("doctor.ns.fix.label-or-select", v, k)
 	}
 	var labels []string
 	for _, k := range keys {
 		labels = append(labels, k+"="+wants[k])
 	}
 	if len(labels) == 0 {
-		return "Label the namespaces this selector should match (kubectl label namespace NAME KEY=VALUE), or change the selector; kubectl get namespaces --show-labels lists what they carry."
+		return lang.M("doctor.ns.fix.label-any")
 	}
-	return fmt.Sprintf("Label the namespace(s) meant:\n  kubectl label namespace NAME %s\n(kubectl get namespaces --show-labels lists the labels they carry)", strings.Join(labels, " "))
+	return lang.M("doctor.ns.fix.label", strings.Join(labels, " "))
 }
 
 var selectorsCheck = Check{
-	Name: "selectors", Title: "Selectors and ports that match nothing",
+	Name: "selectors", Title: lang.M("doctor.title.selectors"),
 	IDs: []string{"NP4001", "NP4002", "NP4003", "NP4004", "NP4005", "NP4006"},
 	Run: func(in *Input) []Finding {
 		const check = "selectors"
 		if err := in.Forbidden["pods"]; err != nil {
-			return []Finding{skipped(check, "NP4001", "cannot list pods, so selectors cannot be checked; this needs 'list' on pods")}
+			return []Finding{skipped(check, "NP4001", lang.M("doctor.sel.forbidden"))}
 		}
 		var out []Finding
 		// Files: what the API server would refuse (a cluster's policies were accepted already).
@@ -82,9 +82,9 @@ var selectorsCheck = Check{
 					msgs = append(msgs, e.Error())
 				}
 				if len(msgs) > 0 {
+					// What is wrong is said as the API server says it: in English.
 					out = append(out, finding(check, "NP4006", SeverityError, "NetworkPolicy/"+np.Namespace+"/"+np.Name,
-						"the API server would refuse this policy, so kubectl apply fails and nothing of it is enforced: "+strings.Join(msgs, "; "),
-						"Fix the fields named; kubectl apply --dry-run=server -f FILE shows the API server's verdict."))
+						lang.M("doctor.sel.refused", strings.Join(msgs, "; ")), lang.M("doctor.sel.refused.fix")))
 				}
 			}
 		}
@@ -94,58 +94,44 @@ var selectorsCheck = Check{
 				return out // the refusals above say it better than the compile error
 			}
 			// Reported once, here; the other checks skip and point at it.
-			return []Finding{finding(check, "NP4006", SeverityError, "", "a policy cannot be read: "+err.Error(), "Fix the policy; the API server would refuse it as it is (kubectl apply --dry-run=server -f FILE shows its complaint).")}
+			return []Finding{finding(check, "NP4006", SeverityError, "", lang.M("doctor.sel.unreadable", err.Error()), lang.M("doctor.sel.unreadable.fix"))}
 		}
 		if in.PartialPods {
-			out = append(out, skipped(check, "NP4002", fmt.Sprintf("only the pods of %s could be listed, so peers that select pods elsewhere and egress named ports are not checked; this needs 'list' on pods in all namespaces", in.Namespace)))
+			out = append(out, skipped(check, "NP4002", lang.M("doctor.sel.partial-pods", in.Namespace)))
 		}
 		for _, w := range ws {
 			if in.PartialPods && (w.Kind == policy.WarnPeerSelectsNothing || strings.HasPrefix(w.Field, "spec.egress") && w.Kind != policy.WarnSplitPeers) {
 				continue
 			}
 			res := "NetworkPolicy/" + w.Policy
-			msg := w.Field + ": " + w.Message
+			msg := lang.Join("doctor.join.colon", lang.Verbatim(w.Field), w.Says)
 			switch w.Kind {
 			case policy.WarnSelectsNoPod:
-				out = append(out, finding(check, "NP4001", SeverityWarning, res, msg,
-					"Compare the podSelector with the pods' labels (kubectl get pods -n "+namespaceOf(w.Policy)+" --show-labels) and fix the selector or the labels."))
+				out = append(out, finding(check, "NP4001", SeverityWarning, res, msg, lang.M("doctor.sel.fix.selects-no-pod", namespaceOf(w.Policy))))
 			case policy.WarnPeerSelectsNothing:
-				out = append(out, finding(check, "NP4002", SeverityWarning, res, msg,
-					"Check the peer's selectors against kubectl get pods -A --show-labels and kubectl get namespaces --show-labels."))
+				out = append(out, finding(check, "NP4002", SeverityWarning, res, msg, lang.M("doctor.sel.fix.peer-selects-nothing")))
 			case policy.WarnSplitPeers:
-				out = append(out, finding(check, "NP4003", SeverityInfo, res, msg, splitPeersFix))
+				out = append(out, finding(check, "NP4003", SeverityInfo, res, msg, lang.M("doctor.sel.fix.split-peers")))
 			case policy.WarnNamedPortUndeclared:
-				out = append(out, finding(check, "NP4004", SeverityWarning, res, msg,
-					"Name the port in the destination containers (ports: [{name: NAME, containerPort: N}]) or use its number in the policy."))
+				out = append(out, finding(check, "NP4004", SeverityWarning, res, msg, lang.M("doctor.sel.fix.named-port")))
 			case policy.WarnProtocolMismatch:
-				out = append(out, finding(check, "NP4005", SeverityWarning, res, msg,
-					"Set the rule's protocol to the one the container port uses (ports: [{port: N, protocol: UDP}])."))
+				out = append(out, finding(check, "NP4005", SeverityWarning, res, msg, lang.M("doctor.sel.fix.protocol")))
 			}
 		}
 		if len(failingIDs(out)) == 0 {
-			out = append(out, pass(check, "NP4001", "every policy selects pods, every peer selects something, every named port is declared"))
+			out = append(out, pass(check, "NP4001", lang.M("doctor.sel.pass")))
 		}
 		return out
 	},
 }
 
-const splitPeersFix = `Two items (OR: pods of those namespaces, OR those pods of the policy's own namespace):
-  - from:
-    - namespaceSelector: {matchLabels: {team: ops}}
-    - podSelector: {matchLabels: {app: backup}}
-One item (AND: only those pods in those namespaces):
-  - from:
-    - namespaceSelector: {matchLabels: {team: ops}}
-      podSelector: {matchLabels: {app: backup}}
-Keep the form you mean.`
-
 var coverageCheck = Check{
-	Name: "coverage", Title: "Pods no policy selects, in namespaces with policies",
+	Name: "coverage", Title: lang.M("doctor.title.coverage"),
 	IDs: []string{"NP5001"},
 	Run: func(in *Input) []Finding {
 		const check, id = "coverage", "NP5001"
 		if in.Forbidden["pods"] != nil || in.Forbidden["networkpolicies"] != nil {
-			return []Finding{skipped(check, id, "cannot list pods or networkpolicies")}
+			return []Finding{skipped(check, id, lang.M("doctor.cov.forbidden"))}
 		}
 		if _, err := in.Warnings(); err != nil {
 			return []Finding{unreadable(check, id, err)}
@@ -170,11 +156,10 @@ var coverageCheck = Check{
 		for _, ns := range sortedKeys(uncovered) {
 			pods := uncovered[ns]
 			out = append(out, finding(check, id, SeverityInfo, "Namespace/"+ns,
-				fmt.Sprintf("%d pod(s) in %s are selected by no policy, though the namespace has policies: %s; all their traffic is allowed", len(pods), ns, listSome(pods, 5)),
-				"If that is not meant, add a default deny for the namespace (and allow DNS egress next):\n  kubectl apply -n "+ns+` -f - <<< '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-deny"},"spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}}'`))
+				lang.M("doctor.cov.uncovered", len(pods), ns, listSome(pods, 5)), lang.M("doctor.cov.fix", ns)))
 		}
 		if len(out) == 0 {
-			return []Finding{pass(check, id, "in every namespace with policies, every pod is selected by one")}
+			return []Finding{pass(check, id, lang.M("doctor.cov.pass"))}
 		}
 		return out
 	},
@@ -193,7 +178,7 @@ func failingIDs(fs []Finding) []string {
 
 // unreadable skips a check because a policy cannot be compiled (NP4006 reports it).
 func unreadable(check, id string, err error) Finding {
-	return skipped(check, id, "skipped: a policy cannot be read (see NP4006): "+err.Error())
+	return skipped(check, id, lang.M("doctor.unreadable", err.Error()))
 }
 
 func namespaceOf(id string) string {
@@ -201,18 +186,31 @@ func namespaceOf(id string) string {
 	return ns
 }
 
-func firstSentence(s string) string {
-	if i := strings.Index(s, "; "); i > 0 {
-		return s[:i]
+// firstClause is the first of the clauses a warning joins ("namespaceSelector ... matches no
+// namespace; label it ..."), or the whole warning.
+func firstClause(m lang.Msg) lang.Msg {
+	if m.ID == "" && len(m.Args) > 0 {
+		if first, ok := m.Args[0].(lang.Msg); ok {
+			return first
+		}
 	}
-	return s
+	return m
 }
 
-func listSome(items []string, n int) string {
+// listSome names the first n items, then how many more.
+func listSome(items []string, n int) lang.Msg {
 	if len(items) <= n {
-		return strings.Join(items, ", ")
+		return lang.Verbatim(strings.Join(items, ", "))
 	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+	return lang.M("doctor.more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// listSomeSays is listSome of messages.
+func listSomeSays(items []lang.Msg, n int) lang.Msg {
+	if len(items) <= n {
+		return lang.Join("join.comma", items...)
+	}
+	return lang.M("doctor.more", lang.Join("join.comma", items[:n]...), len(items)-n)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -146,7 +146,9 @@ spec: {podSelector: {matchLabels: {app: other}}}`},
 			coverageCheck, []string{"NP5001 Namespace/was"}, "was-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := tc.check.Run(cluster(t, tc.policies...))
+			in := cluster(t, tc.policies...)
+			fs := tc.check.Run(in)
+			checkTranslated(t, in, fs)
 			got := ids(fs)
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Fatalf("findings %q, want %q\n%+v", got, tc.want, fs)
@@ -189,6 +191,7 @@ func TestDNSDetails(t *testing.T) {
 	if got := ids(fs); strings.Join(got, ",") != "NP3001 NetworkPolicy/web/allow-dns" || !strings.Contains(fs[1].Remediation, "port: 5353") {
 		t.Errorf("5353: %q %+v", got, fs)
 	}
+	checkTranslated(t, in, fs)
 
 	in = cluster(t, allowDNS)
 	in.DaemonSets = []appsv1.DaemonSet{{ObjectMeta: metav1.ObjectMeta{Name: "node-local-dns", Namespace: "kube-system"},
@@ -197,17 +200,22 @@ func TestDNSDetails(t *testing.T) {
 	if got := ids(fs); strings.Join(got, ",") != "NP3004 DaemonSet/kube-system/node-local-dns" || !strings.Contains(fs[len(fs)-1].Remediation, "169.254.25.10/32") {
 		t.Errorf("node-local-dns: %q %+v", got, fs)
 	}
+	checkTranslated(t, in, fs)
 
 	in = cluster(t)
 	ready := false
 	in.Snapshot.EndpointSlices[0].Endpoints[0].Conditions.Ready = &ready
-	if got := ids(dnsCheck.Run(in)); strings.Join(got, ",") != "NP3003 Service/kube-system/kube-dns" {
+	fs = dnsCheck.Run(in)
+	if got := ids(fs); strings.Join(got, ",") != "NP3003 Service/kube-system/kube-dns" {
 		t.Errorf("no ready endpoints: %q", got)
 	}
+	checkTranslated(t, in, fs)
 	in.Snapshot.Services = nil
-	if got := ids(dnsCheck.Run(in)); strings.Join(got, ",") != "NP3003 Service/kube-system/kube-dns" {
+	fs = dnsCheck.Run(in)
+	if got := ids(fs); strings.Join(got, ",") != "NP3003 Service/kube-system/kube-dns" {
 		t.Errorf("no DNS service: %q", got)
 	}
+	checkTranslated(t, in, fs)
 }
 
 // Files: no cluster-side checks; forbidden lists become skipped findings, never a crash.
@@ -218,14 +226,17 @@ func TestSkipped(t *testing.T) {
 	if fs[0].Status != StatusSkipped || !strings.Contains(fs[0].Message, "files") {
 		t.Errorf("files: %+v", fs[0])
 	}
+	checkTranslated(t, in, fs)
 	in = cluster(t)
 	in.Forbidden = map[string]error{"namespaces": errForbidden, "pods": errForbidden, "services": errForbidden}
 	for _, c := range All {
-		for _, f := range c.Run(in) {
+		fs := c.Run(in)
+		for _, f := range fs {
 			if f.Status == StatusFail && f.ID != "NP1002" {
 				t.Errorf("%s with forbidden lists: %+v", c.Name, f)
 			}
 		}
+		checkTranslated(t, in, fs)
 	}
 }
 
@@ -242,7 +253,9 @@ func TestUnreadablePolicy(t *testing.T) {
 metadata: {name: bad, namespace: web}
 spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]}`)
 	var failed []string
-	for _, f := range Run(in, nil, nil) {
+	fs := Run(in, nil, nil)
+	checkTranslated(t, in, fs)
+	for _, f := range fs {
 		if f.Status == StatusFail && f.Check != "cni" {
 			failed = append(failed, f.ID)
 		}

@@ -19,9 +19,9 @@ import (
 )
 
 // Graded is one goal row of `lab check`'s static half: what the goal wants, what the learner's
-// policies give under the evaluator, and, when they differ, the causes, most likely first. Hint
-// is the first cause's message (the engine's, in English); HintSummary says what that cause is
-// in one line, in the lab's language.
+// policies give under the evaluator, and, when they differ, the causes, most likely first. Every
+// text is in the lab's language: the reasons, the causes' messages and fixes, Hint (the first
+// cause's message) and HintSummary (what that cause is, in one line).
 type Graded struct {
 	Connection
 	Evaluated   bool           `json:"evaluated"`
@@ -184,10 +184,17 @@ func (r *Rendered) grade(snap *policy.Snapshot, defaulted map[string]bool) (*Gra
 	}
 	g := &Grading{Rows: make([]Graded, len(results))}
 	g.Snapshot = snap
+	l := r.Options.Lang.Or()
 	for i, res := range results {
 		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons, Conn: res.Conn}
+		if l != lang.En {
+			row.Reasons = append(res.Verdict.Egress.In(l).Reasons, res.Verdict.Ingress.In(l).Reasons...)
+		}
 		if !res.Met() {
 			row.Causes = ev.Diagnose(res.Conn, policy.Intent{Want: res.Allowed, IngressOnly: ingressOnly, Defaulted: defaulted})
+			for i := range row.Causes {
+				row.Causes[i] = row.Causes[i].In(l)
+			}
 			if len(row.Causes) > 0 {
 				row.Hint = row.Causes[0].Message
 				row.HintSummary = CauseSummary(r.Options.Lang, row.Causes[0].Code)

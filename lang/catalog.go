@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -39,29 +40,16 @@ var (
 func Messages() Catalog {
 	loadOnce.Do(func() {
 		loaded = Catalog{}
-		entries, err := catalogFiles.ReadDir("catalog")
-		if err != nil {
-			panic(err)
-		}
-		for _, e := range entries {
-			data, err := catalogFiles.ReadFile("catalog/" + e.Name())
+		for _, l := range All {
+			data, err := catalogFiles.ReadFile("catalog/" + string(l) + ".yaml")
 			if err != nil {
-				panic(err)
+				panic(err) // All is read from the same files
 			}
 			m := map[string]string{}
 			if err := yaml.UnmarshalStrict(data, &m); err != nil {
-				panic(fmt.Sprintf("catalog/%s: %v", e.Name(), err)) // TestCatalogs reads every file first
+				panic(fmt.Sprintf("catalog/%s.yaml: %v", l, err)) // TestCatalogs reads every file first
 			}
-			l := fileLang(e.Name())
-			if loaded[l] == nil {
-				loaded[l] = map[string]string{}
-			}
-			for id, format := range m {
-				if _, dup := loaded[l][id]; dup {
-					panic(fmt.Sprintf("catalog/%s: %s is in another %s file too", e.Name(), id, l))
-				}
-				loaded[l][id] = format
-			}
+			loaded[l] = m
 		}
 	})
 	return loaded
@@ -235,16 +223,18 @@ func (c Catalog) writtenIn(l Lang, s string) bool {
 		return true
 	}
 	tables := c.scripts(l)
-	letters := false
 	for _, r := range s {
 		if unicode.In(r, tables...) {
 			return true
 		}
-		letters = letters || unicode.IsLetter(r)
 	}
-	// Punctuation alone (a list's separator) is written in every language.
-	return !letters
+	// No letter of the script: punctuation alone (a list's separator), or only words every
+	// language keeps (a "Pod" heading in Japanese, which keeps Pod in Latin letters).
+	return len(Untranslated(fmtVerbs.ReplaceAllString(s, " "), nil)) == 0
 }
+
+// fmtVerbs matches a fmt verb with its flags and argument index, %[2]s or %-8d.
+var fmtVerbs = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*(\.\d+)?(\[\d+\])?[a-zA-Z%]`)
 
 // WrittenIn reports whether s holds at least one letter of l's script (Hangul for Korean,
 // kana or kanji for Japanese, as each catalog says). English is any text. It tells a
@@ -266,9 +256,5 @@ func languages() []Lang {
 	return out
 }
 
-// fileLang is the language of a catalog file: LANG.yaml (or LANG.PART.yaml while a part is
-// being written apart).
-func fileLang(name string) Lang {
-	l, _, _ := strings.Cut(name, ".")
-	return Lang(l)
-}
+// fileLang is the language of a catalog file, LANG.yaml.
+func fileLang(name string) Lang { return Lang(strings.TrimSuffix(name, ".yaml")) }

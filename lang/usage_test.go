@@ -7,14 +7,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 )
 
+var quoted = regexp.MustCompile(`"([a-z][a-z.-]*)"`)
+
 // computedPrefixes are the message IDs code builds from a value (a level, a cause code, a
 // finding ID) rather than writes out: they count as used.
-var computedPrefixes = []string{"level.", "label.", "cause.", "blame.", "why.side.", "why.not-isolated.", "why.selects.no-rules.", "why.rule.egress", "why.rule.ingress"}
+var computedPrefixes = []string{"level.", "label.", "cause.", "blame.", "why.side.", "why.not-isolated.", "why.selects.no-rules.", "why.rule.egress", "why.rule.ingress", "page.kind."}
 
 // Every message ID the module's code names exists in English (so in every language, by
 // TestCatalogs), and every English message is named somewhere: a message no code uses is a
@@ -29,6 +32,14 @@ func TestEveryMessageIsKnownAndUsed(t *testing.T) {
 		}
 		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
 			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".html") {
+			// A page template names its words by ID too: {{$.T "page.port"}}.
+			src, err := os.ReadFile(path)
+			for _, m := range quoted.FindAllStringSubmatch(string(src), -1) {
+				literals[m[1]] = true
+			}
+			return err
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil

@@ -178,7 +178,7 @@ func (o *LabCheckOptions) grade(ctx context.Context) (checkReport, *labs.Grading
 
 	if !o.files.given() && !o.StaticOnly {
 		obs, jobs, index := goalJobs(grading.Rows, rep.Lang)
-		if err := runProbes(ctx, o.probeFlags.runner(cluster), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output); err != nil {
+		if err := runProbes(ctx, o.probeFlags.runner(cluster), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output, o.lab.Options.Lang); err != nil {
 			return rep, nil, err
 		}
 		sum := summarize(obs)
@@ -231,7 +231,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 			return err
 		}
 		if rep.Diff != nil {
-			addDiffRows(page, *rep.Diff, lang.T(rep.Lang, "check.diff"))
+			addDiffRows(page, *rep.Diff, lang.T(rep.Lang, "check.diff"), rep.Lang)
 		}
 		if err := writePage(o.Out, page); err != nil {
 			return err
@@ -317,7 +317,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 			continue
 		}
 		fmt.Fprintf(out, "\n%s\n", lang.T(lg, "check.row", g.From, g.To, g.Port, g.Proto(), verdictIn(lg, g.Allowed), verdictIn(lg, g.Evaluated)))
-		fmt.Fprintf(out, "  %s%s\n", label["why"], strings.Join(g.Reasons, "; "))
+		fmt.Fprintf(out, "  %s%s\n", label["why"], strings.Join(g.Reasons, lang.T(lg, "join.semi")))
 		for i, c := range g.Causes {
 			if i == 3 {
 				fmt.Fprintf(out, "  %s\n", lang.T(lg, "check.more", len(g.Causes)-3))
@@ -327,8 +327,8 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 			if i > 0 {
 				name = label["also"]
 			}
-			// In Korean and Japanese the cause's one-line summary comes first, in the
-			// learner's language, then the engine's message with the real names (English).
+			// In Korean and Japanese the cause's one-line summary comes first, as a tutor
+			// names the mistake before showing where it is (English keeps its one line).
 			if summary := labs.CauseSummary(lg, c.Code); lg.Or() != lang.En && summary != "" {
 				printIndented(out, "  "+name, summary+"\n"+c.Message)
 			} else {

@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
@@ -39,11 +40,12 @@ func labDiff(r *labs.Rendered, graded *policy.Snapshot, fromFiles bool) (*diffRe
 	if err != nil {
 		return nil, err
 	}
-	afterName := "the lab in the cluster, your policies included"
+	lg := r.Options.Lang
+	afterName := lang.T(lg, "check.diff.cluster")
 	if fromFiles {
-		afterName = "your files on top of the lab's setup"
+		afterName = lang.T(lg, "check.diff.files")
 	}
-	rep := newDiffReport(d, before, after, "the lab's setup alone", afterName)
+	rep := newDiffReport(d, before, after, lang.T(lg, "check.diff.setup"), afterName, lg)
 	markAgainstGoal(&rep, r.Goal, dns)
 	return &rep, nil
 }

@@ -26,7 +26,6 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		},
 		Prefer:    lab.Namespaces,
 		GraphNote: lang.T(lg, "page.graph-note"),
-		Chrome:    pageChrome(lg),
 	}
 	if rep.Summary != nil {
 		page.Subtitle = append(page.Subtitle, lang.T(lg, "page.probes", rep.Summary.in(lg)))
@@ -119,7 +118,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		}
 		row.Cells = append(row.Cells, mark)
 		if !g.Correct {
-			row.Notes = append(row.Notes, render.Note{Label: strings.TrimSpace(label["why"]), Text: strings.Join(g.Reasons, "; ")})
+			row.Notes = append(row.Notes, render.Note{Label: strings.TrimSpace(label["why"]), Text: strings.Join(g.Reasons, lang.T(lg, "join.semi"))})
 			for ci, c := range g.Causes {
 				if ci == 3 {
 					break
@@ -185,20 +184,6 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 		page.Subtitle = append(page.Subtitle, lang.T(lg, "page.files"))
 	}
 	return page, nil
-}
-
-// pageChrome is the page's own words in lg.
-func pageChrome(lg lang.Lang) render.Chrome {
-	t := func(id string) string { return lang.T(lg, id) }
-	return render.Chrome{
-		Port: t("page.port"), AllPorts: t("page.all-ports"), ShowBlocked: t("page.show-blocked"), NotShown: t("page.not-shown"),
-		Graph: t("page.graph"), Details: t("page.details"), ClickHint: t("page.click"), TruthTable: t("page.truth"), TruthNote: t("page.truth-note"),
-		Allowed: lang.T(lg, "allowed"), Blocked: lang.T(lg, "blocked"), Footer: t("page.footer"),
-		Kinds: map[string]string{
-			render.EdgeAllowed: lang.T(lg, "allowed"), render.EdgeBlocked: lang.T(lg, "blocked"),
-			render.EdgeMissing: t("page.kind.missing"), render.EdgeUnwanted: t("page.kind.unwanted"),
-		},
-	}
 }
 
 // liveFor is the observation of the i-th goal row (the live rows follow the goal's order).

@@ -180,7 +180,7 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 			return err
 		}
 		o.after, err = read(o.After)
-		o.beforeName, o.afterName = "the files "+strings.Join(o.Before, ", "), "the files "+strings.Join(o.After, ", ")
+		o.beforeName, o.afterName = lang.T(o.Lang, "diff.name.files", strings.Join(o.Before, ", ")), lang.T(o.Lang, "diff.name.files", strings.Join(o.After, ", "))
 		return err
 	}
 
@@ -206,10 +206,10 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 	if o.after, err = snapshotOf(applied, o.ErrOut); err != nil {
 		return err
 	}
-	o.beforeName = "the cluster (" + o.scope.String() + ")"
-	o.afterName = "the cluster with " + o.files.String() + " applied"
+	o.beforeName = lang.T(o.Lang, "diff.name.cluster", o.scope.in(o.Lang))
+	o.afterName = lang.T(o.Lang, "diff.name.applied", o.files.String())
 	if o.Prune {
-		o.afterName += " (pruned)"
+		o.afterName += lang.T(o.Lang, "diff.name.pruned")
 	}
 	return nil
 }
@@ -233,9 +233,9 @@ func (o *DiffOptions) Run() error {
 	if err != nil {
 		return fmt.Errorf("cannot evaluate: %w", err)
 	}
-	rep := newDiffReport(d, o.before, o.after, o.beforeName, o.afterName)
+	rep := newDiffReport(d, o.before, o.after, o.beforeName, o.afterName, o.Lang)
 	if o.Output == outputHTML {
-		if err := writePage(o.Out, diffPage(rep)); err != nil {
+		if err := writePage(o.Out, diffPage(rep, o.Lang)); err != nil {
 			return err
 		}
 	} else if o.Output != outputTable {
@@ -326,14 +326,17 @@ type diffChange struct {
 	AgainstGoal bool `json:"againstGoal,omitempty"`
 }
 
-// diffSide is one side's verdict: its reasons are explain's, egress then ingress.
+// diffSide is one side's verdict: its reasons are explain's, egress then ingress, in the
+// report's language.
 type diffSide struct {
 	Allowed bool     `json:"allowed"`
 	Reasons []string `json:"reasons"`
 	verdict policy.Verdict
+	word    string // allowed or blocked, in the report's language
 }
 
-func newDiffReport(d *policy.Diff, before, after *policy.Snapshot, beforeName, afterName string) diffReport {
+// newDiffReport is the report of d, its texts in lg.
+func newDiffReport(d *policy.Diff, before, after *policy.Snapshot, beforeName, afterName string, lg lang.Lang) diffReport {
 	// No pods on either side compares no ports: "ports": [], not null, as the lists below.
 	rep := diffReport{Before: beforeName, After: afterName, Objects: d.Objects, Ports: []policy.JSONPort{}, Groups: []diffGroup{}, Changes: []diffChange{}}
 	if rep.Objects == nil {
@@ -366,7 +369,7 @@ func newDiffReport(d *policy.Diff, before, after *policy.Snapshot, beforeName, a
 		}
 		p := d.Ports[c.Port]
 		rep.Changes = append(rep.Changes, diffChange{Change: change, From: name(c.From), To: name(c.To), Port: p.Port, Protocol: string(p.Protocol),
-			Connections: c.Pairs, Before: side(was), After: side(now)})
+			Connections: c.Pairs, Before: side(was, lg), After: side(now, lg)})
 	}
 	slices.SortStableFunc(rep.Changes, func(a, b diffChange) int {
 		if a.Port != b.Port {
@@ -387,8 +390,9 @@ func newDiffReport(d *policy.Diff, before, after *policy.Snapshot, beforeName, a
 	return rep
 }
 
-func side(v policy.Verdict) diffSide {
-	return diffSide{Allowed: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), verdict: v}
+func side(v policy.Verdict, lg lang.Lang) diffSide {
+	v.Egress, v.Ingress = v.Egress.In(lg), v.Ingress.In(lg)
+	return diffSide{Allowed: v.Allowed, Reasons: append(slices.Clone(v.Egress.Reasons), v.Ingress.Reasons...), verdict: v, word: verdictIn(lg, v.Allowed)}
 }
 
 // deciding are the reasons that decide a side's verdict, for people: for an allowed connection,
@@ -404,7 +408,7 @@ func (s diffSide) deciding() string {
 	if len(r) == 0 {
 		r = s.Reasons
 	}
-	return render.VerdictWord(s.Allowed) + ": " + strings.Join(r, "; ")
+	return s.word + ": " + strings.Join(r, "; ")
 }
 
 // printDiff prints the report as kubectl diff would: '+' opened, '-' closed, a section per port;

@@ -326,10 +326,10 @@ Changed in the inputs:
 		t.Errorf("exit %d, stdout\n%s\nwant\n%s\nstderr %q", r.code, r.stdout, want, r.stderr)
 	}
 
-	// In the learner's language, the same diff: its words translated, the markers, names and
-	// the evaluator's reasons as they are.
+	// In the learner's language, the same diff: its words and the evaluator's reasons
+	// translated, the markers and names as they are.
 	ko := run(t, "diff", "--before", before, "--after", after, "--lang", "ko")
-	for _, want := range []string{"--- 이전: the files", "+++ 이후: the files", "입력에서 바뀐 것:", "(연결 3개)", "+     이전: blocked: ingress denied", "연결 3개 열림, 3개 닫힘"} {
+	for _, want := range []string{"--- 이전: 파일 ", "+++ 이후: 파일 ", "입력에서 바뀐 것:", "(연결 3개)", "+     이전: 차단: ingress 방향: 거부됩니다. db/db-from-web 정책이", "연결 3개 열림, 3개 닫힘"} {
 		if ko.code != 1 || !strings.Contains(ko.stdout, want) {
 			t.Errorf("diff --lang ko: exit %d, lacks %q:\n%s", ko.code, want, ko.stdout)
 		}
@@ -365,7 +365,7 @@ func diffReportOf(t *testing.T, before, after string) diffReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newDiffReport(d, snaps[0], snaps[1], before, after)
+	return newDiffReport(d, snaps[0], snaps[1], before, after, lang.En)
 }
 
 // Exit codes as kubectl diff's: 0 none, 1 changes, above 1 errors, never 1 for an error.

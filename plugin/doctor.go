@@ -14,6 +14,8 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/checks"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
@@ -33,7 +35,10 @@ var doctorExample = templates.Examples(`
 
 	# Only the DNS check; everything but coverage
 	kubectl netpol doctor --check dns
-	kubectl netpol doctor --skip NP5001`)
+	kubectl netpol doctor --skip NP5001
+
+	# The findings and their fixes in Japanese (IDs, names, commands and YAML stay as they are)
+	kubectl netpol doctor --lang ja`)
 
 // maxLiveDNSNamespaces bounds the live DNS lookups, one exec per namespace.
 const maxLiveDNSNamespaces = 20
@@ -52,6 +57,10 @@ type DoctorOptions struct {
 	FailOn        string
 	Checks, Skip  []string
 	Output        string
+	// Lang is the language of the findings and of doctor's own words (--lang, else the
+	// environment); JSON and YAML keep their English keys.
+	Lang lang.Lang
+	lang langFlag
 }
 
 func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *cobra.Command {
@@ -94,11 +103,18 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 	o.probeFlags.addTimeoutAndImage(cmd)
 	cmd.Flag("probe-image").Usage = "Image of the --active test's server and client pods (needs httpd and wget)"
 	tableJSONYAML.add(cmd, &o.Output)
+	o.lang.add(cmd)
+	cmd.Flag("lang").Usage = "Language of the findings, their fixes and the report's words: " + strings.Join(lang.Names(), ", ") +
+		" (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, as gettext reads them, else en); IDs, names, commands, YAML and the PASS/FAIL marks stay as they are"
 	return cmd
 }
 
-// Validate checks the flags.
+// Validate checks the flags and picks the language.
 func (o *DoctorOptions) Validate() error {
+	var err error
+	if o.Lang, err = o.lang.resolve(); err != nil {
+		return err
+	}
 	if err := tableJSONYAML.validate(o.Output); err != nil {
 		return err
 	}
@@ -143,7 +159,11 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	rep := doctorReport{}
 	var err error
 	if o.files.given() {
-		rep.Scope = o.files.String() + " (static checks only: no live lookups or probes)"
+		if o.files.Kustomize != "" {
+			rep.Scope = lang.T(o.Lang, "doctor.scope.kustomization", o.files.Kustomize)
+		} else {
+			rep.Scope = lang.T(o.Lang, "doctor.scope.files", strings.Join(o.files.Filenames, ", "))
+		}
 		objs, err := o.files.readAll(o.cluster, o.ErrOut) // refused policies are findings
 		if err != nil {
 			return err
@@ -155,6 +175,11 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		rep.Findings = checks.Run(in, o.Checks, o.Skip)
 	} else if rep.Findings, rep.Scope, err = o.runLive(ctx); err != nil {
 		return err
+	}
+	if o.Lang.Or() != lang.En {
+		for i := range rep.Findings {
+			rep.Findings[i] = rep.Findings[i].In(o.Lang)
+		}
 	}
 	for _, f := range rep.Findings {
 		switch {
@@ -178,7 +203,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		printDoctor(o.Out, rep, colorful(o.Out))
+		printDoctor(o.Out, rep, colorful(o.Out), o.Lang)
 	}
 	if o.FailOn == "never" {
 		return nil
@@ -190,7 +215,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		}
 	}
 	if failing > 0 {
-		return &failedError{msg: fmt.Sprintf("doctor: %d finding(s) at or above --fail-on=%s", failing, o.FailOn)}
+		return &failedError{msg: lang.T(o.Lang, "doctor.failed", failing, o.FailOn)}
 	}
 	return nil
 }
@@ -206,7 +231,7 @@ func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, 
 	}
 	p := newActivity(o.ErrOut, o.Output)
 	defer p.Stop()
-	p.Update("reading the cluster (" + sc.String() + ")")
+	p.Update(lang.T(o.Lang, "doctor.progress.reading", sc.in(o.Lang)))
 	in, err := checks.Gather(ctx, c.Client, sc.listNamespace())
 	if err != nil {
 		return nil, "", err
@@ -220,12 +245,11 @@ func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, 
 	switch {
 	case !o.selected("dns", checks.LiveDNSID):
 	case o.LiveDNS || slices.Contains(o.Checks, checks.LiveDNSID):
-		p.Update("looking up kubernetes.default from inside pods")
+		p.Update(lang.T(o.Lang, "doctor.progress.lookup"))
 		findings = append(findings, liveDNS(ctx, runner, in)...)
 	default:
 		// Said in the output, so that the opt-in is obvious where the result would be.
-		findings = append(findings, checks.Skipped("dns", checks.LiveDNSID, "",
-			"live DNS lookup not run: it execs nslookup inside your pods; run doctor with --live-dns to do it"))
+		findings = append(findings, checks.Skipped("dns", checks.LiveDNSID, "", lang.M("doctor.live-dns.not-run")))
 	}
 	if o.Active {
 		a := &checks.Active{Client: c.Client, Prober: runner, Image: o.Image, Timeout: probe.DefaultStartTimeout, Progress: p.Update}
@@ -235,7 +259,7 @@ func (o *DoctorOptions) runLive(ctx context.Context) ([]checks.Finding, string, 
 		}
 		findings = append(findings, f)
 	}
-	return findings, sc.String(), nil
+	return findings, sc.in(o.Lang), nil
 }
 
 // selected mirrors --check/--skip for the checks the plugin runs itself.
@@ -275,11 +299,11 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 		picks = append(picks, candidate{pod: p, policy: v})
 	}
 	if len(picks) == 0 {
-		return []checks.Finding{checks.Pass(check, checks.LiveDNSID, "no pod is isolated for egress, so no policy can break its DNS; no lookup needed")}
+		return []checks.Finding{checks.Pass(check, checks.LiveDNSID, lang.M("doctor.live-dns.none-isolated"))}
 	}
-	var note string
+	var note lang.Msg
 	if len(picks) > maxLiveDNSNamespaces {
-		note = fmt.Sprintf(" (first %d of %d namespaces)", maxLiveDNSNamespaces, len(picks))
+		note = lang.M("doctor.live-dns.first", maxLiveDNSNamespaces, len(picks))
 		picks = picks[:maxLiveDNSNamespaces]
 	}
 	jobs := make([]probe.Job, len(picks))
@@ -295,45 +319,51 @@ func liveDNS(ctx context.Context, runner *probe.Runner, in *checks.Input) []chec
 		res := "Pod/" + c.pod.ID()
 		switch {
 		case errors.Is(r.Err, probe.ErrNoClient):
-			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, fmt.Sprintf("live lookup skipped: pod %s has no nslookup (doctor adds no probe container to pods)", c.pod.ID())))
+			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, lang.M("doctor.live-dns.no-client", c.pod.ID())))
 		case r.Err != nil:
-			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, "live lookup skipped: "+r.Err.Error()))
+			// The error is the cluster's or the client's, as they said it.
+			out = append(out, checks.Skipped(check, checks.LiveDNSID, res, lang.M("doctor.live-dns.error", r.Err.Error())))
 		case r.Allowed && !c.policy.Allowed:
 			out = append(out, checks.Fail(check, checks.LiveDNSID, checks.SeverityWarning, res,
-				fmt.Sprintf("nslookup kubernetes.default from %s succeeded, though its policies deny DNS (egress isolated by %s): the network plugin is not enforcing them", c.pod.ID(), strings.Join(c.policy.Egress.Selecting, ", ")),
-				"See the network plugin finding (NP1001/NP1002); kubectl netpol doctor --active proves whether policies are enforced."))
+				lang.M("doctor.live-dns.leaked", c.pod.ID(), strings.Join(c.policy.Egress.Selecting, ", ")), lang.M("doctor.live-dns.leaked.fix")))
 		case r.Allowed:
 			ok++
 		case !c.policy.Allowed:
 			out = append(out, checks.Fail(check, checks.LiveDNSID, checks.SeverityError, res,
-				fmt.Sprintf("nslookup kubernetes.default from %s failed (%s), as its policies say: egress isolated by %s, no rule allows DNS", c.pod.ID(), r.Outcome, strings.Join(c.policy.Egress.Selecting, ", ")),
-				"Allow DNS egress (UDP and TCP 53 to the kube-dns pods); see the DNS findings above for the rule to add."))
+				lang.M("doctor.live-dns.blocked", c.pod.ID(), checks.OutcomeSays(r.Outcome), strings.Join(c.policy.Egress.Selecting, ", ")), lang.M("doctor.live-dns.blocked.fix")))
 		default:
 			out = append(out, checks.Fail(check, checks.LiveDNSID, checks.SeverityError, res,
-				fmt.Sprintf("nslookup kubernetes.default from %s failed (%s: %s), though its policies allow DNS: the cluster DNS or the network is at fault, not the policies", c.pod.ID(), r.Outcome, r.Detail),
-				"kubectl get pods -n kube-system -l k8s-app=kube-dns; kubectl logs -n kube-system -l k8s-app=kube-dns; check the node's network plugin"))
+				lang.M("doctor.live-dns.broken", c.pod.ID(), checks.OutcomeSays(r.Outcome), r.Detail), lang.M("doctor.live-dns.broken.fix")))
 		}
 	}
 	if ok > 0 {
-		out = append(out, checks.Pass(check, checks.LiveDNSID, fmt.Sprintf("names resolve from %d of %d namespace(s) with egress-isolated pods%s", ok, len(picks), note)))
+		out = append(out, checks.Pass(check, checks.LiveDNSID, lang.M("doctor.live-dns.pass", ok, len(picks), note)))
 	}
 	return out
 }
 
 // --- printing
 
-func printDoctor(out io.Writer, rep doctorReport, color bool) {
+// printDoctor prints the report as a table: doctor's words in l, the findings as they are
+// (rendered in l already); the marks (PASS, FAIL, …) and IDs stay as scripts read them.
+func printDoctor(out io.Writer, rep doctorReport, color bool, l lang.Lang) {
 	paint := func(code, s string) string {
 		if !color {
 			return s
 		}
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
-	fmt.Fprintf(out, "Doctor: %s\n", rep.Scope)
-	titles := map[string]string{"active": "Active test: is NetworkPolicy enforced?"}
+	fmt.Fprintln(out, lang.T(l, "doctor.header", rep.Scope))
+	titles := map[string]string{"active": lang.T(l, "doctor.title.active")}
 	for _, c := range checks.All {
-		titles[c.Name] = c.Title
+		titles[c.Name] = c.Title.In(l)
 	}
+	// The labels of a finding's fix and docs lines, padded to one width; the fix's later lines
+	// start under its first.
+	fixLabel, docsLabel := lang.T(l, "label.fix"), lang.T(l, "doctor.label.docs")
+	w := max(render.DisplayWidth(fixLabel), render.DisplayWidth(docsLabel)) + 1
+	fixLabel, docsLabel = render.PadRight(fixLabel, w), render.PadRight(docsLabel, w)
+	under := "\n" + strings.Repeat(" ", 8+w)
 	var order []string
 	for _, f := range rep.Findings {
 		if !slices.Contains(order, f.Check) {
@@ -365,11 +395,11 @@ func printDoctor(out io.Writer, rep doctorReport, color bool) {
 			}
 			fmt.Fprintln(out, line)
 			if f.Remediation != "" && f.Status != checks.StatusPass {
-				fmt.Fprintf(out, "        fix:  %s\n", strings.ReplaceAll(f.Remediation, "\n", "\n              "))
-				fmt.Fprintf(out, "        docs: %s\n", f.Docs)
+				fmt.Fprintf(out, "        %s%s\n", fixLabel, strings.ReplaceAll(f.Remediation, "\n", under))
+				fmt.Fprintf(out, "        %s%s\n", docsLabel, f.Docs)
 			}
 		}
 	}
 	s := rep.Summary
-	fmt.Fprintf(out, "\n%d error(s), %d warning(s), %d info, %d passed, %d skipped\n", s.Errors, s.Warnings, s.Info, s.Passed, s.Skipped)
+	fmt.Fprintf(out, "\n%s\n", lang.T(l, "doctor.summary", s.Errors, s.Warnings, s.Info, s.Passed, s.Skipped))
 }

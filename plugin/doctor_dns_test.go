@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-netpol/kubectl-netpol/checks"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
 )
@@ -21,6 +22,7 @@ import (
 // allow DNS blames the DNS service or the network; a namespace without egress isolation is not
 // probed at all.
 func TestLiveDNS(t *testing.T) {
+	const timedOut = ";; connection timed out; no servers could be reached"
 	pod := func(ns string) policy.Pod {
 		return policy.Pod{Namespace: ns, Name: "app", Labels: map[string]string{"app": "app"}, IPs: []netip.Addr{netip.MustParseAddr("10.0.0.1")}}
 	}
@@ -46,7 +48,7 @@ func TestLiveDNS(t *testing.T) {
 		if req.Namespace == "open" || req.Namespace == "leaky" {
 			return []byte("Server:\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tkubernetes.default.svc.cluster.local\nAddress: 10.96.0.1\n"), nil, nil
 		}
-		return []byte(";; connection timed out; no servers could be reached\n"), nil, errors.New("command terminated with exit code 1")
+		return []byte(timedOut + "\n"), nil, errors.New("command terminated with exit code 1")
 	})
 	findings := liveDNS(context.Background(), &probe.Runner{Exec: exec, Retries: 0}, in)
 	byResource := map[string]checks.Finding{}
@@ -68,5 +70,21 @@ func TestLiveDNS(t *testing.T) {
 	}
 	if len(asked) != 4 || strings.Contains(strings.Join(asked, "\n"), "free:") || !strings.Contains(asked[0], "nslookup kubernetes.default") {
 		t.Errorf("lookups %q: want one per egress-isolated namespace, none in free", asked)
+	}
+
+	// In Korean and Japanese, all but the names and what nslookup printed.
+	names := map[string]bool{}
+	for _, w := range strings.Fields(timedOut + " blocked open broken free leaky deny allow-all-egress app") {
+		names[strings.Trim(w, ";")] = true
+	}
+	for _, f := range findings {
+		for _, l := range []lang.Lang{lang.Ko, lang.Ja} {
+			g := f.In(l)
+			for _, s := range []string{g.Message, g.Remediation} {
+				if s != "" && (!lang.WrittenIn(l, s) || len(lang.Untranslated(s, names)) > 0) {
+					t.Errorf("%s %s in %s: %q (English left: %q)", f.ID, f.Resource, l, s, lang.Untranslated(s, names))
+				}
+			}
+		}
 	}
 }

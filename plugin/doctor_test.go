@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,9 +13,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/checks"
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // doctorJSON runs doctor with -o json and returns the report and the exit code.
@@ -211,5 +214,148 @@ func TestDoctorActive(t *testing.T) {
 		if ns.DeletionTimestamp == nil {
 			t.Errorf("scratch namespace %s left behind", ns.Name)
 		}
+	}
+}
+
+// fixtureNames are the names a YAML fixture holds (every scalar value, and the keys of its
+// label maps), which a translated text keeps as they are.
+func fixtureNames(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	var walk func(v any, labels bool)
+	walk = func(v any, labels bool) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if labels {
+					names[k] = true
+				}
+				walk(x, k == "labels" || k == "matchLabels" || k == "selector" || k == "nodeSelector")
+			}
+		case []any:
+			for _, x := range v {
+				walk(x, false)
+			}
+		case string:
+			for _, w := range strings.Fields(v) {
+				names[w] = true
+			}
+		}
+	}
+	for _, doc := range strings.Split(string(data), "\n---") {
+		var v any
+		if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		walk(v, false)
+	}
+	return names
+}
+
+// findingIDs lists the IDs of a doctor table, in order.
+func findingIDs(table string) []string {
+	var ids []string
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && slices.Contains([]string{"PASS", "SKIP", "FAIL", "WARN", "INFO"}, f[0]) {
+			ids = append(ids, f[1])
+		}
+	}
+	return ids
+}
+
+// `doctor --lang ja -f FILE` explains in Japanese: the findings' messages and fixes, the check
+// titles, the summary; the IDs, the marks, names, commands and YAML stay as they are, the same
+// findings as in English. -o json keeps its English keys and values for scripts (severity,
+// status), with the messages in Japanese.
+func TestDoctorJapanese(t *testing.T) {
+	file := filepath.Join("testdata", "doctor", "dns-name-kube-system.yaml")
+	names := fixtureNames(t, file)
+	english := run(t, "doctor", "--lang", "en", "-f", file)
+	r := run(t, "doctor", "--lang", "ja", "-f", file)
+	if r.code != english.code || r.code != ExitError {
+		t.Fatalf("exit %d (English %d), want %d: %s", r.code, english.code, ExitError, r.stderr)
+	}
+	if got, want := findingIDs(r.stdout), findingIDs(english.stdout); len(want) < 5 || !slices.Equal(got, want) {
+		t.Errorf("findings %v, in English %v", got, want)
+	}
+	for _, want := range []string{"診断: ", "\nnamespaceSelector が前提とする Namespace のラベル\n", "  FAIL  NP2001  NetworkPolicy/dr-dns/allow-dns: ", "  FAIL  NP3001  ",
+		"        修正: ", "        参照: https://", "kubectl label namespace", "エラー 2 件、"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor --lang ja lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if runs := lang.Untranslated(r.stdout, names); len(runs) > 0 {
+		t.Errorf("English left in doctor --lang ja: %q\n%s", runs, r.stdout)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && slices.Contains(findingIDs(line), f[1]) && !lang.WrittenIn(lang.Ja, line) {
+			t.Errorf("a finding not in Japanese: %s", line)
+		}
+	}
+	if !strings.Contains(r.stderr, "件") {
+		t.Errorf("the failure line is not in Japanese: %q", r.stderr)
+	}
+
+	r = run(t, "doctor", "--lang", "ja", "-o", "json", "-f", file)
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	for _, key := range []string{"scope", "findings", "summary"} {
+		if _, ok := rep[key]; !ok {
+			t.Errorf("-o json lacks key %q: %s", key, r.stdout)
+		}
+	}
+	findings := rep["findings"].([]any)
+	for _, x := range findings {
+		f := x.(map[string]any)
+		for _, key := range []string{"id", "check", "severity", "status", "message", "docs"} {
+			if _, ok := f[key]; !ok {
+				t.Errorf("finding lacks key %q: %v", key, f)
+			}
+		}
+		if !slices.Contains([]string{"error", "warning", "info"}, f["severity"].(string)) || !slices.Contains([]string{"fail", "pass", "skipped"}, f["status"].(string)) {
+			t.Errorf("severity and status stay English: %v", f)
+		}
+		for _, key := range []string{"message", "remediation"} {
+			if s, ok := f[key].(string); ok && (!lang.WrittenIn(lang.Ja, s) || len(lang.Untranslated(s, names)) > 0) {
+				t.Errorf("%s %s not in Japanese: %q (%q)", f["id"], key, s, lang.Untranslated(s, names))
+			}
+		}
+	}
+	if len(findings) != len(findingIDs(english.stdout)) {
+		t.Errorf("%d findings in -o json, %d in the table", len(findings), len(findingIDs(english.stdout)))
+	}
+	if !lang.WrittenIn(lang.Ja, rep["scope"].(string)) {
+		t.Errorf("scope %q", rep["scope"])
+	}
+}
+
+// Without --lang, doctor speaks the environment's language, as the lab commands do; an
+// unknown --lang is bad usage.
+func TestDoctorLanguageFromEnvironment(t *testing.T) {
+	for _, k := range lang.LocaleVariables {
+		t.Setenv(k, "")
+	}
+	t.Setenv("LANGUAGE", "ko")
+	file := filepath.Join("testdata", "doctor", "udp-only-dns.yaml")
+	names := fixtureNames(t, file)
+	r := run(t, "doctor", "-f", file)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "  WARN  NP3002  NetworkPolicy/dr-udp/egress-dns-udp: ") || !strings.Contains(r.stdout, "클러스터 DNS") {
+		t.Errorf("LANGUAGE=ko: exit %d\n%s", r.code, r.stdout)
+	}
+	if runs := lang.Untranslated(r.stdout, names); len(runs) > 0 {
+		t.Errorf("English left in doctor with LANGUAGE=ko: %q\n%s", runs, r.stdout)
+	}
+	// --lang wins over the environment.
+	if r := run(t, "doctor", "--lang", "en", "-f", file); !strings.Contains(r.stdout, "may reach the cluster DNS over UDP only") {
+		t.Errorf("--lang en with LANGUAGE=ko:\n%s", r.stdout)
+	}
+	if r := run(t, "doctor", "--lang", "xx", "-f", file); r.code != ExitUsage {
+		t.Errorf("--lang xx: exit %d, want %d", r.code, ExitUsage)
 	}
 }

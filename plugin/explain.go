@@ -204,7 +204,7 @@ func (o *ExplainOptions) Run() error {
 	level := render.Level(o.By)
 	switch {
 	case level == render.ByNamespace && o.Output == outputHTML:
-		page := o.page("Arrows: namespaces with some pod pair allowed; the counts are in the details and the table.")
+		page := o.page(lang.T(o.Lang, "page.explain.namespaces-note"))
 		render.AddSummary(page, render.Summarize(m, from, to))
 		return writePage(o.Out, page)
 	case level == render.ByNamespace:
@@ -232,11 +232,11 @@ func (o *ExplainOptions) Run() error {
 	case outputMermaid:
 		return render.Mermaid(o.Out, m, rows, cols)
 	case outputHTML:
-		what := "groups of pods with the same labels in one namespace (one node for a class, with its count)"
+		note := lang.T(o.Lang, "page.explain.classes-note")
 		if level == render.ByPod {
-			what = "pods"
+			note = lang.T(o.Lang, "page.explain.pods-note")
 		}
-		page := o.page("Arrows: the connections allowed between " + what + ". Tick \"show blocked connections\" for the others; click an arrow, a node or a cell for the reasons.")
+		page := o.page(note)
 		render.AddTruth(page, o.snapshot, m, rows, cols)
 		return writePage(o.Out, page)
 	}
@@ -250,8 +250,9 @@ func (o *ExplainOptions) Run() error {
 // page starts explain's HTML page.
 func (o *ExplainOptions) page(graphNote string) *render.Page {
 	return &render.Page{
-		Title:     "NetworkPolicy connections: " + o.sourceName(),
-		Subtitle:  []string{"What the policies allow, evaluated offline by the Kubernetes rules (not by a CNI); kubectl netpol probe shows what the network does."},
+		Lang:      string(o.Lang.Or()),
+		Title:     lang.T(o.Lang, "page.explain.title", o.sourceName()),
+		Subtitle:  []string{lang.T(o.Lang, "page.explain.subtitle")},
 		GraphNote: graphNote,
 	}
 }
@@ -320,8 +321,12 @@ func (o *ExplainOptions) runWhy(ev *policy.Evaluator) error {
 	for _, pp := range ports {
 		c := policy.Connection{From: from, To: to, Port: pp.Port, Protocol: pp.Protocol}
 		v := ev.Evaluate(c)
+		causes := ev.Diagnose(c, policy.Intent{Want: !v.Allowed})
+		for i := range causes {
+			causes[i] = causes[i].In(o.Lang)
+		}
 		reports = append(reports, whyReport{From: from.String(), To: to.String(), Port: pp.Port, Proto: string(pp.Protocol),
-			Allowed: v.Allowed, Egress: v.Egress, Ingress: v.Ingress, conn: c, Causes: ev.Diagnose(c, policy.Intent{Want: !v.Allowed})})
+			Allowed: v.Allowed, Egress: v.Egress.In(o.Lang), Ingress: v.Ingress.In(o.Lang), conn: c, Causes: causes})
 	}
 	if o.Output != outputTable {
 		return printStructured(o.Out, o.Output, reports)

@@ -216,7 +216,8 @@ spec:
 		"静的チェック: ラボのセットアップに重ねたファイルを評価器で確認\n",
 		"vault/backup-agent -> vault/store 5432/TCP: 目標は遮断、あなたのポリシーでは許可\n",
 		"  理由:   ",
-		"  ヒント: 両方のセレクターを 1 つの peer に入れて AND にするつもりが、2 つの peer に分かれて OR になっています\n          vault/allow-backup ingress rule 0",
+		// The headline, then where: the policy and rule, in Japanese too.
+		"  ヒント: 両方のセレクターを 1 つの peer に入れて AND にするつもりが、2 つの peer に分かれて OR になっています\n          ポリシー vault/allow-backup の ingress 方向のルール 0 が",
 		"  修正:   ",
 		"\nFAIL: 目標の接続 ",
 		" が正解\n",
@@ -225,7 +226,7 @@ spec:
 			t.Errorf("lab check --lang ja lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	for _, english := range []string{"Static check", "want blocked", "hint:", "fix:", "goal connections right"} {
+	for _, english := range []string{"Static check", "want blocked", "hint:", "fix:", "goal connections right", "rule 0", "admits", "selects"} {
 		if strings.Contains(r.stdout, english) {
 			t.Errorf("lab check --lang ja prints %q:\n%s", english, r.stdout)
 		}

@@ -188,21 +188,21 @@ func failureReason(obs []observation) string {
 }
 
 // runProbes probes the jobs (the observations not ignored), fills in what was observed and
-// judges every observation.
-func runProbes(ctx context.Context, r *probe.Runner, max int, obs []observation, jobs []probe.Job, index []int, errOut io.Writer, output string) error {
+// judges every observation; what it says on errOut, it says in l.
+func runProbes(ctx context.Context, r *probe.Runner, max int, obs []observation, jobs []probe.Job, index []int, errOut io.Writer, output string, l lang.Lang) error {
 	defer judgeAll(obs)
 	if len(jobs) == 0 {
 		return nil
 	}
 	if max > 0 && len(jobs) > max {
-		return usageErrorf("this would run %d probes, each an exec into a pod, more than --max-probes %d; narrow it (-n, --from, --to, --port) or raise --max-probes", len(jobs), max)
+		return usageErrorf("%s", lang.T(l, "probe.too-many", len(jobs), max))
 	}
 	// A large run says its size first, on stderr, terminal or not: it is about to exec that often.
 	if len(jobs) >= largeProbeRun {
-		fmt.Fprintf(errOut, "Running %d probes (exec into %d pods; --max-probes %d)...\n", len(jobs), countSources(jobs), max)
+		fmt.Fprintln(errOut, lang.T(l, "probe.running", len(jobs), countSources(jobs), max))
 	}
 	p := newActivity(errOut, output)
-	p.Update(fmt.Sprintf("probing %d connections", len(jobs)))
+	p.Update(lang.T(l, "probe.probing", len(jobs)))
 	results := r.Run(ctx, jobs)
 	p.Stop()
 	if err := ctx.Err(); err != nil {

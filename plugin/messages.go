@@ -55,7 +55,7 @@ var getenv = os.Getenv
 type langFlag struct{ value string }
 
 func (f *langFlag) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.value, "lang", "", "Language of the lab's texts, hints and verdicts: "+strings.Join(lang.Names(), ", ")+" (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, as gettext reads them, else en)")
+	cmd.Flags().StringVar(&f.value, "lang", "", "Language of the texts for people (labs, hints, reasons, fixes, findings): "+strings.Join(lang.Names(), ", ")+" (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, as gettext reads them, else en)")
 	_ = cmd.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions(lang.Names(), cobra.ShellCompDirectiveNoFileComp))
 }
 

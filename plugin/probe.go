@@ -239,7 +239,7 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 			}
 		}
 	}
-	if err := runProbes(ctx, o.probeFlags.runner(c), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output); err != nil {
+	if err := runProbes(ctx, o.probeFlags.runner(c), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output, o.Lang); err != nil {
 		return err
 	}
 	sum := summarize(obs)

@@ -11,6 +11,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // Cause codes: stable names for why a connection gets the verdict it gets where the other one
@@ -52,7 +54,32 @@ type Cause struct {
 	Field   string `json:"field,omitempty"` // where in the policy, e.g. spec.egress[0].to[0].namespaceSelector
 	Message string `json:"message"`
 	Fix     string `json:"fix,omitempty"` // YAML to write or a kubectl command to run
+	// Says and FixSays are Message and Fix as messages (lang/catalog/LANG.diagnose.yaml,
+	// diagnose.*), for any language; Message and Fix are their English.
+	Says    lang.Msg `json:"-"`
+	FixSays lang.Msg `json:"-"`
 	rank    int
+}
+
+// In is the cause with its message and fix in l.
+func (c Cause) In(l lang.Lang) Cause {
+	if !c.Says.IsZero() {
+		c.Message = c.Says.In(l)
+	}
+	if !c.FixSays.IsZero() {
+		c.Fix = c.FixSays.In(l)
+	}
+	return c
+}
+
+// saying is the cause with its message and fix: the messages, and their English.
+func (c Cause) saying(says, fix lang.Msg) Cause {
+	c.Says, c.Message = says, says.String()
+	c.FixSays, c.Fix = fix, ""
+	if !fix.IsZero() {
+		c.Fix = fix.String()
+	}
+	return c
 }
 
 // Intent is what the diagnosis knows of what was meant beyond the wanted verdict.
@@ -78,7 +105,7 @@ func (e *Evaluator) Diagnose(c Connection, in Intent) []Cause {
 	}
 	if c.Loopback() {
 		// Allowed whatever the policies say, so nothing in them is the cause.
-		return []Cause{{Code: CauseLoopback, Message: fmt.Sprintf("%s -> %s is a pod's connection to itself (loopback): NetworkPolicy cannot block it, whatever the policies say", c.From, c.To)}}
+		return []Cause{Cause{Code: CauseLoopback}.saying(lang.M("diagnose.loopback", c.From, c.To), lang.Msg{})}
 	}
 	d := &diagnosis{e: e, c: c, in: in}
 	var out []Cause
@@ -119,7 +146,8 @@ func (d *diagnosis) port() string { return fmt.Sprintf("%d/%s", d.c.Port, d.c.Pr
 
 // miss is one thing that keeps a rule from admitting the connection.
 type miss struct {
-	code, field, text, fix string
+	code, field string
+	text, fix   lang.Msg
 	// weight: 1 for a slip (a selector that selects nothing anywhere, a port), 2 for a peer that
 	// deliberately names something else (it selects other pods). Near misses weigh 2 at most.
 	weight int
@@ -169,9 +197,8 @@ func (d *diagnosis) blocked(egress bool) []Cause {
 
 	if egress && d.in.IngressOnly {
 		for _, p := range selecting {
-			out = append(out, Cause{Code: CauseEgressIsolated, Side: dir, Policy: p, Field: "spec.policyTypes", rank: 1,
-				Message: fmt.Sprintf("%s isolates the egress of %s (policyTypes includes Egress), which only ingress was meant to control, so what %s opens is blocked too", p, self, self),
-				Fix:     "Remove Egress from the policy's policyTypes (policyTypes: [Ingress]); the egress rules can then go as well"})
+			out = append(out, Cause{Code: CauseEgressIsolated, Side: dir, Policy: p, Field: "spec.policyTypes", rank: 1}.saying(
+				lang.M("diagnose.egress-isolated", p, self), lang.M("diagnose.egress-isolated.fix")))
 		}
 	}
 
@@ -185,39 +212,49 @@ func (d *diagnosis) blocked(egress bool) []Cause {
 			continue
 		}
 		first := n.misses[0]
-		texts := make([]string, len(n.misses))
-		fixes := []string{}
+		texts := make([]lang.Msg, len(n.misses))
+		fixes := []lang.Msg{}
 		for i, m := range n.misses {
 			texts[i] = m.text
-			if m.fix != "" {
+			if !m.fix.IsZero() {
 				fixes = append(fixes, m.fix)
 			}
+		}
+		var fix lang.Msg
+		switch len(fixes) {
+		case 0:
+		case 1:
+			fix = fixes[0]
+		default:
+			fix = lang.Join("diagnose.fix.and", fixes...)
 		}
 		index := n.index
 		field := fmt.Sprintf("spec.%s[%d]", dir, n.index)
 		if first.field != "" {
 			field += "." + first.field
 		}
-		out = append(out, Cause{Code: first.code, Side: dir, Policy: n.p.name, Rule: &index, Field: field, rank: 1 + best,
-			Message: fmt.Sprintf("%s %s rule %d nearly admits %s on %s, but %s", n.p.name, dir, n.index, other, d.port(), strings.Join(texts, "; and ")),
-			Fix:     strings.Join(fixes, "\nand\n")})
+		why := texts[0]
+		if len(texts) > 1 {
+			why = lang.Join("join.and", texts...)
+		}
+		out = append(out, Cause{Code: first.code, Side: dir, Policy: n.p.name, Rule: &index, Field: field, rank: 1 + best}.saying(
+			lang.M("diagnose.near", n.p.name, dirWord(egress), n.index, other, d.port(), why), fix))
 	}
 
 	switch {
 	case egress && other.Pod != nil && d.isDNS(other.Pod) && best > 1:
-		out = append(out, Cause{Code: CauseNoDNSRule, Side: dir, Policy: selecting[0], rank: 2,
-			Message: fmt.Sprintf("the egress of %s is isolated by %s and no rule allows DNS, so every name lookup fails", self, isolatedBy),
-			Fix:     dnsRuleYAML})
+		out = append(out, Cause{Code: CauseNoDNSRule, Side: dir, Policy: selecting[0], rank: 2}.saying(
+			lang.M("diagnose.no-dns-rule", self, isolatedBy), lang.M("diagnose.fix.dns-rule", dnsRuleYAML)))
 	case best > 1:
-		msg := fmt.Sprintf("the %s of %s is isolated by %s and no rule admits %s on %s", dir, self, isolatedBy, other, d.port())
+		msg := lang.M("diagnose.no-rule", dirWord(egress), self, isolatedBy, other, d.port())
 		fix := d.ruleYAML(egress)
 		if len(ruleless) == len(selecting) {
-			msg = fmt.Sprintf("%s isolates the %s of %s and has no %s rules, so it allows nothing", isolatedBy, dir, self, dir)
+			msg = lang.M("diagnose.no-rule.ruleless", isolatedBy, dirWord(egress), self)
 			if egress {
-				fix += "\nor, if only incoming traffic is meant to be controlled, remove Egress from policyTypes"
+				fix = lang.M("diagnose.fix.add-rule.or-ingress-only", fix)
 			}
 		}
-		out = append(out, Cause{Code: CauseNoRule, Side: dir, Policy: selecting[0], rank: 9, Message: msg, Fix: fix})
+		out = append(out, Cause{Code: CauseNoRule, Side: dir, Policy: selecting[0], rank: 9}.saying(msg, fix))
 	}
 	return out
 }
@@ -256,35 +293,35 @@ func (d *diagnosis) misplaced(egress, wantAllowed bool) []Cause {
 		if !moved && len(selects) > 0 && !wantAllowed && len(p.rules(egress)) > 0 {
 			continue // allow rules for the pods it selects: not a deny meant for this one
 		}
+		selectPod := fmt.Sprintf("  podSelector:\n    matchLabels: %s", flowMap(pickLabels(self.Pod.Labels)))
 		switch {
 		case moved:
-			where := fmt.Sprintf("is in namespace %s", p.namespace)
+			id := "diagnose.elsewhere"
 			if d.in.Defaulted[p.name] {
-				where = fmt.Sprintf("has no metadata.namespace, so kubectl apply puts it in the current namespace (%s)", p.namespace)
+				id = "diagnose.elsewhere.defaulted"
 			}
-			out = append(out, Cause{Code: CausePolicyElsewhere, Side: dir, Policy: p.name, Field: "metadata.namespace", rank: 0,
-				Message: fmt.Sprintf("%s %s, not in %s: a policy selects pods of its own namespace only, so it does nothing for %s", p.name, where, ns, self),
-				Fix:     fmt.Sprintf("Set metadata.namespace: %s in the policy (or apply it with -n %s)", ns, ns)})
+			out = append(out, Cause{Code: CausePolicyElsewhere, Side: dir, Policy: p.name, Field: "metadata.namespace", rank: 0}.saying(
+				lang.M(id, p.name, p.namespace, ns, self), lang.M("diagnose.elsewhere.fix", ns)))
 		case len(selects) == 0:
-			out = append(out, Cause{Code: CausePolicySelectsNone, Side: dir, Policy: p.name, Field: "spec.podSelector", rank: 0,
-				Message: fmt.Sprintf("%s would %s, but its podSelector %s selects no pod in %s, so the policy has no effect (%s has labels %s)",
-					p.name, wouldWord(wantAllowed, dir), selectorWords(p.podSelector), ns, self, flowMap(shownLabels(self.Pod.Labels))),
-				Fix: fmt.Sprintf("Select the pod:\n  podSelector:\n    matchLabels: %s", flowMap(pickLabels(self.Pod.Labels)))})
+			out = append(out, Cause{Code: CausePolicySelectsNone, Side: dir, Policy: p.name, Field: "spec.podSelector", rank: 0}.saying(
+				lang.M("diagnose.selects-none", p.name, wouldWord(wantAllowed, egress), selectorWords(p.podSelector), ns, self, flowMap(shownLabels(self.Pod.Labels))),
+				lang.M("diagnose.selects-none.fix", selectPod)))
 		default:
-			out = append(out, Cause{Code: CausePolicyMisses, Side: dir, Policy: p.name, Field: "spec.podSelector", rank: 3,
-				Message: fmt.Sprintf("%s would %s, but its podSelector %s selects %s, not %s (labels %s)",
-					p.name, wouldWord(wantAllowed, dir), selectorWords(p.podSelector), podList(selects), self, flowMap(shownLabels(self.Pod.Labels))),
-				Fix: fmt.Sprintf("If it is meant for %s too, widen its podSelector, e.g.\n  podSelector:\n    matchLabels: %s", self, flowMap(pickLabels(self.Pod.Labels)))})
+			out = append(out, Cause{Code: CausePolicyMisses, Side: dir, Policy: p.name, Field: "spec.podSelector", rank: 3}.saying(
+				lang.M("diagnose.misses", p.name, wouldWord(wantAllowed, egress), selectorWords(p.podSelector), podList(selects), self, flowMap(shownLabels(self.Pod.Labels))),
+				lang.M("diagnose.misses.fix", self, selectPod)))
 		}
 	}
 	return out
 }
 
-func wouldWord(admit bool, dir string) string {
+// wouldWord is what a policy meant for the pod would do: admit the connection, or isolate
+// the direction.
+func wouldWord(admit, egress bool) lang.Msg {
 	if admit {
-		return "admit it"
+		return lang.M("diagnose.would.admit")
 	}
-	return "isolate the " + dir
+	return lang.M("diagnose.would.isolate", dirWord(egress))
 }
 
 // ruleAdmits reports whether a rule admits the connection, the policy being in namespace ns.
@@ -320,25 +357,25 @@ func (d *diagnosis) peerMisses(pr peer, other Endpoint, ns, field string) []miss
 		b := e.blocks[pr.block]
 		if other.Pod != nil {
 			return []miss{{CauseIPBlockForPod, field + ".ipBlock",
-				fmt.Sprintf("its %s is meant for addresses outside the cluster and does not hold %s's IP (pod IPs change; pods are matched by selectors)", b, other),
-				fmt.Sprintf("Select the pod instead:\n  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n    podSelector: {matchLabels: %s}", other.Pod.Namespace, flowMap(pickLabels(other.Pod.Labels))), 1}}
+				lang.M("diagnose.ipblock-for-pod", b.says(), other),
+				lang.M("diagnose.ipblock-for-pod.fix", fmt.Sprintf("  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n    podSelector: {matchLabels: %s}", other.Pod.Namespace, flowMap(pickLabels(other.Pod.Labels)))), 1}}
 		}
 		ip := other.IP.Unmap()
 		if !b.cidr.Contains(ip) {
-			return []miss{{CauseIPBlock, field + ".ipBlock.cidr", fmt.Sprintf("%s is outside its cidr %s", ip, b.cidr),
-				fmt.Sprintf("Widen the cidr to hold %s, or add a peer of its own:\n  - ipBlock: {cidr: %s}", ip, netip.PrefixFrom(ip, ip.BitLen())), nearWeight(ip, b.cidr)}}
+			return []miss{{CauseIPBlock, field + ".ipBlock.cidr", lang.M("diagnose.ipblock.outside", ip, b.cidr),
+				lang.M("diagnose.ipblock.outside.fix", ip, fmt.Sprintf("  - ipBlock: {cidr: %s}", netip.PrefixFrom(ip, ip.BitLen()))), nearWeight(ip, b.cidr)}}
 		}
 		for i, ex := range b.except {
 			if ex.Contains(ip) {
-				return []miss{{CauseIPBlock, fmt.Sprintf("%s.ipBlock.except[%d]", field, i), fmt.Sprintf("%s is in its except %s", ip, ex),
-					fmt.Sprintf("Narrow or drop the except entry %s", ex), 1}}
+				return []miss{{CauseIPBlock, fmt.Sprintf("%s.ipBlock.except[%d]", field, i), lang.M("diagnose.ipblock.except", ip, ex),
+					lang.M("diagnose.ipblock.except.fix", ex), 1}}
 			}
 		}
 		return nil
 	}
 	if other.Pod == nil {
-		return []miss{{CauseSelectorForIP, field, fmt.Sprintf("selectors select pods, and %s is an address outside the cluster", other.IP),
-			fmt.Sprintf("Use an ipBlock peer for it:\n  - ipBlock: {cidr: %s}", netip.PrefixFrom(other.IP.Unmap(), other.IP.Unmap().BitLen())), 1}}
+		return []miss{{CauseSelectorForIP, field, lang.M("diagnose.selector-for-address", other.IP),
+			lang.M("diagnose.selector-for-address.fix", fmt.Sprintf("  - ipBlock: {cidr: %s}", netip.PrefixFrom(other.IP.Unmap(), other.IP.Unmap().BitLen()))), 1}}
 	}
 	pod := other.Pod
 	var out []miss
@@ -355,12 +392,12 @@ func (d *diagnosis) peerMisses(pr peer, other Endpoint, ns, field string) []miss
 		if pr.pods.Empty() {
 			// podSelector: {} read as "everyone" is the slip itself, whatever it selects.
 			out = append(out, miss{CauseEmptyPodSelector, field + ".podSelector",
-				fmt.Sprintf("podSelector: {} alone means every pod of the policy's own namespace (%s), not everyone; %s is in %s", ns, pod.ID(), pod.Namespace),
-				fmt.Sprintf("Add a namespaceSelector to the same item:\n  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n    podSelector: {}\n(namespaceSelector: {} would admit every namespace)", pod.Namespace), 1})
+				lang.M("diagnose.empty-pod-selector", ns, pod.ID(), pod.Namespace),
+				lang.M("diagnose.empty-pod-selector.fix", fmt.Sprintf("  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n    podSelector: {}", pod.Namespace)), 1})
 		} else {
 			out = append(out, miss{CausePodSelectorOnly, field + ".podSelector",
-				fmt.Sprintf("a podSelector without a namespaceSelector selects pods of the policy's own namespace (%s) only; %s is in %s", ns, pod.ID(), pod.Namespace),
-				fmt.Sprintf("Add a namespaceSelector to the same item (no dash before podSelector):\n  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n    %s", pod.Namespace, podSel), weight})
+				lang.M("diagnose.pod-selector-only", ns, pod.ID(), pod.Namespace),
+				lang.M("diagnose.pod-selector-only.fix", fmt.Sprintf("  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n    %s", pod.Namespace, podSel)), weight})
 		}
 	case pr.namespaces != nil && !pr.namespaces.Matches(e.namespaceLabels(pod.Namespace)):
 		m := d.namespaceMiss(pr, pod.Namespace, field)
@@ -369,8 +406,8 @@ func (d *diagnosis) peerMisses(pr peer, other Endpoint, ns, field string) []miss
 	}
 	if pr.pods != nil && !pr.pods.Matches(labels.Set(pod.Labels)) {
 		out = append(out, miss{CausePodLabels, field + ".podSelector",
-			fmt.Sprintf("its podSelector %s does not match %s, whose labels are %s", selectorWords(pr.pods), pod.ID(), flowMap(shownLabels(pod.Labels))),
-			fmt.Sprintf("Match the pod's labels:\n  podSelector:\n    matchLabels: %s", flowMap(pickLabels(pod.Labels))), weight})
+			lang.M("diagnose.pod-labels", selectorWords(pr.pods), pod.ID(), flowMap(shownLabels(pod.Labels))),
+			lang.M("diagnose.pod-labels.fix", fmt.Sprintf("  podSelector:\n    matchLabels: %s", flowMap(pickLabels(pod.Labels)))), weight})
 	}
 	return out
 }
@@ -380,7 +417,7 @@ func (d *diagnosis) peerMisses(pr peer, other Endpoint, ns, field string) []miss
 func (d *diagnosis) namespaceMiss(pr peer, ns, field string) miss {
 	have := d.e.namespaceLabels(ns)
 	reqs, _ := pr.namespaces.Requirements()
-	var why []string
+	var why []lang.Msg
 	wants := map[string]string{}
 	for _, r := range reqs {
 		if r.Matches(have) {
@@ -389,26 +426,26 @@ func (d *diagnosis) namespaceMiss(pr peer, ns, field string) miss {
 		vals := r.ValuesUnsorted()
 		switch {
 		case !have.Has(r.Key()) && len(vals) == 1:
-			why = append(why, fmt.Sprintf("namespace %s has no label %s", ns, r.Key()))
+			why = append(why, lang.M("diagnose.namespace.no-label", ns, r.Key()))
 			wants[r.Key()] = vals[0]
 		case !have.Has(r.Key()):
-			why = append(why, fmt.Sprintf("namespace %s has no label %s", ns, r.Key()))
+			why = append(why, lang.M("diagnose.namespace.no-label", ns, r.Key()))
 		case len(vals) == 1 && (r.Operator() == "=" || r.Operator() == "==" || r.Operator() == "in"):
-			why = append(why, fmt.Sprintf("namespace %s has %s=%s, not %s", ns, r.Key(), have.Get(r.Key()), vals[0]))
+			why = append(why, lang.M("diagnose.namespace.other-value", ns, r.Key()+"="+have.Get(r.Key()), vals[0]))
 			wants[r.Key()] = vals[0]
 		default:
-			why = append(why, fmt.Sprintf("namespace %s fails %s", ns, r.String()))
+			why = append(why, lang.M("diagnose.namespace.fails", ns, r.String()))
 		}
 	}
-	text := fmt.Sprintf("its namespaceSelector %s does not match namespace %s: %s (its labels: %s)",
-		selectorWords(pr.namespaces), ns, strings.Join(why, ", "), flowMap(shownLabels(have)))
+	text := lang.M("diagnose.namespace-labels", selectorWords(pr.namespaces), ns, lang.Join("join.comma", why...), flowMap(shownLabels(have)))
 	var cmd []string
 	for _, k := range sortedKeys(wants) {
 		cmd = append(cmd, k+"="+wants[k])
 	}
-	fix := fmt.Sprintf("Select the namespace by the label every namespace carries:\n  namespaceSelector:\n    matchLabels: {kubernetes.io/metadata.name: %s}", ns)
+	selectYAML := fmt.Sprintf("  namespaceSelector:\n    matchLabels: {kubernetes.io/metadata.name: %s}", ns)
+	fix := lang.M("diagnose.namespace-labels.fix", selectYAML)
 	if len(cmd) > 0 && wants["kubernetes.io/metadata.name"] == "" {
-		fix = fmt.Sprintf("Either label the namespace:\n  kubectl label namespace %s %s\nor %s", ns, strings.Join(cmd, " "), strings.ToLower(fix[:1])+fix[1:])
+		fix = lang.M("diagnose.namespace-labels.fix.label", fmt.Sprintf("  kubectl label namespace %s %s", ns, strings.Join(cmd, " ")), selectYAML)
 	}
 	return miss{code: CauseNamespaceLabels, field: field + ".namespaceSelector", text: text, fix: fix}
 }
@@ -420,26 +457,27 @@ func (d *diagnosis) portMisses(ports []networkingv1.NetworkPolicyPort) []miss {
 		return nil
 	}
 	admits := describePorts(ports)
-	add := fmt.Sprintf("Add it to the rule's ports:\n  - {port: %d, protocol: %s}", c.Port, c.Protocol)
+	portYAML := fmt.Sprintf("  - {port: %d, protocol: %s}", c.Port, c.Protocol)
+	add := lang.M("diagnose.port.fix", portYAML)
 	for i, p := range ports {
 		if p.Port != nil && p.Port.Type != 0 && c.To.Pod != nil && protocolOf(p) == c.Protocol {
 			if !declares([]*Pod{c.To.Pod}, p.Port.StrVal, c.Protocol) {
 				return []miss{{CauseNamedPort, fmt.Sprintf("ports[%d]", i),
-					fmt.Sprintf("its port %q is a name that %s does not declare for %s (it declares %s), so it matches nothing", p.Port.StrVal, c.To, c.Protocol, declaredWords(c.To.Pod)),
-					fmt.Sprintf("Name the containerPort %q in the pod, or use the number:\n  - {port: %d, protocol: %s}", p.Port.StrVal, c.Port, c.Protocol), 1}}
+					lang.M("diagnose.named-port", p.Port.StrVal, c.To, c.Protocol, declaredWords(c.To.Pod)),
+					lang.M("diagnose.named-port.fix", p.Port.StrVal, portYAML), 1}}
 			}
 		}
 	}
 	for i, p := range ports {
 		if protocolOf(p) != c.Protocol && portsMatch([]networkingv1.NetworkPolicyPort{withProtocol(p, c.Protocol)}, c.Port, c.Protocol, c.To.Pod) {
-			text := fmt.Sprintf("it admits %s, not %s", admits, d.port())
+			id := "diagnose.port"
 			if c.Port == 53 {
-				text += " (DNS uses TCP too, for answers too large for UDP)"
+				id = "diagnose.port.dns"
 			}
-			return []miss{{CauseProtocol, fmt.Sprintf("ports[%d].protocol", i), text, add, 1}}
+			return []miss{{CauseProtocol, fmt.Sprintf("ports[%d].protocol", i), lang.M(id, admits, d.port()), add, 1}}
 		}
 	}
-	return []miss{{CausePort, "ports", fmt.Sprintf("it admits %s, not %s", admits, d.port()), add, 1}}
+	return []miss{{CausePort, "ports", lang.M("diagnose.port", admits, d.port()), add, 1}}
 }
 
 // nearWeight: an address just outside a cidr (within the same /16) is likely a slip; one far
@@ -456,19 +494,20 @@ func withProtocol(p networkingv1.NetworkPolicyPort, proto corev1.Protocol) netwo
 	return p
 }
 
-func declaredWords(p *Pod) string {
+// declaredWords lists the container ports a pod declares: name=port/protocol.
+func declaredWords(p *Pod) lang.Msg {
 	if len(p.Ports) == 0 {
-		return "no ports"
+		return lang.M("diagnose.declares.none")
 	}
-	var out []string
+	out := make([]lang.Msg, 0, len(p.Ports))
 	for _, port := range p.Ports {
-		name := port.Name
-		if name == "" {
-			name = "(no name)"
+		if port.Name == "" {
+			out = append(out, lang.M("diagnose.declares.unnamed", port.Port, port.Protocol))
+			continue
 		}
-		out = append(out, fmt.Sprintf("%s=%d/%s", name, port.Port, port.Protocol))
+		out = append(out, lang.Verbatim(fmt.Sprintf("%s=%d/%s", port.Name, port.Port, port.Protocol)))
 	}
-	return strings.Join(out, ", ")
+	return lang.Join("join.comma", out...)
 }
 
 // allowed explains why a connection wanted blocked is allowed: the rules that admit it on each
@@ -493,17 +532,16 @@ func (d *diagnosis) allowed(v Verdict) []Cause {
 	}
 	self, _ := d.ends(false)
 	if self.Pod == nil {
-		out = append(out, Cause{Code: CauseNotIsolated, Side: "egress", rank: 5,
-			Message: fmt.Sprintf("no policy isolates the egress of %s, so it may reach %s", d.c.From, d.c.To),
-			Fix:     fmt.Sprintf("Select %s with a policy whose policyTypes include Egress, and allow only what it needs (DNS too)", d.c.From)})
+		out = append(out, Cause{Code: CauseNotIsolated, Side: "egress", rank: 5}.saying(
+			lang.M("diagnose.not-isolated.egress", d.c.From, d.c.To), lang.M("diagnose.not-isolated.egress.fix", d.c.From)))
 		return out
 	}
-	msg := fmt.Sprintf("no policy isolates the ingress of %s", d.c.To)
+	msg := lang.M("diagnose.not-isolated.ingress", d.c.To)
 	if d.c.From.Pod != nil {
-		msg += fmt.Sprintf(" (nor the egress of %s)", d.c.From)
+		msg = lang.M("diagnose.not-isolated.both", d.c.To, d.c.From)
 	}
-	out = append(out, Cause{Code: CauseNotIsolated, Side: "ingress", rank: 5, Message: msg + ", so nothing restricts this connection",
-		Fix: fmt.Sprintf("Select %s with a policy whose policyTypes include Ingress, e.g.\n  podSelector:\n    matchLabels: %s\n  policyTypes: [Ingress]", d.c.To, flowMap(pickLabels(d.c.To.Pod.Labels)))})
+	out = append(out, Cause{Code: CauseNotIsolated, Side: "ingress", rank: 5}.saying(msg,
+		lang.M("diagnose.not-isolated.ingress.fix", d.c.To, fmt.Sprintf("  podSelector:\n    matchLabels: %s\n  policyTypes: [Ingress]", flowMap(pickLabels(d.c.To.Pod.Labels))))))
 	return out
 }
 
@@ -527,9 +565,14 @@ func (d *diagnosis) admitting(egress bool) []Cause {
 			}
 			index := ri
 			c := Cause{Code: CauseRuleAdmits, Side: dir, Policy: p.name, Rule: &index, Field: fmt.Sprintf("spec.%s[%d]", dir, ri), rank: 2}
-			var why []string
+			var why []lang.Msg
+			var fix lang.Msg
 			if len(r.peers) == 0 {
-				why = append(why, fmt.Sprintf("it has no %s, so it admits every %s", list, map[bool]string{true: "destination", false: "source"}[egress]))
+				id := "diagnose.admits.no-peers.ingress"
+				if egress {
+					id = "diagnose.admits.no-peers.egress"
+				}
+				why = append(why, lang.M(id))
 			}
 			for pi, pr := range r.peers {
 				if !d.e.peerMatches(pr, other, p.namespace) {
@@ -540,44 +583,47 @@ func (d *diagnosis) admitting(egress bool) []Cause {
 				if splitPeers(r.peers) && (pr.namespaces == nil) != (pr.pods == nil) && pr.block < 0 {
 					c.Code, c.rank = CauseSplitPeers, 1
 					c.Field = fmt.Sprintf("spec.%s[%d].%s", dir, ri, list)
-					why = append(why, "its peers are separate list items, so EITHER admits (OR)")
-					c.Fix = splitPeersYAML(r.peers, list)
+					why = append(why, lang.M("diagnose.admits.split-peers"))
+					fix = splitPeersYAML(r.peers, list)
 				}
 				break
 			}
 			if len(r.ports) == 0 {
-				why = append(why, "it lists no ports, so every port")
-				if c.Fix == "" {
-					c.Fix = fmt.Sprintf("List only the ports meant, e.g.\n  ports:\n  - {port: N, protocol: TCP}\n(%s is then admitted only if listed)", d.port())
+				why = append(why, lang.M("diagnose.admits.no-ports"))
+				if fix.IsZero() {
+					fix = lang.M("diagnose.admits.no-ports.fix", "  ports:\n  - {port: N, protocol: TCP}", d.port())
 				}
 			}
-			if c.Fix == "" {
-				c.Fix = fmt.Sprintf("Narrow that rule (its %s or ports) so that it no longer admits %s on %s", list, other, d.port())
+			if fix.IsZero() {
+				id := "diagnose.admits.fix.ingress"
+				if egress {
+					id = "diagnose.admits.fix.egress"
+				}
+				fix = lang.M(id, other, d.port())
 			}
-			c.Message = fmt.Sprintf("%s %s rule %d admits %s on %s: %s", p.name, dir, ri, other, d.port(), strings.Join(why, "; "))
-			out = append(out, c)
+			out = append(out, c.saying(lang.M("diagnose.admits", p.name, dirWord(egress), ri, other, d.port(), lang.Join("join.semi", why...)), fix))
 		}
 	}
 	return out
 }
 
 // peerAdmits says why a peer selects the other end, naming the broad selectors.
-func (d *diagnosis) peerAdmits(pr peer, other Endpoint, ns string) string {
+func (d *diagnosis) peerAdmits(pr peer, other Endpoint, ns string) lang.Msg {
 	switch {
 	case pr.block >= 0:
-		return fmt.Sprintf("its %s holds %s", d.e.blocks[pr.block], other)
+		return lang.M("diagnose.peer.ipblock", d.e.blocks[pr.block].says(), other)
 	case pr.namespaces == nil && pr.pods.Empty():
-		return fmt.Sprintf("podSelector: {} selects every pod of %s", ns)
+		return lang.M("diagnose.peer.every-pod-here", ns)
 	case pr.namespaces == nil:
-		return fmt.Sprintf("its podSelector %s matches %s", selectorWords(pr.pods), other)
+		return lang.M("diagnose.peer.pods-here", selectorWords(pr.pods), other)
 	case pr.namespaces.Empty() && (pr.pods == nil || pr.pods.Empty()):
-		return "namespaceSelector: {} selects every pod of every namespace"
+		return lang.M("diagnose.peer.every-pod-everywhere")
 	case pr.namespaces.Empty():
-		return fmt.Sprintf("namespaceSelector: {} selects every namespace, and podSelector %s matches %s", selectorWords(pr.pods), other)
+		return lang.M("diagnose.peer.pods-everywhere", selectorWords(pr.pods), other)
 	case pr.pods == nil || pr.pods.Empty():
-		return fmt.Sprintf("its namespaceSelector %s matches namespace %s, and it selects every pod there", selectorWords(pr.namespaces), other.Pod.Namespace)
+		return lang.M("diagnose.peer.every-pod-in", selectorWords(pr.namespaces), other.Pod.Namespace)
 	default:
-		return fmt.Sprintf("its namespaceSelector %s and podSelector %s both match %s", selectorWords(pr.namespaces), selectorWords(pr.pods), other)
+		return lang.M("diagnose.peer.pods-in", selectorWords(pr.namespaces), selectorWords(pr.pods), other)
 	}
 }
 
@@ -599,15 +645,15 @@ func (d *diagnosis) typeMissing(egress bool) []Cause {
 		if egress {
 			kind = "Egress"
 		}
-		out = append(out, Cause{Code: CausePolicyTypeMissing, Side: dir, Policy: p.name, Field: "spec.policyTypes", rank: 1,
-			Message: fmt.Sprintf("%s selects %s and has %s rules, but its policyTypes %v leave out %s, so those rules are ignored and the %s of %s is not isolated", p.name, self, dir, p.src.Spec.PolicyTypes, kind, dir, self),
-			Fix:     fmt.Sprintf("Add %s to policyTypes", kind)})
+		out = append(out, Cause{Code: CausePolicyTypeMissing, Side: dir, Policy: p.name, Field: "spec.policyTypes", rank: 1}.saying(
+			lang.M("diagnose.policy-type-missing", p.name, self, dirWord(egress), fmt.Sprint(p.src.Spec.PolicyTypes), kind),
+			lang.M("diagnose.policy-type-missing.fix", kind)))
 	}
 	return out
 }
 
 // ruleYAML is a rule that admits the connection, with the real names.
-func (d *diagnosis) ruleYAML(egress bool) string {
+func (d *diagnosis) ruleYAML(egress bool) lang.Msg {
 	_, other := d.ends(egress)
 	list, dir := "from", "ingress"
 	if egress {
@@ -619,11 +665,11 @@ func (d *diagnosis) ruleYAML(egress bool) string {
 	} else {
 		peerYAML = fmt.Sprintf("    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %s}}\n      podSelector: {matchLabels: %s}", other.Pod.Namespace, flowMap(pickLabels(other.Pod.Labels)))
 	}
-	return fmt.Sprintf("Add a rule (one peer item: namespace AND pods):\n  %s:\n  - %s:\n%s\n    ports:\n    - {port: %d, protocol: %s}", dir, list, strings.TrimPrefix(peerYAML, ""), d.c.Port, d.c.Protocol)
+	return lang.M("diagnose.fix.add-rule", fmt.Sprintf("  %s:\n  - %s:\n%s\n    ports:\n    - {port: %d, protocol: %s}", dir, list, peerYAML, d.c.Port, d.c.Protocol))
 }
 
-const dnsRuleYAML = `Add an egress rule for DNS:
-  egress:
+// dnsRuleYAML is an egress rule that admits the cluster DNS.
+const dnsRuleYAML = `  egress:
   - to:
     - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
       podSelector: {matchLabels: {k8s-app: kube-dns}}
@@ -632,7 +678,7 @@ const dnsRuleYAML = `Add an egress rule for DNS:
     - {port: 53, protocol: TCP}`
 
 // splitPeersYAML shows the rule's separate namespace-only and pod-only items as one item.
-func splitPeersYAML(peers []peer, list string) string {
+func splitPeersYAML(peers []peer, list string) lang.Msg {
 	var ns, pods *metav1.LabelSelector
 	for _, p := range peers {
 		if p.namespaces != nil && p.pods == nil && ns == nil {
@@ -642,7 +688,7 @@ func splitPeersYAML(peers []peer, list string) string {
 			pods = p.src.PodSelector
 		}
 	}
-	return fmt.Sprintf("If both must hold (those pods in those namespaces), make them ONE item:\n  - %s:\n    - namespaceSelector: %s\n      podSelector: %s", list, flowSelector(ns), flowSelector(pods))
+	return lang.M("diagnose.admits.split-peers.fix", fmt.Sprintf("  - %s:\n    - namespaceSelector: %s\n      podSelector: %s", list, flowSelector(ns), flowSelector(pods)))
 }
 
 // flowSelector writes a label selector in YAML flow style.

@@ -8,29 +8,73 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
+// diagnoseCase is one mistake on the x/y/z model: the policies, the connection, the verdict
+// wanted, and what the first cause must be and say.
+type diagnoseCase struct {
+	name     string
+	policies []string
+	from, to string
+	port     int32
+	proto    corev1.Protocol
+	want     bool
+	code     string
+	says     []string
+	never    []string
+}
+
+// endpoint is the pod with ID id ("x/a") of the snapshot, or else the address id.
+func endpoint(s *Snapshot, id string) Endpoint {
+	for i := range s.Pods {
+		if s.Pods[i].ID() == id {
+			return Endpoint{Pod: &s.Pods[i]}
+		}
+	}
+	return Endpoint{IP: netip.MustParseAddr(id)}
+}
+
 // The diagnosis on the x/y/z model (namespaces labelled ns=NAME, pods pod=NAME, each serving
 // 80 and 81 over TCP and UDP, with named ports serve-80-tcp and the like): for each mistake, the
 // first cause's code, words its message and fix must hold, and words they must not.
 func TestDiagnose(t *testing.T) {
-	pod := func(s *Snapshot, id string) Endpoint {
-		for i := range s.Pods {
-			if s.Pods[i].ID() == id {
-				return Endpoint{Pod: &s.Pods[i]}
+	for _, tc := range diagnoseCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			s := withPolicies(t, tc.policies...)
+			e, err := New(s)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		return Endpoint{IP: netip.MustParseAddr(id)}
+			c := Connection{From: endpoint(s, tc.from), To: endpoint(s, tc.to), Port: tc.port, Protocol: tc.proto}
+			if got := e.Evaluate(c).Allowed; got == tc.want {
+				t.Fatalf("the case is wrong: %s is already %t", c, got)
+			}
+			causes := e.Diagnose(c, Intent{Want: tc.want, IngressOnly: tc.code == CauseEgressIsolated})
+			if len(causes) == 0 {
+				t.Fatalf("no cause")
+			}
+			first := causes[0]
+			text := first.Message + "\n" + first.Fix
+			if first.Code != tc.code {
+				t.Errorf("first cause %s, want %s: %s", first.Code, tc.code, text)
+			}
+			for _, w := range tc.says {
+				if !strings.Contains(text, w) {
+					t.Errorf("first cause lacks %q:\n%s", w, text)
+				}
+			}
+			for _, w := range tc.never {
+				if strings.Contains(text, w) {
+					t.Errorf("first cause holds %q, which does not apply here:\n%s", w, text)
+				}
+			}
+			if e.Diagnose(c, Intent{Want: !tc.want}) != nil {
+				t.Errorf("a verdict that is the one wanted has causes")
+			}
+		})
 	}
-	for _, tc := range []struct {
-		name     string
-		policies []string
-		from, to string
-		port     int32
-		proto    corev1.Protocol
-		want     bool
-		code     string
-		says     []string
-		never    []string
-	}{
+}
+
+func diagnoseCases() []diagnoseCase {
+	return []diagnoseCase{
 		{name: "port near miss names both ports", policies: []string{`
 metadata: {name: to-a, namespace: x}
 spec:
@@ -136,40 +180,6 @@ metadata: {name: keep-z, namespace: z}
 spec: {podSelector: {matchLabels: {pod: zz}}}`},
 			from: "y/a", to: "x/c", port: 80, want: false, code: CauseNotIsolated,
 			says: []string{"no policy isolates the ingress of x/c"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := withPolicies(t, tc.policies...)
-			e, err := New(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := Connection{From: pod(s, tc.from), To: pod(s, tc.to), Port: tc.port, Protocol: tc.proto}
-			if got := e.Evaluate(c).Allowed; got == tc.want {
-				t.Fatalf("the case is wrong: %s is already %t", c, got)
-			}
-			causes := e.Diagnose(c, Intent{Want: tc.want, IngressOnly: tc.code == CauseEgressIsolated})
-			if len(causes) == 0 {
-				t.Fatalf("no cause")
-			}
-			first := causes[0]
-			text := first.Message + "\n" + first.Fix
-			if first.Code != tc.code {
-				t.Errorf("first cause %s, want %s: %s", first.Code, tc.code, text)
-			}
-			for _, w := range tc.says {
-				if !strings.Contains(text, w) {
-					t.Errorf("first cause lacks %q:\n%s", w, text)
-				}
-			}
-			for _, w := range tc.never {
-				if strings.Contains(text, w) {
-					t.Errorf("first cause holds %q, which does not apply here:\n%s", w, text)
-				}
-			}
-			if e.Diagnose(c, Intent{Want: !tc.want}) != nil {
-				t.Errorf("a verdict that is the one wanted has causes")
-			}
-		})
 	}
 }
 

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // Verdict is the answer for one connection, with the reasons of each side.
@@ -27,20 +30,56 @@ type Side struct {
 	// Selecting names the policies that select the pod for this direction.
 	Selecting []string `json:"selecting"`
 	// Reasons say which rule allowed the traffic, or why nothing did. They name policies and
-	// rules, never the pods, so that pods that behave the same share them.
-	Reasons []string `json:"reasons"`
+	// rules, never the pods, so that pods that behave the same share them. In English: Why
+	// holds them as messages (lang/catalog/LANG.diagnose.yaml, verdict.*), one for each. Sides
+	// may share both slices: read them, do not write into them (In makes new ones).
+	Reasons []string   `json:"reasons"`
+	Why     []lang.Msg `json:"-"`
 	// Rules is every rule of the selecting policies, as considered: the walkthrough.
 	Rules []RuleCheck `json:"rules,omitempty"`
+}
+
+// In is the side with its reasons, and its rules' peers and ports, in l: new Reasons and Rules
+// slices, so that s stays as it is (Selecting and Why are shared, and only read).
+func (s Side) In(l lang.Lang) Side {
+	if len(s.Why) == len(s.Reasons) && s.Why != nil {
+		s.Reasons = make([]string, len(s.Why))
+		for i, m := range s.Why {
+			s.Reasons[i] = m.In(l)
+		}
+	}
+	if s.Rules != nil {
+		rules := make([]RuleCheck, len(s.Rules))
+		for i, rc := range s.Rules {
+			rules[i] = rc.In(l)
+		}
+		s.Rules = rules
+	}
+	return s
+}
+
+// In is the rule check with its peers and ports in words of l.
+func (rc RuleCheck) In(l lang.Lang) RuleCheck {
+	if !rc.PeersSays.IsZero() {
+		rc.Peers = rc.PeersSays.In(l)
+	}
+	if !rc.PortsSays.IsZero() {
+		rc.Ports = rc.PortsSays.In(l)
+	}
+	return rc
 }
 
 // RuleCheck is one rule of a selecting policy, held against the connection.
 type RuleCheck struct {
 	Policy    string `json:"policy"` // namespace/name
 	Index     int    `json:"rule"`   // the rule's index in the policy's ingress or egress list
-	Peers     string `json:"peers"`  // what the rule's peers select, in words
+	Peers     string `json:"peers"`  // what the rule's peers select, in words (English)
 	PeerMatch bool   `json:"peerMatch"`
-	Ports     string `json:"ports"` // what the rule's ports admit, in words
+	Ports     string `json:"ports"` // what the rule's ports admit, in words (English)
 	PortMatch bool   `json:"portMatch"`
+	// PeersSays and PortsSays are Peers and Ports as messages, for any language.
+	PeersSays lang.Msg `json:"-"`
+	PortsSays lang.Msg `json:"-"`
 }
 
 // Evaluator answers connections for one snapshot.
@@ -53,6 +92,53 @@ type Evaluator struct {
 	blocks     []*ipBlock
 	blockIndex map[string]int
 	snap       *Snapshot // for the diagnosis, which finds the cluster DNS in it
+	// words are, per policy, its rules in words: made when a connection first meets it (the
+	// truth table alone never needs them).
+	wordsOnce sync.Once
+	words     []policyWords
+}
+
+// ruleWords are what a rule says, as messages and in English: what its peers select, what its
+// ports admit, and the reason it gives when it allows a connection. They depend on the rule
+// alone, so a policy's are made once, not for every connection.
+type ruleWords struct {
+	peers, ports, allowed             lang.Msg
+	peersText, portsText, allowedText string
+}
+
+type policyWords struct {
+	once            sync.Once
+	ingress, egress []ruleWords
+}
+
+// ruleWords are the words of policy pi's rules of one direction.
+func (e *Evaluator) ruleWords(pi int, egress bool) []ruleWords {
+	e.wordsOnce.Do(func() { e.words = make([]policyWords, len(e.policies)) })
+	w := &e.words[pi]
+	w.once.Do(func() {
+		p := &e.policies[pi]
+		for _, eg := range []bool{false, true} {
+			rules := p.rules(eg)
+			if len(rules) == 0 {
+				continue
+			}
+			out := make([]ruleWords, len(rules))
+			for i := range rules {
+				rw := &out[i]
+				rw.peers, rw.ports, rw.allowed = rules[i].describePeers(e, p.namespace), describePorts(rules[i].ports), allowedWhy(eg, p.name, i)
+				rw.peersText, rw.portsText, rw.allowedText = rw.peers.String(), rw.ports.String(), rw.allowed.String()
+			}
+			if eg {
+				w.egress = out
+			} else {
+				w.ingress = out
+			}
+		}
+	})
+	if egress {
+		return w.egress
+	}
+	return w.ingress
 }
 
 // compiled is a policy with its selectors parsed once.
@@ -222,7 +308,7 @@ func loopback(from, to *Pod) bool {
 // its reason change.
 func (s *Side) loopback(egress bool) {
 	s.Allowed = true
-	s.Reasons = []string{loopbackReason(egress)}
+	s.Why, s.Reasons = fixed().loopback[boolIndex(egress)].get()
 }
 
 // side evaluates the policies of self (the source for egress, the destination for ingress)
@@ -231,23 +317,27 @@ func (e *Evaluator) side(c Connection, self, other Endpoint, egress bool) Side {
 	var s Side
 	if self.Pod == nil {
 		s.Allowed = true
-		s.Reasons = []string{outsideReason(egress)}
+		s.Why, s.Reasons = fixed().outside[boolIndex(egress)].get()
 		return s
 	}
 	podLabels := labels.Set(self.Pod.Labels)
-	for _, p := range e.policies {
+	for pi := range e.policies {
+		p := &e.policies[pi]
 		if p.namespace != self.Pod.Namespace || !p.podSelector.Matches(podLabels) || !p.applies(egress) {
 			continue
 		}
 		s.Isolated = true
 		s.Selecting = append(s.Selecting, p.name)
+		words := e.ruleWords(pi, egress)
 		for i, r := range p.rules(egress) {
-			check := RuleCheck{Policy: p.name, Index: i, Peers: r.describePeers(e, p.namespace), Ports: describePorts(r.ports),
+			w := &words[i]
+			check := RuleCheck{Policy: p.name, Index: i, Peers: w.peersText, Ports: w.portsText, PeersSays: w.peers, PortsSays: w.ports,
 				PeerMatch: e.peersMatch(r.peers, other, p.namespace), PortMatch: portsMatch(r.ports, c.Port, c.Protocol, c.To.Pod)}
 			s.Rules = append(s.Rules, check)
 			if check.PeerMatch && check.PortMatch {
 				s.Allowed = true
-				s.Reasons = append(s.Reasons, allowedReason(egress, p.name, i))
+				s.Why = append(s.Why, w.allowed)
+				s.Reasons = append(s.Reasons, w.allowedText)
 			}
 		}
 	}
@@ -261,13 +351,36 @@ func (s *Side) settle(egress bool) {
 	switch {
 	case !s.Isolated:
 		s.Allowed = true
-		s.Reasons = []string{notIsolatedReason(egress)}
+		s.Why, s.Reasons = fixed().notIsolated[boolIndex(egress)].get()
 	case !s.Allowed:
-		s.Reasons = []string{deniedReason(egress, s.Selecting)}
+		s.Why, s.Reasons = denied(egress, s.Selecting).get()
 	}
 }
 
-// The reasons' wording, shared by Evaluate and Matrix.
+// reason is one reason as a side holds it: the message and its English, each a slice of one
+// that sides may share.
+type reason struct {
+	why  []lang.Msg
+	text []string
+}
+
+func said(m lang.Msg) reason { return reason{[]lang.Msg{m}, []string{m.String()}} }
+
+func (r reason) get() ([]lang.Msg, []string) { return r.why, r.text }
+
+// fixed are the reasons that name no policy, by direction (ingress, egress), made once.
+var fixed = sync.OnceValue(func() *fixedReasons {
+	f := &fixedReasons{}
+	for i, egress := range []bool{false, true} {
+		f.outside[i], f.notIsolated[i], f.loopback[i] = said(outsideWhy(egress)), said(notIsolatedWhy(egress)), said(loopbackWhy(egress))
+	}
+	return f
+})
+
+type fixedReasons struct{ outside, notIsolated, loopback [2]reason }
+
+// The reasons' wording, shared by Evaluate and Matrix (and, in English, the JSON writer), as
+// messages of lang/catalog/LANG.diagnose.yaml.
 
 func direction(egress bool) string {
 	if egress {
@@ -276,30 +389,62 @@ func direction(egress bool) string {
 	return "ingress"
 }
 
-func outsideReason(egress bool) string {
+// directionWords are the directions as words for sentences (ingress, egress), boxed once.
+var directionWords = [2]any{lang.M("verdict.ingress"), lang.M("verdict.egress")}
+
+// dirWord is direction(egress) as a word in a sentence: a message, so that it is translated.
+func dirWord(egress bool) any { return directionWords[boolIndex(egress)] }
+
+// dirEnglish is dirWord in English, as the message renders it.
+func dirEnglish(egress bool) string { return directionWords[boolIndex(egress)].(lang.Msg).String() }
+
+func outsideWhy(egress bool) lang.Msg {
 	if egress {
-		return "egress: the source is outside the cluster, no policy applies to it"
+		return lang.M("verdict.outside.egress")
 	}
-	return "ingress: the destination is outside the cluster, no policy applies to it"
+	return lang.M("verdict.outside.ingress")
 }
 
-func notIsolatedReason(egress bool) string {
+func notIsolatedWhy(egress bool) lang.Msg {
 	if egress {
-		return "egress not isolated: no policy selects the source for egress"
+		return lang.M("verdict.not-isolated.egress")
 	}
-	return "ingress not isolated: no policy selects the destination for ingress"
+	return lang.M("verdict.not-isolated.ingress")
 }
 
-func loopbackReason(egress bool) string {
-	return direction(egress) + " allowed: loopback, a pod can always reach itself"
+func loopbackWhy(egress bool) lang.Msg { return lang.M("verdict.loopback", dirWord(egress)) }
+
+func allowedWhy(egress bool, policy string, rule int) lang.Msg {
+	return lang.M("verdict.allowed", dirWord(egress), policy, rule)
 }
+
+func deniedWhy(egress bool, policies string) lang.Msg {
+	return lang.M("verdict.denied", dirWord(egress), policies)
+}
+
+// denied is the reason of a side that the policies selecting isolate and no rule allows.
+func denied(egress bool, selecting []string) reason {
+	policies := strings.Join(selecting, ", ")
+	return reason{[]lang.Msg{deniedWhy(egress, policies)}, []string{deniedEnglish(egress, policies)}}
+}
+
+// The reasons in English alone, for the JSON writer: what the messages above render in
+// English, without making them (its cost is per rule and per class, at millions of rows).
+
+func notIsolatedReason(egress bool) string { return notIsolatedWhy(egress).String() }
+
+func loopbackReason(egress bool) string { return loopbackWhy(egress).String() }
 
 func allowedReason(egress bool, policy string, rule int) string {
-	return fmt.Sprintf("%s allowed by %s rule %d", direction(egress), policy, rule)
+	return lang.T(lang.En, "verdict.allowed", dirEnglish(egress), policy, rule)
 }
 
 func deniedReason(egress bool, selecting []string) string {
-	return fmt.Sprintf("%s denied: isolated by %s and no rule allows it", direction(egress), strings.Join(selecting, ", "))
+	return deniedEnglish(egress, strings.Join(selecting, ", "))
+}
+
+func deniedEnglish(egress bool, policies string) string {
+	return lang.T(lang.En, "verdict.denied", dirEnglish(egress), policies)
 }
 
 // applies reports whether the policy isolates the direction.
@@ -436,30 +581,38 @@ func protocolOrTCP(p corev1.Protocol) corev1.Protocol {
 }
 
 // describePeers says in words what a rule's peers select.
-func (r *rule) describePeers(e *Evaluator, policyNamespace string) string {
+func (r *rule) describePeers(e *Evaluator, policyNamespace string) lang.Msg {
 	if len(r.peers) == 0 {
-		return "any peer"
+		return lang.M("verdict.peers.any")
 	}
-	var parts []string
+	parts := make([]lang.Msg, 0, len(r.peers))
 	for _, p := range r.peers {
 		if p.block >= 0 {
-			parts = append(parts, e.blocks[p.block].String())
+			parts = append(parts, e.blocks[p.block].says())
 			continue
 		}
-		pods := "every pod"
-		if p.pods != nil && !p.pods.Empty() {
-			pods = "pods " + selectorWords(p.pods)
-		}
+		every := p.pods == nil || p.pods.Empty()
+		var m lang.Msg
 		switch {
+		case p.namespaces == nil && every:
+			m = lang.M("verdict.peer.every-pod-here", policyNamespace)
 		case p.namespaces == nil:
-			parts = append(parts, fmt.Sprintf("%s in namespace %s", pods, policyNamespace))
+			m = lang.M("verdict.peer.pods-here", selectorWords(p.pods), policyNamespace)
+		case p.namespaces.Empty() && every:
+			m = lang.M("verdict.peer.every-pod-everywhere")
 		case p.namespaces.Empty():
-			parts = append(parts, pods+" in every namespace")
+			m = lang.M("verdict.peer.pods-everywhere", selectorWords(p.pods))
+		case every:
+			m = lang.M("verdict.peer.every-pod-in", selectorWords(p.namespaces))
 		default:
-			parts = append(parts, fmt.Sprintf("%s in namespaces %s", pods, selectorWords(p.namespaces)))
+			m = lang.M("verdict.peer.pods-in", selectorWords(p.pods), selectorWords(p.namespaces))
 		}
+		parts = append(parts, m)
 	}
-	return strings.Join(parts, " OR ")
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return lang.Join("verdict.peers.or", parts...)
 }
 
 func selectorWords(s labels.Selector) string {
@@ -469,23 +622,38 @@ func selectorWords(s labels.Selector) string {
 	return "[" + s.String() + "]"
 }
 
-// describePorts says in words what a rule's ports admit.
-func describePorts(ports []networkingv1.NetworkPolicyPort) string {
-	if len(ports) == 0 {
-		return "any port"
+// says is the ipBlock in words: its cidr, and the ranges it leaves out.
+func (b *ipBlock) says() lang.Msg {
+	if len(b.except) == 0 {
+		return lang.M("verdict.ipblock", b.cidr.String())
 	}
-	var parts []string
+	ex := make([]string, len(b.except))
+	for i, p := range b.except {
+		ex[i] = p.String()
+	}
+	return lang.M("verdict.ipblock.except", b.cidr.String(), strings.Join(ex, ", "))
+}
+
+// describePorts says in words what a rule's ports admit.
+func describePorts(ports []networkingv1.NetworkPolicyPort) lang.Msg {
+	if len(ports) == 0 {
+		return lang.M("verdict.ports.any")
+	}
+	parts := make([]lang.Msg, 0, len(ports))
 	for _, p := range ports {
 		switch {
 		case p.Port == nil:
-			parts = append(parts, "any "+string(protocolOf(p))+" port")
+			parts = append(parts, lang.M("verdict.ports.any-of", string(protocolOf(p))))
 		case p.EndPort != nil:
-			parts = append(parts, fmt.Sprintf("%s-%d/%s", p.Port.String(), *p.EndPort, protocolOf(p)))
+			parts = append(parts, lang.Verbatim(fmt.Sprintf("%s-%d/%s", p.Port.String(), *p.EndPort, protocolOf(p))))
 		default:
-			parts = append(parts, p.Port.String()+"/"+string(protocolOf(p)))
+			parts = append(parts, lang.Verbatim(p.Port.String()+"/"+string(protocolOf(p))))
 		}
 	}
-	return strings.Join(parts, ", ")
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return lang.Join("join.comma", parts...)
 }
 
 // SelectingPolicies names the policies that select the pod, for either direction.

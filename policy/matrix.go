@@ -6,9 +6,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // PortProtocol is one port and protocol of a truth table.
@@ -76,6 +80,11 @@ type Matrix struct {
 	ingressBy [][]int
 	allowed   []bitset // per port: row-major classes x classes, rows padded to whole words
 	stride    int      // bits per row
+
+	// denied is, per direction (ingress, egress) and class, the reason of a side that its
+	// policies isolate and no rule allows, made when Verdict first needs it.
+	deniedOnce sync.Once
+	denied     [2][]atomic.Pointer[reason]
 }
 
 // ruleRef is one rule of one policy.
@@ -156,13 +165,36 @@ func (m *Matrix) side(port, self, other int, egress bool) Side {
 			r := m.rules[ri]
 			if r.egress == egress && m.peerSets[ri].has(other) && m.portAdmits(ri, m.Ports[port], dest) {
 				s.Allowed = true
-				s.Reasons = append(s.Reasons, allowedReason(egress, name, r.index))
+				w := &m.ev.ruleWords(pi, egress)[r.index]
+				s.Why = append(s.Why, w.allowed)
+				s.Reasons = append(s.Reasons, w.allowedText)
 			}
 		}
 	}
 	s.Isolated = len(selecting) > 0
+	if s.Isolated && !s.Allowed {
+		s.Why, s.Reasons = m.denial(self, egress, s.Selecting)
+		return s
+	}
 	s.settle(egress)
 	return s
+}
+
+// denial is settle's reason for a class that its policies (selecting) isolate and no rule
+// allows: the same for every pair of the class, so it is worded once.
+func (m *Matrix) denial(class int, egress bool, selecting []string) ([]lang.Msg, []string) {
+	m.deniedOnce.Do(func() {
+		for i := range m.denied {
+			m.denied[i] = make([]atomic.Pointer[reason], len(m.Classes))
+		}
+	})
+	slot := &m.denied[boolIndex(egress)][class]
+	if r := slot.Load(); r != nil {
+		return r.get()
+	}
+	r := denied(egress, selecting)
+	slot.Store(&r)
+	return r.get()
 }
 
 // classify puts every pod in its class.

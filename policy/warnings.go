@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // The kinds of semantic warning: policies the API server accepts that do not do what their
@@ -24,12 +26,22 @@ const (
 // Warning is one semantic warning about one policy.
 type Warning struct {
 	Kind    string `json:"kind"`
-	Policy  string `json:"policy"` // namespace/name
-	Field   string `json:"field"`  // where in the policy, e.g. spec.ingress[0].from[1]
-	Message string `json:"message"`
+	Policy  string `json:"policy"`  // namespace/name
+	Field   string `json:"field"`   // where in the policy, e.g. spec.ingress[0].from[1]
+	Message string `json:"message"` // Says in English
+	// Says is the message by catalog ID (lang/catalog/LANG.doctor.yaml), for any language.
+	Says lang.Msg `json:"-"`
 	// Wants are the labels a namespaceSelector that matches nothing asks for (its matchLabels,
 	// and In expressions with one value), for fixes that add them.
 	Wants map[string]string `json:"wants,omitempty"`
+}
+
+// In is the warning with its message in l.
+func (w Warning) In(l lang.Lang) Warning {
+	if !w.Says.IsZero() {
+		w.Message = w.Says.In(l)
+	}
+	return w
 }
 
 // ClusterDNS is the cluster DNS as policies usually name it: pods labelled k8s-app=kube-dns in
@@ -80,13 +92,13 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 	var out []Warning
 	for pi := range e.policies {
 		p := &e.policies[pi]
-		warn := func(kind, field, format string, a ...any) {
-			out = append(out, Warning{Kind: kind, Policy: p.name, Field: field, Message: fmt.Sprintf(format, a...)})
+		warn := func(kind, field string, says lang.Msg) {
+			out = append(out, Warning{Kind: kind, Policy: p.name, Field: field, Message: says.String(), Says: says})
 		}
 		selected := w.selectedBy(p)
 		if len(selected) == 0 {
-			warn(WarnSelectsNoPod, "spec.podSelector", "podSelector %s selects no pod in namespace %s, so the policy has no effect%s",
-				selectorWords(p.podSelector), p.namespace, w.labelsHint(p.namespace))
+			warn(WarnSelectsNoPod, "spec.podSelector", lang.M("warn.selects-no-pod",
+				selectorWords(p.podSelector), p.namespace, w.labelsHint(p.namespace)))
 			continue
 		}
 		for _, egress := range []bool{false, true} {
@@ -101,19 +113,19 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 						continue // addresses, not pods: nothing to find in the snapshot
 					}
 					if pr.namespaces != nil && len(w.namespacesMatching(pr.namespaces)) == 0 {
-						warn(WarnNamespaceNoMatch, field+".namespaceSelector", "namespaceSelector %s matches no namespace; %s",
-							selectorWords(pr.namespaces), w.namespaceLabelAdvice(pr.namespaces))
+						// Two clauses, the first one the finding NP2001 shows on its own.
+						warn(WarnNamespaceNoMatch, field+".namespaceSelector", lang.Join("join.semi",
+							lang.M("warn.namespace-no-match", selectorWords(pr.namespaces)), w.namespaceLabelAdvice(pr.namespaces)))
 						out[len(out)-1].Wants = wantedLabels(pr.namespaces)
 						continue
 					}
 					if !w.anyPod(pr, p.namespace) {
-						warn(WarnPeerSelectsNothing, field, "%s selects no pod, so this peer allows nothing%s",
-							(&rule{peers: []peer{pr}}).describePeers(e, p.namespace), w.labelsHint(p.namespace))
+						warn(WarnPeerSelectsNothing, field, lang.M("warn.peer-selects-nothing",
+							peerWords(pr, p.namespace), w.labelsHint(p.namespace)))
 					}
 				}
 				if splitPeers(r.peers) {
-					warn(WarnSplitPeers, fmt.Sprintf("spec.%s[%d].%s", list, ri, peersField),
-						"the %s list has a namespaceSelector and a podSelector as separate items, so EITHER admits (OR); if both must hold (those pods in those namespaces), put them in one item (AND)", peersField)
+					warn(WarnSplitPeers, fmt.Sprintf("spec.%s[%d].%s", list, ri, peersField), lang.M("warn.split-peers", peersField))
 				}
 				// A named port resolves on the destination: the selected pods for ingress, the
 				// peers' pods for egress.
@@ -128,8 +140,7 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 						num := port.Port.IntVal
 						if other := declaredWithOtherProtocol(dests, "", num, protocolOf(port)); other != "" && !declaresNumber(dests, num, protocolOf(port)) {
 							warn(WarnProtocolMismatch, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
-								"the destination pods declare port %d for %s but never for %s, which the rule says (the default when protocol is left out is TCP); set protocol: %s if that is the traffic meant",
-								num, other, protocolOf(port), other)
+								lang.M("warn.protocol-mismatch.number", num, other, protocolOf(port)))
 						}
 					}
 					if port.Port == nil || port.Port.Type == 0 || len(dests) == 0 {
@@ -137,20 +148,21 @@ func Warnings(s *Snapshot) ([]Warning, error) {
 					}
 					if other := declaredWithOtherProtocol(dests, port.Port.StrVal, 0, protocolOf(port)); !declares(dests, port.Port.StrVal, protocolOf(port)) && other != "" {
 						warn(WarnProtocolMismatch, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
-							"the port named %q is declared for %s, but the rule says %s (the default when protocol is left out is TCP), so it matches nothing; set protocol: %s",
-							port.Port.StrVal, other, protocolOf(port), other)
+							lang.M("warn.protocol-mismatch.name", port.Port.StrVal, other, protocolOf(port)))
 					} else if !declares(dests, port.Port.StrVal, protocolOf(port)) {
 						warn(WarnNamedPortUndeclared, fmt.Sprintf("spec.%s[%d].ports[%d]", list, ri, pj),
-							"no destination pod declares a %s container port named %q, so this port matches nothing; name the containerPort in the pod spec, or use the number",
-							protocolOf(port), port.Port.StrVal)
+							lang.M("warn.named-port-undeclared", protocolOf(port), port.Port.StrVal))
 					}
 				}
 			}
 		}
 		if p.egress {
 			if cut := w.cutOffFromDNS(selected, dnsPods); len(cut) > 0 {
-				warn(WarnEgressWithoutDNS, "spec.policyTypes", "isolates egress of %s and no policy lets %s reach DNS (UDP 53 to kube-system pods k8s-app=kube-dns), so name lookups fail; add an egress rule to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] with ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]",
-					podList(cut), pronoun(cut))
+				id := "warn.egress-without-dns.them"
+				if len(cut) == 1 {
+					id = "warn.egress-without-dns.it"
+				}
+				warn(WarnEgressWithoutDNS, "spec.policyTypes", lang.M(id, podList(cut)))
 			}
 		}
 	}
@@ -233,7 +245,7 @@ func (w *warner) anyPod(pr peer, policyNamespace string) bool {
 
 // rulePods lists the pods any peer of a rule selects (every pod when the rule has no peers).
 func (w *warner) rulePods(r rule, policyNamespace string) []*Pod {
-	key := policyNamespace + "|" + r.describePeers(w.e, policyNamespace)
+	key := policyNamespace + "|" + peersKey(r)
 	if pods, ok := w.rulePod[key]; ok {
 		return pods
 	}
@@ -330,7 +342,7 @@ func declares(pods []*Pod, name string, proto corev1.Protocol) bool {
 }
 
 // labelsHint shows the label sets pods in the namespace do have: a typo is the usual cause.
-func (w *warner) labelsHint(ns string) string {
+func (w *warner) labelsHint(ns string) lang.Msg {
 	var sets []string
 	for _, pod := range w.byNS[ns] {
 		if set := "{" + labels.Set(pod.Labels).String() + "}"; !slices.Contains(sets, set) {
@@ -339,25 +351,58 @@ func (w *warner) labelsHint(ns string) string {
 	}
 	switch {
 	case len(sets) == 0:
-		return fmt.Sprintf(" (namespace %s has no pods)", ns)
+		return lang.M("warn.hint.no-pods", ns)
 	case len(sets) > 4:
 		sets = append(sets[:4], "...")
 	}
-	return fmt.Sprintf(" (pods in %s have labels %s)", ns, strings.Join(sets, ", "))
+	return lang.M("warn.hint.labels", ns, strings.Join(sets, ", "))
 }
 
 // namespaceLabelAdvice offers both fixes with the real name when a namespace is named like a
 // value the selector wants (the `name: web` mistake): label it, or select it by the label every
 // namespace carries. Otherwise the command, with NAME for the namespace meant.
-func (w *warner) namespaceLabelAdvice(sel labels.Selector) string {
+func (w *warner) namespaceLabelAdvice(sel labels.Selector) lang.Msg {
 	wants := wantedLabels(sel)
 	for _, k := range sortedKeys(wants) {
 		if _, known := w.e.namespaces[wants[k]]; known || len(w.byNS[wants[k]]) > 0 {
-			ns := wants[k]
-			return fmt.Sprintf("namespace %s has no label %s=%s: label it (kubectl label namespace %s %s=%s), or select it by the label every namespace carries (matchLabels: {kubernetes.io/metadata.name: %s})", ns, k, ns, ns, k, ns, ns)
+			return lang.M("warn.advice.label-namespace", wants[k], k)
 		}
 	}
-	return "label the namespace you mean, e.g. kubectl label namespace NAME " + labelCommand(sel) + " (kubectl get namespaces --show-labels lists what they carry)"
+	return lang.M("warn.advice.label-some-namespace", labelCommand(sel))
+}
+
+// peerWords says in words what a selector peer selects, as describePeers does for a rule's
+// peers.
+func peerWords(pr peer, policyNamespace string) lang.Msg {
+	every := pr.pods == nil || pr.pods.Empty()
+	switch {
+	case pr.namespaces == nil && every:
+		return lang.M("warn.peer.every-pod-in-namespace", policyNamespace)
+	case pr.namespaces == nil:
+		return lang.M("warn.peer.pods-in-namespace", selectorWords(pr.pods), policyNamespace)
+	case pr.namespaces.Empty() && every:
+		return lang.M("warn.peer.every-pod-everywhere")
+	case pr.namespaces.Empty():
+		return lang.M("warn.peer.pods-everywhere", selectorWords(pr.pods))
+	case every:
+		return lang.M("warn.peer.every-pod-in-namespaces", selectorWords(pr.namespaces))
+	}
+	return lang.M("warn.peer.pods-in-namespaces", selectorWords(pr.pods), selectorWords(pr.namespaces))
+}
+
+// peersKey tells rules apart by their peers, for the answers rulePods keeps.
+func peersKey(r rule) string {
+	var b strings.Builder
+	sel := func(s labels.Selector) string {
+		if s == nil {
+			return "-"
+		}
+		return "[" + s.String() + "]"
+	}
+	for _, p := range r.peers {
+		fmt.Fprintf(&b, "%d %s %s|", p.block, sel(p.pods), sel(p.namespaces))
+	}
+	return b.String()
 }
 
 // labelCommand is what `kubectl label namespace NAME ...` needs for the selector to match.
@@ -378,20 +423,14 @@ func labelCommand(sel labels.Selector) string {
 	return strings.Join(parts, " ")
 }
 
-func podList(pods []*Pod) string {
+// podList names the pods, the first three and how many more.
+func podList(pods []*Pod) lang.Msg {
 	var ids []string
 	for i, p := range pods {
 		if i == 3 {
-			return fmt.Sprintf("%s and %d more", strings.Join(ids, ", "), len(pods)-3)
+			return lang.M("doctor.more", strings.Join(ids, ", "), len(pods)-3)
 		}
 		ids = append(ids, p.ID())
 	}
-	return strings.Join(ids, ", ")
-}
-
-func pronoun(pods []*Pod) string {
-	if len(pods) == 1 {
-		return "it"
-	}
-	return "them"
+	return lang.Verbatim(strings.Join(ids, ", "))
 }

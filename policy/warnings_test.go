@@ -3,6 +3,8 @@ package policy
 import (
 	"strings"
 	"testing"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // Each kind of warning on the x/y/z model, and none for policies that do what they say.
@@ -95,6 +97,22 @@ spec:
 			}
 			if tc.says != "" && !strings.Contains(ws[0].Message, tc.says) {
 				t.Errorf("message %q lacks %q", ws[0].Message, tc.says)
+			}
+			// In Korean and Japanese, all but the names (the model's, the policy's).
+			names := map[string]bool{}
+			for _, w := range strings.FieldsFunc(tc.policy+" x y z a b c", func(r rune) bool { return strings.ContainsRune(" \n{}[]:,\"", r) }) {
+				names[w] = true
+			}
+			for _, w := range ws {
+				if w.Says.IsZero() || w.Message != w.Says.String() {
+					t.Errorf("%s: Message %q is not Says in English", w.Kind, w.Message)
+				}
+				for _, l := range []lang.Lang{lang.Ko, lang.Ja} {
+					m := w.In(l).Message
+					if m == w.Message || !lang.WrittenIn(l, m) || len(lang.Untranslated(m, names)) > 0 {
+						t.Errorf("%s in %s: %q (English left: %q)", w.Kind, l, m, lang.Untranslated(m, names))
+					}
+				}
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // Page is one self-contained HTML page (-o html): a graph, the tables, and the details shown
@@ -30,44 +32,11 @@ type Page struct {
 	LeftOut []string
 	Texts   []TextSection // further sections (problems of the files, objects changed)
 	Details []Detail
-	// Chrome is the page's own words in its language; empty ones are English.
-	Chrome Chrome
 }
 
-// Chrome is what the page says around the data: controls, headings, the legend, the footer.
-type Chrome struct {
-	Port, AllPorts, ShowBlocked, NotShown, Graph, Details, ClickHint string
-	TruthTable, TruthNote, Allowed, Blocked, Footer                  string
-	// Kinds names the edge kinds in the legend (allowed, blocked, opened, closed, missing,
-	// unwanted); a kind it lacks is shown as it is.
-	Kinds map[string]string
-}
-
-// englishChrome is every word of the page in English, what an empty Chrome field says.
-var englishChrome = Chrome{
-	Port: "Port", AllPorts: "all ports", ShowBlocked: "show blocked connections", NotShown: "Not shown",
-	Graph: "Graph", Details: "Details", ClickHint: "Click an arrow, a pod or a cell to see why it is allowed or blocked.",
-	TruthTable: "Truth table", TruthNote: "Rows are the sources, columns the destinations:", Allowed: "allowed", Blocked: "blocked",
-	Footer: "Made by kubectl-netpol. This page loads nothing: everything it shows is in this file.",
-}
-
-// orEnglish fills the empty words with English ones.
-func (c Chrome) orEnglish() Chrome {
-	for _, f := range []struct {
-		field *string
-		en    string
-	}{
-		{&c.Port, englishChrome.Port}, {&c.AllPorts, englishChrome.AllPorts}, {&c.ShowBlocked, englishChrome.ShowBlocked},
-		{&c.NotShown, englishChrome.NotShown}, {&c.Graph, englishChrome.Graph}, {&c.Details, englishChrome.Details},
-		{&c.ClickHint, englishChrome.ClickHint}, {&c.TruthTable, englishChrome.TruthTable}, {&c.TruthNote, englishChrome.TruthNote},
-		{&c.Allowed, englishChrome.Allowed}, {&c.Blocked, englishChrome.Blocked}, {&c.Footer, englishChrome.Footer},
-	} {
-		if *f.field == "" {
-			*f.field = f.en
-		}
-	}
-	return c
-}
+// T is message id in the page's language: the page's own words (controls, headings, the
+// legend, the footer) come from the catalogs, as every text of the commands does.
+func (p *Page) T(id string, args ...any) string { return lang.T(lang.Lang(p.Lang), id, args...) }
 
 // Detail is what the side panel shows for a clicked node, edge or cell.
 type Detail struct {
@@ -161,12 +130,6 @@ var (
 			return template.JS(b), err
 		},
 		"kinds": edgeKinds,
-		"kindName": func(c Chrome, kind string) string {
-			if name, ok := c.Kinds[kind]; ok {
-				return name
-			}
-			return kind
-		},
 		"short": func(s string) string {
 			if r := []rune(s); len(r) > 28 {
 				return string(r[:27]) + "…"
@@ -181,7 +144,6 @@ func WriteHTML(w io.Writer, p *Page) error {
 	if p.Lang == "" {
 		p.Lang = "en"
 	}
-	p.Chrome = p.Chrome.orEnglish()
 	return pageTemplate.Execute(w, p)
 }
 

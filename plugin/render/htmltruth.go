@@ -1,12 +1,12 @@
 package render
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -47,11 +47,9 @@ func AddTruth(p *Page, s *policy.Snapshot, m *policy.Matrix, rows, cols []Group)
 	if len(all) > maxGraphNodes {
 		if len(summary.Namespaces) <= maxGraphNodes {
 			p.namespaceGraph(summary)
-			p.LeftOut = append(p.LeftOut, fmt.Sprintf("The graph shows namespaces, not the %d groups of pods in them (more than %d): "+
-				"zoom in with --from NAMESPACE, --to NAMESPACE or -n NAMESPACE.", len(all), maxGraphNodes))
+			p.LeftOut = append(p.LeftOut, p.T("page.left.groups", len(all), maxGraphNodes))
 		} else {
-			p.LeftOut = append(p.LeftOut, fmt.Sprintf("No graph: %d namespaces are more than a picture can show (%d); "+
-				"zoom in with --from NAMESPACE, --to NAMESPACE or -n NAMESPACE.", len(summary.Namespaces), maxGraphNodes))
+			p.LeftOut = append(p.LeftOut, p.T("page.left.no-graph-zoom", len(summary.Namespaces), maxGraphNodes))
 		}
 	}
 	switch {
@@ -59,10 +57,9 @@ func AddTruth(p *Page, s *policy.Snapshot, m *policy.Matrix, rows, cols []Group)
 		p.classMatrices(m, rows, cols, truth)
 	case len(summary.Namespaces) <= maxMatrixSide:
 		p.namespaceMatrices(summary)
-		p.LeftOut = append(p.LeftOut, fmt.Sprintf("The truth table counts pod pairs by namespace: %d rows and %d columns of groups are more than %d. "+
-			"kubectl netpol explain --by class (in a terminal) prints them all.", len(rows), len(cols), maxMatrixSide))
+		p.LeftOut = append(p.LeftOut, p.T("page.left.counted", len(rows), len(cols), maxMatrixSide))
 	default:
-		p.LeftOut = append(p.LeftOut, fmt.Sprintf("No truth table: %d namespaces are more than %d; kubectl netpol explain prints the summary.", len(summary.Namespaces), maxMatrixSide))
+		p.LeftOut = append(p.LeftOut, p.T("page.left.no-table", len(summary.Namespaces), maxMatrixSide))
 	}
 	return truth
 }
@@ -93,7 +90,7 @@ func (p *Page) classGraph(s *policy.Snapshot, m *policy.Matrix, rows, cols, all 
 	g := &Graph{}
 	truth := &Truth{NodeOf: map[int]int{}, EdgeOf: map[[2]int]int{}}
 	for i, grp := range all {
-		g.Nodes = append(g.Nodes, GraphNode{Name: grp.Name, Namespace: grp.Namespace, Detail: p.AddDetail(groupDetail(s, m, grp))})
+		g.Nodes = append(g.Nodes, GraphNode{Name: grp.Name, Namespace: grp.Namespace, Detail: p.AddDetail(p.groupDetail(s, m, grp))})
 		for _, pod := range grp.Pods {
 			truth.NodeOf[pod] = i
 		}
@@ -127,7 +124,7 @@ func (p *Page) classGraph(s *policy.Snapshot, m *policy.Matrix, rows, cols, all 
 	if len(blocked) <= maxBlockedEdges {
 		g.Edges = append(g.Edges, blocked...)
 	} else {
-		p.LeftOut = append(p.LeftOut, fmt.Sprintf("Blocked arrows are not drawn: %d are more than %d. The truth table shows them.", len(blocked), maxBlockedEdges))
+		p.LeftOut = append(p.LeftOut, p.T("page.left.blocked", len(blocked), maxBlockedEdges))
 	}
 	p.Graph = g
 	return truth
@@ -145,18 +142,18 @@ func (p *Page) pairDetail(m *policy.Matrix, r, c *Group) int {
 			v = m.Verdict(pi, r.Class, c.Class)
 		}
 		allowed := Allowed(m, pi, r, c)
-		d.Sections = append(d.Sections, DetailSection{Head: port.String() + ": " + VerdictWord(allowed), Class: VerdictWord(allowed), Lines: VerdictLines(v)})
+		d.Sections = append(d.Sections, DetailSection{Head: port.String() + ": " + p.T("page.kind."+VerdictWord(allowed)), Class: VerdictWord(allowed), Lines: VerdictLines(v, lang.Lang(p.Lang))})
 	}
 	return p.AddDetail(d)
 }
 
-// VerdictLines are a verdict's reasons, each side's with its name.
-func VerdictLines(v policy.Verdict) []string {
+// VerdictLines are a verdict's reasons in l, each side's with its name.
+func VerdictLines(v policy.Verdict, l lang.Lang) []string {
 	var lines []string
-	for _, r := range v.Egress.Reasons {
+	for _, r := range v.Egress.In(l).Reasons {
 		lines = append(lines, "egress: "+r)
 	}
-	for _, r := range v.Ingress.Reasons {
+	for _, r := range v.Ingress.In(l).Reasons {
 		lines = append(lines, "ingress: "+r)
 	}
 	return lines
@@ -170,28 +167,28 @@ func VerdictWord(allowed bool) string {
 }
 
 // groupDetail is a node's details: its pods, their labels, and the policies that select them.
-func groupDetail(s *policy.Snapshot, m *policy.Matrix, g Group) Detail {
+func (p *Page) groupDetail(s *policy.Snapshot, m *policy.Matrix, g Group) Detail {
 	d := Detail{Title: g.Name}
 	var pods []string
 	for i, pod := range g.Pods {
 		if i == maxListedPods {
-			pods = append(pods, fmt.Sprintf("… and %d more", len(g.Pods)-maxListedPods))
+			pods = append(pods, p.T("page.more", len(g.Pods)-maxListedPods))
 			break
 		}
 		pods = append(pods, s.Pods[pod].ID())
 	}
-	d.Sections = append(d.Sections, DetailSection{Head: "Pods", Lines: pods})
+	d.Sections = append(d.Sections, DetailSection{Head: p.T("page.pods"), Lines: pods})
 	first := s.Pods[g.Pods[0]]
-	labelLines := []string{"(none)"}
+	labelLines := []string{p.T("page.no-labels")}
 	if len(first.Labels) > 0 {
 		labelLines = []string{labels.Set(first.Labels).String()}
 	}
-	d.Sections = append(d.Sections, DetailSection{Head: "Labels", Lines: labelLines})
+	d.Sections = append(d.Sections, DetailSection{Head: p.T("page.labels"), Lines: labelLines})
 	if len(m.Ports) > 0 {
 		v := m.Verdict(0, g.Class, g.Class)
 		d.Sections = append(d.Sections,
-			DetailSection{Head: "Ingress: selected by", Lines: orNone(v.Ingress.Selecting, "no policy: every connection in is allowed")},
-			DetailSection{Head: "Egress: selected by", Lines: orNone(v.Egress.Selecting, "no policy: every connection out is allowed")})
+			DetailSection{Head: p.T("page.selected.ingress"), Lines: orNone(v.Ingress.Selecting, p.T("page.selected.ingress.none"))},
+			DetailSection{Head: p.T("page.selected.egress"), Lines: orNone(v.Egress.Selecting, p.T("page.selected.egress.none"))})
 	}
 	return d
 }
@@ -234,12 +231,12 @@ func AddSummary(p *Page, s *Summary) {
 	if len(s.Namespaces) <= maxGraphNodes {
 		p.namespaceGraph(s)
 	} else {
-		p.LeftOut = append(p.LeftOut, fmt.Sprintf("No graph: %d namespaces are more than a picture can show (%d).", len(s.Namespaces), maxGraphNodes))
+		p.LeftOut = append(p.LeftOut, p.T("page.left.no-graph", len(s.Namespaces), maxGraphNodes))
 	}
 	if len(s.Namespaces) <= maxMatrixSide {
 		p.namespaceMatrices(s)
 	} else {
-		p.LeftOut = append(p.LeftOut, fmt.Sprintf("No truth table: %d namespaces are more than %d; kubectl netpol explain prints the summary.", len(s.Namespaces), maxMatrixSide))
+		p.LeftOut = append(p.LeftOut, p.T("page.left.no-table", len(s.Namespaces), maxMatrixSide))
 	}
 }
 
@@ -260,14 +257,14 @@ func (p *Page) namespaceGraph(s *Summary) {
 			var allowed, denied, lines []string
 			for pi, port := range s.Ports {
 				a := s.allowed[pi][k]
-				lines = append(lines, fmt.Sprintf("%s: %d of %d pod pairs allowed", port, a, s.pairs[k]))
+				lines = append(lines, p.T("page.pairs.allowed", port.String(), a, s.pairs[k]))
 				if a > 0 {
 					allowed = append(allowed, port.String())
 				} else {
 					denied = append(denied, port.String())
 				}
 			}
-			detail := p.AddDetail(Detail{Title: s.Namespaces[r] + " → " + s.Namespaces[c], Sections: []DetailSection{{Head: "Pod pairs", Lines: lines}}})
+			detail := p.AddDetail(Detail{Title: s.Namespaces[r] + " → " + s.Namespaces[c], Sections: []DetailSection{{Head: p.T("page.pairs"), Lines: lines}}})
 			if len(allowed) > 0 {
 				g.Edges = append(g.Edges, GraphEdge{From: r, To: c, Kind: EdgeAllowed, Ports: allowed, Label: strings.Join(allowed, ", "), Detail: detail})
 			}
@@ -278,7 +275,7 @@ func (p *Page) namespaceGraph(s *Summary) {
 	}
 	// A namespace's node is its own box; one box a namespace says nothing, so they share one.
 	for i := range g.Nodes {
-		g.Nodes[i].Namespace = "namespaces"
+		g.Nodes[i].Namespace = p.T("page.namespaces")
 	}
 	p.Graph = g
 }
