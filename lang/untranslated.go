@@ -22,7 +22,8 @@ func init() {
 		kube-network-policies OVN-Kubernetes Kube-OVN iptables nftables ipset eBPF
 		DNS CNI IP IPs TCP UDP SCTP HTTP HTTPS API YAML JSON CIDR CKA CKAD OR AND NOT
 		loopback Services & Networking nc wget curl
-		ok`) { // ok, like WRONG, PASS and FAIL, is a mark scripts read
+		default deny Web
+		ok`) { // ok, like WRONG, PASS and FAIL, is a mark scripts read; "default deny" is the term CKA study uses
 		KeptTerms[w] = true
 	}
 }

@@ -87,7 +87,7 @@ func checkPage(lab *labs.Rendered, rep checkReport, snap *policy.Snapshot, files
 			return n, true
 		}
 		outside[name] = len(page.Graph.Nodes)
-		page.Graph.Nodes = append(page.Graph.Nodes, render.GraphNode{Name: name, Namespace: "outside the cluster", Detail: -1})
+		page.Graph.Nodes = append(page.Graph.Nodes, render.GraphNode{Name: name, Namespace: lang.T(lg, "page.outside"), Detail: -1})
 		return outside[name], true
 	}
 	for i, g := range rep.Static {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -54,6 +56,13 @@ func TestEveryExplanationInTheLearnersLanguage(t *testing.T) {
 					t.Errorf("%s --lang %s: exit %d, want %d (a failing attempt)\n%s", file, l, res.code, ExitError, res.stderr)
 				}
 				expectTranslated(t, file+" lab check --lang "+string(l), l, res.stdout+res.stderr, names)
+				// The page too: its chrome, the goal rows, hints and fixes (its text, not its
+				// markup, style and script).
+				page := run(t, "lab", "check", d.Name(), "-f", file, "-n", ns, "--lang", string(l), "-o", "html")
+				if !strings.Contains(page.stdout, `<html lang="`+string(l)+`"`) {
+					t.Errorf("%s -o html --lang %s: the page does not carry its language", file, l)
+				}
+				expectTranslated(t, file+" lab check -o html --lang "+string(l), l, pageText(page.stdout), names)
 				checked++
 			}
 		}
@@ -91,6 +100,17 @@ func TestEveryExplanationInTheLearnersLanguage(t *testing.T) {
 			expectTranslated(t, file+" doctor --lang "+string(l), l, res.stdout, names)
 		}
 	}
+}
+
+var (
+	scriptOrStyle = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>`)
+	tag           = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// pageText is what a reader of an HTML page sees: its text without markup, one line per
+// element.
+func pageText(page string) string {
+	return html.UnescapeString(tag.ReplaceAllString(scriptOrStyle.ReplaceAllString(page, ""), "\n"))
 }
 
 // expectTranslated fails on English left in out, a command's output in l.
