@@ -12,7 +12,7 @@ BIN     := bin/kubectl-netpol
 # compiled packages.
 CLUSTER := bin/local-cluster
 
-.PHONY: help build install test test-deps test-short vet fmt-check testbin nodebin cluster-tool cluster-up cluster-down demo demo-flannel dist clean
+.PHONY: help build install test test-quick test-deps test-short vet fmt-check testbin nodebin cluster-tool cluster-up cluster-down demo demo-flannel dist clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -26,17 +26,21 @@ install: ## install kubectl-netpol and kubectl_complete-netpol into $(GOBIN) or 
 	install -m 0755 hack/kubectl_complete-netpol "$$($(GO) env GOPATH)/bin/kubectl_complete-netpol"
 
 # test-deps comes first: the builds after it need what it installs. The timeout is per package:
-# krew's cross-compiles six platforms at the lowest priority, and beside the other packages'
-# local clusters on 2 cores that has taken 42 minutes. CI (.ci/run) adds
-# NETPOL_REAL_NODE_TESTS=required: where the real node cannot run, its tests fail, not skip.
+# the e2e package alone runs over 20 minutes of real packets on 2 cores. CI (.ci/run) adds
+# NETPOL_REAL_NODE_TESTS=required (where the real node cannot run, its tests fail, not skip)
+# and then runs make dist once: the six release cross-compiles, checked against krew's rules.
 test: test-deps vet fmt-check testbin nodebin ## unit, integration and real-packet tests (starts local clusters; builds them once)
 	NETPOL_BROWSER_TESTS=required $(GO) test -count=1 -timeout 75m ./...
 
 test-deps: ## install what make test needs and this machine lacks (Chromium, wget, a C compiler), or say what is missing
 	@bash hack/ci-deps.sh
 
-test-short: ## unit tests only (no control plane)
+# -short is the line: every test that needs a local cluster (control plane, real node, browser)
+# or builds the plugin skips under it, saying so.
+test-quick: ## every test that needs no local cluster and no build of the plugin (about a minute warm)
 	$(GO) test -short ./...
+
+test-short: test-quick ## the same as test-quick
 
 vet: ## go vet
 	$(GO) vet ./...
