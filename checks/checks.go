@@ -70,12 +70,7 @@ type Finding struct {
 
 // In is the finding with its message and remediation in l.
 func (f Finding) In(l lang.Lang) Finding {
-	if !f.Says.IsZero() {
-		f.Message = f.Says.In(l)
-	}
-	if !f.FixSays.IsZero() {
-		f.Remediation = f.FixSays.In(l)
-	}
+	f.Message, f.Remediation = f.Says.InOr(l, f.Message), f.FixSays.InOr(l, f.Remediation)
 	return f
 }
 

@@ -56,6 +56,15 @@ func (m Msg) In(l Lang) string {
 // String is the message in English.
 func (m Msg) String() string { return m.In(En) }
 
+// InOr is m in l, or s when m says nothing: a text kept both as a message and as its English
+// (a JSON field), rendered in l where it has a message.
+func (m Msg) InOr(l Lang, s string) string {
+	if m.IsZero() {
+		return s
+	}
+	return m.In(l)
+}
+
 // IsZero reports whether m says nothing.
 func (m Msg) IsZero() bool { return m.ID == "" && m.join == "" && m.text == "" }
 

@@ -63,12 +63,7 @@ type Cause struct {
 
 // In is the cause with its message and fix in l.
 func (c Cause) In(l lang.Lang) Cause {
-	if !c.Says.IsZero() {
-		c.Message = c.Says.In(l)
-	}
-	if !c.FixSays.IsZero() {
-		c.Fix = c.FixSays.In(l)
-	}
+	c.Message, c.Fix = c.Says.InOr(l, c.Message), c.FixSays.InOr(l, c.Fix)
 	return c
 }
 

@@ -60,12 +60,7 @@ func (s Side) In(l lang.Lang) Side {
 
 // In is the rule check with its peers and ports in words of l.
 func (rc RuleCheck) In(l lang.Lang) RuleCheck {
-	if !rc.PeersSays.IsZero() {
-		rc.Peers = rc.PeersSays.In(l)
-	}
-	if !rc.PortsSays.IsZero() {
-		rc.Ports = rc.PortsSays.In(l)
-	}
+	rc.Peers, rc.Ports = rc.PeersSays.InOr(l, rc.Peers), rc.PortsSays.InOr(l, rc.Ports)
 	return rc
 }
 

@@ -38,9 +38,7 @@ type Warning struct {
 
 // In is the warning with its message in l.
 func (w Warning) In(l lang.Lang) Warning {
-	if !w.Says.IsZero() {
-		w.Message = w.Says.In(l)
-	}
+	w.Message = w.Says.InOr(l, w.Message)
 	return w
 }
 
