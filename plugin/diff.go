@@ -180,7 +180,7 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 			return err
 		}
 		o.after, err = read(o.After)
-		o.beforeName, o.afterName = lang.T(o.Lang, "diff.name.files", strings.Join(o.Before, ", ")), lang.T(o.Lang, "diff.name.files", strings.Join(o.After, ", "))
+		o.beforeName, o.afterName = lang.T(o.Lang, "source.files", strings.Join(o.Before, ", ")), lang.T(o.Lang, "source.files", strings.Join(o.After, ", "))
 		return err
 	}
 
@@ -207,7 +207,7 @@ func (o *DiffOptions) Complete(ctx context.Context) error {
 		return err
 	}
 	o.beforeName = lang.T(o.Lang, "diff.name.cluster", o.scope.in(o.Lang))
-	o.afterName = lang.T(o.Lang, "diff.name.applied", o.files.String())
+	o.afterName = lang.T(o.Lang, "diff.name.applied", o.files.in(o.Lang))
 	if o.Prune {
 		o.afterName += lang.T(o.Lang, "diff.name.pruned")
 	}

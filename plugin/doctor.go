@@ -159,11 +159,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	rep := doctorReport{}
 	var err error
 	if o.files.given() {
-		if o.files.Kustomize != "" {
-			rep.Scope = lang.T(o.Lang, "doctor.scope.kustomization", o.files.Kustomize)
-		} else {
-			rep.Scope = lang.T(o.Lang, "doctor.scope.files", strings.Join(o.files.Filenames, ", "))
-		}
+		rep.Scope = lang.T(o.Lang, "doctor.scope.static", o.files.in(o.Lang))
 		objs, err := o.files.readAll(o.cluster, o.ErrOut) // refused policies are findings
 		if err != nil {
 			return err

@@ -359,9 +359,9 @@ func (o *ExplainOptions) endpoint(arg string) (policy.Endpoint, error) {
 
 func (o *ExplainOptions) sourceName() string {
 	if o.files.given() {
-		return o.files.String()
+		return o.files.in(o.Lang)
 	}
-	return o.scope.String()
+	return o.scope.in(o.Lang)
 }
 
 // printWalkthrough walks through one connection in l: each side's policies and rules, the

@@ -68,11 +68,14 @@ func (f *fileFlags) add(cmd *cobra.Command, usage string) {
 // given reports whether files were named.
 func (f *fileFlags) given() bool { return len(f.Filenames) > 0 || f.Kustomize != "" }
 
-func (f *fileFlags) String() string {
+func (f *fileFlags) String() string { return f.in(lang.En) }
+
+// in names what the flags read, as people read it in l.
+func (f *fileFlags) in(l lang.Lang) string {
 	if f.Kustomize != "" {
-		return "the kustomization " + f.Kustomize
+		return lang.T(l, "source.kustomization", f.Kustomize)
 	}
-	return "the files " + strings.Join(f.Filenames, ", ")
+	return lang.T(l, "source.files", strings.Join(f.Filenames, ", "))
 }
 
 // read reads the files. Objects without a namespace land where kubectl apply would put them: in
