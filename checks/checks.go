@@ -108,8 +108,8 @@ type Input struct {
 	ConfigMaps  []corev1.ConfigMap // only the few the CNI check reads, by namespace/name
 	// Forbidden maps what could not be read ("daemonsets", "nodes", …) to the error.
 	Forbidden map[string]error
-	// Foreign are policy objects of other engines found in the files (Calico, Cilium, Antrea,
-	// AdminNetworkPolicy): they act on traffic too, and the evaluator does not read them.
+	// Foreign are policy objects of other engines found in the files (Calico, Cilium, Antrea):
+	// they act on traffic too, and the evaluator does not read them.
 	Foreign []Foreign
 	// Refused are the policies of files (namespace/name) that have fields a NetworkPolicy does
 	// not have, with what is wrong: the API server refuses them as it refuses invalid ones.

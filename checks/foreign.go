@@ -7,9 +7,10 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
-// The foreign-policies check: policy objects of other engines (Calico, Cilium, Antrea,
-// AdminNetworkPolicy, …) act on the same traffic as the NetworkPolicies, and the evaluator
-// reads NetworkPolicy only. Its verdicts (and those of explain, check and the other findings)
+// The foreign-policies check: policy objects of other engines (Calico, Cilium, Antrea, …) act
+// on the same traffic as the NetworkPolicies, and the evaluator reads NetworkPolicy and the
+// cluster-scoped policies of policy.networking.k8s.io (ClusterNetworkPolicy and its
+// predecessors AdminNetworkPolicy and BaselineAdminNetworkPolicy) only. Its verdicts (and those of explain, check and the other findings)
 // leave them out; this check says so, once, with the engine's own tool for them.
 //
 // Info, not warning: such policies are almost always deliberate, nothing in them is wrong, and
@@ -51,7 +52,6 @@ var foreignEngines = []foreignEngine{
 	{"Calico", groupIs("projectcalico.org"), lang.M("doctor.foreign.tools.calico")},
 	{"Cilium", groupIs("cilium.io"), lang.M("doctor.foreign.tools.cilium")},
 	{"Antrea", groupIs("crd.antrea.io"), lang.M("doctor.foreign.tools.antrea")},
-	{"AdminNetworkPolicy", groupIs("policy.networking.k8s.io"), lang.M("doctor.foreign.tools.anp")},
 	{"GKE", groupIs("networking.gke.io"), lang.M("doctor.foreign.tools.gke")},
 }
 

@@ -10,7 +10,6 @@ func TestForeignPolicies(t *testing.T) {
 	calico := Foreign{Source: "x.yaml", APIVersion: "projectcalico.org/v3", Kind: "NetworkPolicy", Namespace: "a", Name: "deny"}
 	calicoGlobal := Foreign{Source: "calico/global.yaml", APIVersion: "crd.projectcalico.org/v1", Kind: "GlobalNetworkPolicy", Name: "default-deny"}
 	cilium := Foreign{Source: "cilium.yaml", APIVersion: "cilium.io/v2", Kind: "CiliumNetworkPolicy", Namespace: "b", Name: "l7"}
-	anp := Foreign{Source: "anp.yaml", APIVersion: "policy.networking.k8s.io/v1alpha1", Kind: "AdminNetworkPolicy", Name: "cluster-wide"}
 	odd := Foreign{Source: "odd.yaml", APIVersion: "policy.example.com/v1", Kind: "TrafficPolicy", Namespace: "a", Name: "x"}
 
 	tests := []struct {
@@ -26,13 +25,13 @@ func TestForeignPolicies(t *testing.T) {
 		{name: "files without foreign policies", in: Input{}, status: StatusPass, msg: []string{"no policy objects of other engines", "in the files"}},
 		{name: "one Calico policy", in: Input{Foreign: []Foreign{calico}}, status: StatusFail, resource: "NetworkPolicy/a/deny",
 			msg:    []string{"also act on this traffic and are not evaluated: projectcalico.org/v3 NetworkPolicy a/deny (file x.yaml)"},
-			fix:    []string{"kubectl-netpol evaluates Kubernetes NetworkPolicy (networking.k8s.io/v1) only", "calicoctl get networkpolicy", "calicoctl get globalnetworkpolicy"},
+			fix:    []string{"kubectl-netpol evaluates Kubernetes NetworkPolicy (networking.k8s.io/v1) and the cluster-scoped policies", "calicoctl get networkpolicy", "calicoctl get globalnetworkpolicy"},
 			notFix: []string{"hubble", "antctl", "the other objects"}},
-		{name: "several engines", in: Input{Foreign: []Foreign{cilium, calicoGlobal, calico, anp, odd}}, status: StatusFail,
-			msg: []string{"5 policy object(s)", "cilium.io/v2 CiliumNetworkPolicy b/l7 (file cilium.yaml)", "crd.projectcalico.org/v1 GlobalNetworkPolicy default-deny (file calico/global.yaml)",
-				"policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy cluster-wide (file anp.yaml)", "policy.example.com/v1 TrafficPolicy a/x"},
-			fix:    []string{"calicoctl", "cilium-dbg policy get", "hubble observe --verdict DROPPED", "adminnetworkpolicies", "the other objects"},
-			notFix: []string{"antctl", "fqdnnetworkpolicies"}},
+		{name: "several engines", in: Input{Foreign: []Foreign{cilium, calicoGlobal, calico, odd}}, status: StatusFail,
+			msg: []string{"4 policy object(s)", "cilium.io/v2 CiliumNetworkPolicy b/l7 (file cilium.yaml)", "crd.projectcalico.org/v1 GlobalNetworkPolicy default-deny (file calico/global.yaml)",
+				"policy.example.com/v1 TrafficPolicy a/x"},
+			fix:    []string{"calicoctl", "cilium-dbg policy get", "hubble observe --verdict DROPPED", "the other objects", "ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy"},
+			notFix: []string{"antctl", "fqdnnetworkpolicies", "kubectl get adminnetworkpolicies"}},
 		{name: "antrea", in: Input{Foreign: []Foreign{{Source: "acnp.yaml", APIVersion: "crd.antrea.io/v1beta1", Kind: "ClusterNetworkPolicy", Name: "isolate"}}}, status: StatusFail,
 			resource: "ClusterNetworkPolicy/isolate", msg: []string{"crd.antrea.io/v1beta1 ClusterNetworkPolicy isolate (file acnp.yaml)"}, fix: []string{"antctl get networkpolicy", "antctl traceflow"}},
 		// Namespaced objects of other namespaces are out of scope; cluster-wide ones never are.

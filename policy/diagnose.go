@@ -41,6 +41,9 @@ const (
 	CauseNotIsolated       = "not-isolated"
 	CausePolicyTypeMissing = "policy-type-missing" // rules of a direction that policyTypes leaves out
 	CauseLoopback          = "loopback"            // a pod to itself: no policy can block it
+	// Either way: a cluster-scoped policy decided the side (an Admin tier Accept or Deny, or
+	// the Baseline tier where no NetworkPolicy isolates the pod), not the NetworkPolicies.
+	CauseClusterTier = "cluster-tier"
 )
 
 // Cause is one likely reason for a verdict that is not the one wanted: which side and which
@@ -105,11 +108,18 @@ func (e *Evaluator) Diagnose(c Connection, in Intent) []Cause {
 	d := &diagnosis{e: e, c: c, in: in}
 	var out []Cause
 	if in.Want {
-		if !v.Egress.Allowed {
-			out = append(out, d.blocked(true)...)
-		}
-		if !v.Ingress.Allowed {
-			out = append(out, d.blocked(false)...)
+		for _, egress := range []bool{true, false} {
+			side := v.Ingress
+			if egress {
+				side = v.Egress
+			}
+			switch {
+			case side.Allowed:
+			case side.Cluster != nil:
+				out = append(out, d.clusterTier(egress, side))
+			default:
+				out = append(out, d.blocked(egress)...)
+			}
 		}
 	} else {
 		out = d.allowed(v)
@@ -509,30 +519,40 @@ func declaredWords(p *Pod) lang.Msg {
 // isolated side, or why neither side is isolated.
 func (d *diagnosis) allowed(v Verdict) []Cause {
 	var out []Cause
+	// admin: the side was decided by the Admin tier, which no NetworkPolicy overrides.
+	var admin [2]bool
 	for _, egress := range []bool{true, false} {
 		side := v.Ingress
 		if egress {
 			side = v.Egress
 		}
-		if side.Isolated {
+		switch {
+		case side.Cluster != nil && side.Tier != TierNetworkPolicy:
+			out = append(out, d.clusterTier(egress, side))
+			admin[boolIndex(egress)] = side.Tier == TierAdmin
+		case side.Isolated:
 			out = append(out, d.admitting(egress)...)
 		}
 	}
-	if v.Egress.Isolated || v.Ingress.Isolated {
+	if v.Egress.Isolated || v.Ingress.Isolated || admin[0] {
 		return out
 	}
 	for _, egress := range []bool{false, true} {
-		out = append(out, d.misplaced(egress, false)...)
-		out = append(out, d.typeMissing(egress)...)
+		if !admin[boolIndex(egress)] {
+			out = append(out, d.misplaced(egress, false)...)
+			out = append(out, d.typeMissing(egress)...)
+		}
 	}
 	self, _ := d.ends(false)
 	if self.Pod == nil {
-		out = append(out, Cause{Code: CauseNotIsolated, Side: "egress", rank: 5}.saying(
-			lang.M("diagnose.not-isolated.egress", d.c.From, d.c.To), lang.M("diagnose.not-isolated.egress.fix", d.c.From)))
+		if !admin[1] {
+			out = append(out, Cause{Code: CauseNotIsolated, Side: "egress", rank: 5}.saying(
+				lang.M("diagnose.not-isolated.egress", d.c.From, d.c.To), lang.M("diagnose.not-isolated.egress.fix", d.c.From)))
+		}
 		return out
 	}
 	msg := lang.M("diagnose.not-isolated.ingress", d.c.To)
-	if d.c.From.Pod != nil {
+	if d.c.From.Pod != nil && !admin[1] {
 		msg = lang.M("diagnose.not-isolated.both", d.c.To, d.c.From)
 	}
 	out = append(out, Cause{Code: CauseNotIsolated, Side: "ingress", rank: 5}.saying(msg,
@@ -780,4 +800,33 @@ func (e *Evaluator) selectedPods(p *compiled) []*Pod {
 		}
 	}
 	return out
+}
+
+// clusterTier explains a side that a cluster-scoped policy decided: an Admin tier Accept or
+// Deny, final whatever the NetworkPolicies say, or the Baseline tier, which decides only where
+// no NetworkPolicy isolates the pod.
+func (d *diagnosis) clusterTier(egress bool, side Side) Cause {
+	ref := side.Cluster
+	var what lang.Msg
+	for _, r := range d.e.clusterRules {
+		if r.ref == ref {
+			what = r.what
+		}
+	}
+	self, _ := d.ends(egress)
+	dir := direction(egress)
+	rule := ref.Rule
+	c := Cause{Code: CauseClusterTier, Side: dir, Policy: ref.Kind + "/" + ref.Policy, Rule: &rule, Field: fmt.Sprintf("spec.%s[%d]", dir, ref.Rule)}
+	kind := strings.ToLower(ref.Kind)
+	args := []any{dirWord(egress), d.c.From, d.c.To, d.port(), what}
+	switch {
+	case side.Tier == TierAdmin && !side.Allowed:
+		return c.saying(lang.M("diagnose.cluster.denied", args...), lang.M("diagnose.cluster.denied.fix", kind, ref.Policy))
+	case side.Tier == TierAdmin:
+		return c.saying(lang.M("diagnose.cluster.accepted", args...), lang.M("diagnose.cluster.accepted.fix", kind, ref.Policy))
+	case !side.Allowed:
+		return c.saying(lang.M("diagnose.cluster.baseline-denied", append(args, self)...), lang.M("diagnose.cluster.baseline-denied.fix", self, dirWord(egress)))
+	default:
+		return c.saying(lang.M("diagnose.cluster.baseline-accepted", append(args, self)...), lang.M("diagnose.cluster.baseline-accepted.fix", self, dirWord(egress)))
+	}
 }

@@ -19,6 +19,16 @@ type Verdict struct {
 	Allowed bool `json:"allowed"`
 	Egress  Side `json:"egress"`  // the source's side
 	Ingress Side `json:"ingress"` // the destination's side
+	// Undecided: the verdict may not be the one a cluster gives, because a side rests on what
+	// cannot be known offline (see Side.Undecided) and the other side does not deny anyway.
+	Undecided bool `json:"undecided,omitempty"`
+}
+
+// settle gives the verdict from its sides.
+func (v *Verdict) settle() {
+	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
+	v.Undecided = v.Egress.Undecided && (v.Ingress.Allowed || v.Ingress.Undecided) ||
+		v.Ingress.Undecided && (v.Egress.Allowed || v.Egress.Undecided)
 }
 
 // Side is what the policies of one end of a connection decided.
@@ -27,6 +37,9 @@ type Side struct {
 	// policies restrict it. Addresses outside the cluster are never isolated.
 	Isolated bool `json:"isolated"`
 	Allowed  bool `json:"allowed"`
+	// Undecided (cluster policies only): what a note of ClusterDetail says may make a cluster
+	// decide this side otherwise.
+	Undecided bool `json:"undecided,omitempty"`
 	// Selecting names the policies that select the pod for this direction.
 	Selecting []string `json:"selecting"`
 	// Reasons say which rule allowed the traffic, or why nothing did. They name policies and
@@ -37,6 +50,47 @@ type Side struct {
 	Why     []lang.Msg `json:"-"`
 	// Rules is every rule of the selecting policies, as considered: the walkthrough.
 	Rules []RuleCheck `json:"rules,omitempty"`
+	// Tier is the tier that decided: Admin, NetworkPolicy, Baseline, or "" when nothing did
+	// (allowed by default). Set only when the snapshot has cluster policies (or could not read
+	// them): without, it stays "", so that verdicts are what they always were, and Isolated
+	// says whether the NetworkPolicies decided.
+	Tier Tier `json:"tier,omitempty"`
+	// Cluster is the cluster policy rule that decided (Tier Admin or Baseline).
+	Cluster *ClusterRuleRef `json:"cluster,omitempty"`
+	// ClusterDetail is the rest of what cluster policies say of the side (a Pass, notes, the
+	// walkthrough of their rules); nil when they say nothing of it.
+	ClusterDetail *ClusterDetail `json:"clusterDetail,omitempty"`
+}
+
+// ClusterDetail is what the cluster tier adds to a side beyond the rule that decided it.
+type ClusterDetail struct {
+	// Pass is the Admin tier rule that passed the side on to the NetworkPolicies.
+	Pass *ClusterRuleRef `json:"pass,omitempty"`
+	// Notes are what the reasons add about the cluster tier: rules whose match cannot be
+	// decided offline (domain names, nodes without addresses), policies of one priority that
+	// disagree (the API leaves the choice to implementations), cluster policies that could not
+	// be read. They end Reasons too. NotesSay are them as messages.
+	Notes    []string   `json:"notes,omitempty"`
+	NotesSay []lang.Msg `json:"-"`
+	// Rules is every rule of the cluster policies that apply to the pod for this direction, in
+	// the order they are walked (Evaluate only, like Side.Rules).
+	Rules []ClusterRuleCheck `json:"rules,omitempty"`
+}
+
+// Notes are the side's notes on the cluster tier (ClusterDetail.Notes), nil without any.
+func (s *Side) Notes() []string {
+	if s.ClusterDetail == nil {
+		return nil
+	}
+	return s.ClusterDetail.Notes
+}
+
+// Pass is the Admin tier rule that passed the side on (ClusterDetail.Pass), nil without one.
+func (s *Side) Pass() *ClusterRuleRef {
+	if s.ClusterDetail == nil {
+		return nil
+	}
+	return s.ClusterDetail.Pass
 }
 
 // In is the side with its reasons, and its rules' peers and ports, in l: new Reasons and Rules
@@ -54,6 +108,23 @@ func (s Side) In(l lang.Lang) Side {
 			rules[i] = rc.In(l)
 		}
 		s.Rules = rules
+	}
+	if s.ClusterDetail != nil {
+		d := *s.ClusterDetail
+		if len(d.NotesSay) == len(d.Notes) && d.NotesSay != nil {
+			d.Notes = make([]string, len(d.NotesSay))
+			for i, m := range d.NotesSay {
+				d.Notes[i] = m.In(l)
+			}
+		}
+		if d.Rules != nil {
+			rules := make([]ClusterRuleCheck, len(d.Rules))
+			for i, rc := range d.Rules {
+				rules[i] = rc.In(l)
+			}
+			d.Rules = rules
+		}
+		s.ClusterDetail = &d
 	}
 	return s
 }
@@ -91,6 +162,16 @@ type Evaluator struct {
 	// truth table alone never needs them).
 	wordsOnce sync.Once
 	words     []policyWords
+
+	// The cluster tier (clustereval.go), compiled only when the snapshot has cluster policies
+	// (or could not read them): clusterOn.
+	clusterOn     bool
+	cluster       []clusterPolicy
+	clusterRules  []*clusterRule
+	clusterOrder  [2][]int // Admin, Baseline: indices into cluster, in the order they are walked
+	clusterUnread []string
+	nodes         []Node
+	nodeAddresses bool // some node has an address
 }
 
 // ruleWords are what a rule says, as messages and in English: what its peers select, what its
@@ -182,6 +263,11 @@ func New(s *Snapshot) (*Evaluator, error) {
 			return nil, fmt.Errorf("networkpolicy %s/%s: %w", s.Policies[i].Namespace, s.Policies[i].Name, err)
 		}
 		e.policies = append(e.policies, c)
+	}
+	if len(s.ClusterPolicies) > 0 || len(s.ClusterPoliciesUnread) > 0 {
+		if err := e.compileCluster(s); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -283,7 +369,7 @@ func (e *Evaluator) Evaluate(c Connection) Verdict {
 		v.Egress.loopback(true)
 		v.Ingress.loopback(false)
 	}
-	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
+	v.settle()
 	return v
 }
 
@@ -302,7 +388,7 @@ func loopback(from, to *Pod) bool {
 // selecting policies, the rules walked through) stays, for explain --why; only the verdict and
 // its reason change.
 func (s *Side) loopback(egress bool) {
-	s.Allowed = true
+	s.Allowed, s.Undecided = true, false
 	s.Why, s.Reasons = fixed().loopback[boolIndex(egress)].get()
 }
 
@@ -335,6 +421,17 @@ func (e *Evaluator) side(c Connection, self, other Endpoint, egress bool) Side {
 				s.Reasons = append(s.Reasons, w.allowedText)
 			}
 		}
+	}
+	if e.clusterOn {
+		admin, baseline := e.clusterSubjects(self.Pod, egress)
+		e.clusterSettle(&s, egress, admin, baseline, func(r *clusterRule) match { return e.clusterRuleMatch(r, other, c) })
+		if rules := e.clusterChecks(&s, admin, baseline, egress, other, c); rules != nil {
+			if s.ClusterDetail == nil {
+				s.ClusterDetail = &ClusterDetail{}
+			}
+			s.ClusterDetail.Rules = rules
+		}
+		return s
 	}
 	s.settle(egress)
 	return s

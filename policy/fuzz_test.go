@@ -9,11 +9,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// No policy makes the evaluator panic: it compiles or refuses, and then answers; Matrix and
-// Evaluate answer alike, and Warnings runs too.
+// No policy (NetworkPolicy or cluster-scoped) makes the evaluator panic: it compiles or
+// refuses, and then answers; Matrix and Evaluate answer alike, and Warnings runs too.
 func FuzzEvaluate(f *testing.F) {
 	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: http}]}]\n"), uint16(80))
 	f.Add([]byte("kind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: {podSelector: {matchExpressions: [{key: a, operator: Exists}]}, policyTypes: [Egress]}\n"), uint16(53))
+	f.Add([]byte("apiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: c}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  egress: [{action: Pass, to: [{networks: [10.0.1.0/24]}], protocols: [{destinationNamedPort: serve-80-tcp}]}]\n---\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec: {podSelector: {}, policyTypes: [Egress]}\n"), uint16(80))
 	f.Fuzz(func(t *testing.T, data []byte, port uint16) {
 		s := fuzzSnapshot(data)
 		if s == nil {
@@ -48,6 +49,14 @@ func FuzzEvaluate(f *testing.F) {
 func fuzzSnapshot(data []byte) *Snapshot {
 	s := &Snapshot{}
 	err := EachDocument("fuzz.yaml", data, func(u *unstructured.Unstructured) error {
+		if IsClusterPolicyKind(u.GroupVersionKind().GroupKind()) {
+			p, err := DecodeClusterPolicy(u)
+			if err != nil {
+				return err
+			}
+			s.ClusterPolicies = append(s.ClusterPolicies, p)
+			return nil
+		}
 		if u.GetKind() != "NetworkPolicy" {
 			return nil
 		}

@@ -196,9 +196,14 @@ type reasonPieces struct {
 	// For the current port: whether a rule without named ports admits it, and for rules with
 	// named ports, per destination class, known and admitted (computed on first use).
 	pp        PortProtocol
+	pi        int
 	admitsAll []bool
 	known     []bitset
 	admits    []bitset
+
+	// With cluster policies: the encoded reasons of sides, by class and direction, and what
+	// decides them (clusterjson.go).
+	sides sideReasons
 
 	// The cache of encoded reasons for class pairs with many rules, for the current port: a slot
 	// is valid while its generation is the cache's.
@@ -239,8 +244,9 @@ func (m *Matrix) newReasonPieces() *reasonPieces {
 
 // port makes the port with index pi the current one.
 func (rs *reasonPieces) port(pi int) {
-	rs.pp = rs.m.Ports[pi]
+	rs.pp, rs.pi = rs.m.Ports[pi], pi
 	rs.emptyCache()
+	rs.sides = sideReasons{}
 	for ri, r := range rs.m.rules {
 		if r.named {
 			rs.known[ri], rs.admits[ri] = nil, nil
@@ -286,6 +292,9 @@ func (rs *reasonPieces) emptyCache() {
 // appendReasons appends the encoded reasons of class pair from, to on the current port: the
 // egress side's (from's rules, given), a comma, the ingress side's.
 func (rs *reasonPieces) appendReasons(buf []byte, from, to int, egress []int32, egressSettled []byte) []byte {
+	if rs.m.cl != nil {
+		return rs.appendClusterReasons(buf, from, to)
+	}
 	ingress, ingressSettled := rs.side(to, false)
 	if len(egress)+len(ingress) < reasonCacheMinRules {
 		buf = rs.appendSide(buf, egress, egressSettled, to, to)

@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +61,23 @@ spec: {podSelector: {matchLabels: {pod: a}}, policyTypes: [Ingress]}`)
 		s := randomSnapshot(rand.New(rand.NewPCG(seed, 7)))
 		ck.everyPair(fmt.Sprintf("random seed %d", seed), s, []PortProtocol{{80, "TCP"}, {53, "UDP"}, {8080, "TCP"}, {82, "SCTP"}})
 	}
+	// The cluster tier: its hand-written cases, random cluster policies, and a rule without
+	// peers.
+	for _, tc := range clusterCases() {
+		ck.everyPair("cluster/"+tc.name, withCluster(t, tc.nps, tc.cnps...), []PortProtocol{{tc.port, cmp.Or(tc.proto, tcp)}})
+	}
+	for seed := range uint64(40) {
+		s := randomSnapshot(rand.New(rand.NewPCG(seed, 7)))
+		s.ClusterPolicies = randomClusterPolicies(rand.New(rand.NewPCG(seed, 13)), s)
+		if seed%4 == 0 {
+			s.ClusterPoliciesUnread = []string{"clusternetworkpolicies.policy.networking.k8s.io"}
+		}
+		ck.everyPair(fmt.Sprintf("cluster random seed %d", seed), s, []PortProtocol{{80, "TCP"}, {53, "UDP"}, {8080, "TCP"}})
+	}
+	s = withPolicies(t)
+	s.ClusterPolicies = []ClusterPolicy{{Name: "no-peers", Kind: KindClusterNetworkPolicy, Tier: TierAdmin, Subject: ClusterSubject{Namespaces: &metav1.LabelSelector{}},
+		Ingress: []ClusterRule{{Action: ActionDeny}}}}
+	ck.everyPair("cluster rule without peers", s, []PortProtocol{{80, "TCP"}})
 	// Every message of the diagnosis was met at least once.
 	for id := range lang.Messages()[lang.En] {
 		if (strings.HasPrefix(id, "diagnose.") || strings.HasPrefix(id, "verdict.")) && !ck.ids[id] {
@@ -180,6 +199,20 @@ func (ck *langCheck) side(where string, s Side, names map[string]bool) {
 		ck.says(where, "peers", rc.PeersSays, rc.Peers)
 		ck.says(where, "ports", rc.PortsSays, rc.Ports)
 	}
+	detail := s.ClusterDetail
+	if detail == nil {
+		detail = &ClusterDetail{}
+	}
+	if len(detail.NotesSay) != len(detail.Notes) {
+		ck.t.Fatalf("%s: %d notes, %d messages", where, len(detail.Notes), len(detail.NotesSay))
+	}
+	for i, m := range detail.NotesSay {
+		ck.says(where, "note", m, detail.Notes[i])
+	}
+	for _, rc := range detail.Rules {
+		ck.says(where, "cluster peers", rc.PeersSays, rc.Peers)
+		ck.says(where, "cluster ports", rc.PortsSays, rc.Ports)
+	}
 	for _, l := range []lang.Lang{lang.Ko, lang.Ja} {
 		in := s.In(l)
 		for i, r := range in.Reasons {
@@ -188,6 +221,18 @@ func (ck *langCheck) side(where string, s Side, names map[string]bool) {
 		for i, rc := range in.Rules {
 			ck.text(where, l, "peers", rc.Peers, s.Rules[i].Peers, names)
 			ck.text(where, l, "ports", rc.Ports, s.Rules[i].Ports, names)
+		}
+		if in.ClusterDetail != nil {
+			for i, n := range in.ClusterDetail.Notes {
+				ck.text(where, l, "note", n, detail.Notes[i], names)
+			}
+			for i, rc := range in.ClusterDetail.Rules {
+				ck.text(where, l, "cluster peers", rc.Peers, detail.Rules[i].Peers, names)
+				ck.text(where, l, "cluster ports", rc.Ports, detail.Rules[i].Ports, names)
+			}
+			if in.ClusterDetail == s.ClusterDetail {
+				ck.t.Fatalf("%s: Side.In(%s) shares the cluster detail it translates", where, l)
+			}
 		}
 		for i := range english {
 			if s.Reasons[i] != english[i] {
@@ -305,6 +350,33 @@ func fixtureNames(s *Snapshot) map[string]bool {
 		for _, port := range p.Ports {
 			add(port.Name)
 		}
+	}
+	for _, p := range s.ClusterPolicies {
+		add(p.Name)
+		addSelector(p.Subject.Namespaces)
+		if p.Subject.Pods != nil {
+			addSelector(&p.Subject.Pods.NamespaceSelector)
+			addSelector(&p.Subject.Pods.PodSelector)
+		}
+		for _, r := range slices.Concat(p.Ingress, p.Egress) {
+			add(r.Name)
+			for _, pr := range r.Peers {
+				addSelector(pr.Namespaces)
+				addSelector(pr.Nodes)
+				if pr.Pods != nil {
+					addSelector(&pr.Pods.NamespaceSelector)
+					addSelector(&pr.Pods.PodSelector)
+				}
+				add(pr.DomainNames...)
+			}
+			for _, port := range r.Ports {
+				add(port.Name)
+			}
+		}
+	}
+	for _, n := range s.Nodes {
+		add(n.Name)
+		addLabels(n.Labels)
 	}
 	for _, p := range s.Policies {
 		add(p.Namespace, p.Name)

@@ -3,13 +3,14 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 )
 
 // PodFrom takes what the evaluator needs from a pod: labels, IPs and declared ports.
 func PodFrom(pod *corev1.Pod) (Pod, error) {
-	p := Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels}
+	p := Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels, HostNetwork: pod.Spec.HostNetwork}
 	ips := pod.Status.PodIPs
 	if len(ips) == 0 && pod.Status.PodIP != "" {
 		ips = []corev1.PodIP{{IP: pod.Status.PodIP}}
@@ -41,4 +42,16 @@ func NamespaceFrom(ns *corev1.Namespace) Namespace {
 		labels[k] = v
 	}
 	return Namespace{Name: ns.Name, Labels: labels}
+}
+
+// NodeFrom takes a node's name, labels and addresses (those that are IPs: InternalIP,
+// ExternalIP), for the nodes peers of cluster policies.
+func NodeFrom(node *corev1.Node) Node {
+	n := Node{Name: node.Name, Labels: node.Labels}
+	for _, a := range node.Status.Addresses {
+		if ip, err := netip.ParseAddr(a.Address); err == nil && !slices.Contains(n.IPs, ip) {
+			n.IPs = append(n.IPs, ip)
+		}
+	}
+	return n
 }

@@ -85,6 +85,8 @@ type Matrix struct {
 	// policies isolate and no rule allows, made when Verdict first needs it.
 	deniedOnce sync.Once
 	denied     [2][]atomic.Pointer[reason]
+
+	cl *matrixCluster // the cluster tier (clustermatrix.go); nil without cluster policies
 }
 
 // ruleRef is one rule of one policy.
@@ -102,6 +104,9 @@ func (e *Evaluator) Matrix(ports []PortProtocol) *Matrix {
 	m.classify()
 	m.stride = (len(m.Classes) + 63) / 64 * 64
 	m.compileRules()
+	if e.clusterOn {
+		m.compileCluster()
+	}
 	for _, port := range ports {
 		m.allowed = append(m.allowed, m.compute(port))
 	}
@@ -136,7 +141,7 @@ func (m *Matrix) ClassAllowed(port, from, to int) bool {
 // single connections). PodVerdict answers for pods, loopback included.
 func (m *Matrix) Verdict(port, from, to int) Verdict {
 	v := Verdict{Egress: m.side(port, from, to, true), Ingress: m.side(port, to, from, false)}
-	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
+	v.settle()
 	return v
 }
 
@@ -147,7 +152,7 @@ func (m *Matrix) PodVerdict(port, from, to int) Verdict {
 	if m.Loopback(from, to) {
 		v.Egress.loopback(true)
 		v.Ingress.loopback(false)
-		v.Allowed = true
+		v.settle()
 	}
 	return v
 }
@@ -172,6 +177,10 @@ func (m *Matrix) side(port, self, other int, egress bool) Side {
 		}
 	}
 	s.Isolated = len(selecting) > 0
+	if m.cl != nil {
+		m.clusterSide(&s, port, self, other, egress)
+		return s
+	}
 	if s.Isolated && !s.Allowed {
 		s.Why, s.Reasons = m.denial(self, egress, s.Selecting)
 		return s
@@ -216,6 +225,13 @@ func (m *Matrix) classify() {
 			if (Endpoint{Pod: p}).inBlock(b) {
 				key.WriteString(strconv.Itoa(bi))
 				key.WriteByte(',')
+			}
+		}
+		if e.clusterOn && p.HostNetwork {
+			// Cluster policies see a host-network pod by its addresses (nodes peers) only.
+			key.WriteString("\x00host")
+			for _, ip := range p.IPs {
+				key.WriteString(" " + ip.String())
 			}
 		}
 		c, ok := index[key.String()]
@@ -420,6 +436,9 @@ func (m *Matrix) compute(pp PortProtocol) bitset {
 		return r
 	}
 
+	if m.cl != nil {
+		row = m.clusterEgressRows(pp, all, row)
+	}
 	table := newBitset(n * m.stride)
 	words := m.stride / 64
 	for s := range n {
@@ -431,10 +450,9 @@ func (m *Matrix) compute(pp PortProtocol) bitset {
 	// rows are then transposed so the table can be narrowed a word at a time.
 	ingressRows := map[string]bitset{}
 	ingress := newBitset(m.stride * m.stride) // square: rows past n stay empty
-	for d := range n {
+	npSources := func(d int) bitset {
 		if len(m.ingressBy[d]) == 0 {
-			copy(ingress[d*words:(d+1)*words], all)
-			continue
+			return all
 		}
 		key := fmt.Sprint(m.ingressBy[d]) + portsKey(m.rep(d).Ports)
 		sources, ok := ingressRows[key]
@@ -449,7 +467,13 @@ func (m *Matrix) compute(pp PortProtocol) bitset {
 			}
 			ingressRows[key] = sources
 		}
-		copy(ingress[d*words:(d+1)*words], sources)
+		return sources
+	}
+	if m.cl != nil {
+		npSources = m.clusterIngressRows(pp, all, npSources)
+	}
+	for d := range n {
+		copy(ingress[d*words:(d+1)*words], npSources(d))
 	}
 	table.and(ingress.transpose(words))
 	return table

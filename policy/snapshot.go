@@ -21,6 +21,22 @@ type Snapshot struct {
 	// Services and EndpointSlices of kube-system: where FindDNS finds the cluster DNS.
 	Services       []corev1.Service
 	EndpointSlices []discoveryv1.EndpointSlice
+	// ClusterPolicies are the cluster-scoped tier: ClusterNetworkPolicy (v1beta1, v1alpha2) and
+	// AdminNetworkPolicy / BaselineAdminNetworkPolicy (v1alpha1), in one model (cluster.go).
+	// The Admin tier decides before the NetworkPolicies, the Baseline tier after them.
+	ClusterPolicies []ClusterPolicy
+	// ClusterPoliciesUnread names the cluster-scoped kinds that could not be read (RBAC): the
+	// verdicts then say that such a policy may decide first, and are marked Undecided.
+	ClusterPoliciesUnread []string
+	// Nodes are the nodes' labels and addresses, for the nodes peers of cluster policies.
+	Nodes []Node
+}
+
+// Node is what a cluster policy's nodes peer looks at: a node's labels and addresses.
+type Node struct {
+	Name   string
+	Labels map[string]string
+	IPs    []netip.Addr
 }
 
 // Namespace is a namespace's name and labels (kubernetes.io/metadata.name included, as the
@@ -40,6 +56,10 @@ type Pod struct {
 	// StandIn: the pod stands for the replicas of a workload read from files (a Deployment's
 	// pod template), so its pair with itself is replica to replica, not a pod to itself.
 	StandIn bool
+	// HostNetwork: the pod uses its node's network. Cluster policies neither select it (as a
+	// subject, or by a pods or namespaces peer) nor govern it; their networks and nodes peers
+	// see its addresses. (The readers leave such pods out of snapshots; see source.)
+	HostNetwork bool
 }
 
 // Port is a declared container port.

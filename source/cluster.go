@@ -100,6 +100,10 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, w Want) (*Obj
 			return nil, err
 		}
 	}
+	// The cluster-scoped policies (clusterpolicies.go): none without their CRDs.
+	if err := r.readClusterPolicies(client, w.CNI); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -265,6 +269,9 @@ func (o *Objects) Warnings() []string {
 	}
 	if o.Forbidden["dns-pods"] != nil || o.Forbidden["services"] != nil {
 		out = append(out, "you may not read the cluster DNS in kube-system, so it is taken to be pods labelled k8s-app=kube-dns there")
+	}
+	if w := o.clusterPoliciesWarning(); w != "" {
+		out = append(out, w)
 	}
 	sort.Strings(out)
 	return out

@@ -32,10 +32,14 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/cli-runtime/pkg/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
-// Foreign is a policy object of another engine (Calico, Cilium, Antrea, AdminNetworkPolicy):
-// it acts on traffic too, and the evaluator does not read it.
+// Foreign is a policy object of another engine (Calico, Cilium, Antrea, GKE, …): it acts on
+// traffic too, and the evaluator does not read it. The cluster-scoped policies of
+// policy.networking.k8s.io that the evaluator reads (policy.IsClusterPolicyKind) are not foreign;
+// other kinds of that group are.
 type Foreign struct {
 	Source     string `json:"source"`
 	APIVersion string `json:"apiVersion"`
@@ -338,7 +342,7 @@ func finish(reads []*fileRead, warn io.Writer) (*Objects, error) {
 		fmt.Fprintf(warn, "Warning: %s\n", u)
 	}
 	for _, f := range objs.Foreign {
-		fmt.Fprintf(warn, "Warning: not evaluated in %s: %s %s %s, another engine's policy: it acts on this traffic too, and only Kubernetes NetworkPolicy is evaluated here\n",
+		fmt.Fprintf(warn, "Warning: not evaluated in %s: %s %s %s, another engine's policy: it acts on this traffic too, and only Kubernetes NetworkPolicy and the cluster-scoped policies of policy.networking.k8s.io are evaluated here\n",
 			f.Source, f.APIVersion, f.Kind, strings.TrimPrefix(f.Namespace+"/"+f.Name, "/"))
 	}
 	objs.dedupe()
@@ -353,18 +357,19 @@ func concatObjects(parts []*Objects) *Objects {
 		return parts[0]
 	}
 	o := &Objects{
-		Namespaces:     concat(parts, func(p *Objects) []corev1.Namespace { return p.Namespaces }),
-		Pods:           concat(parts, func(p *Objects) []corev1.Pod { return p.Pods }),
-		Policies:       concat(parts, func(p *Objects) []networkingv1.NetworkPolicy { return p.Policies }),
-		Services:       concat(parts, func(p *Objects) []corev1.Service { return p.Services }),
-		EndpointSlices: concat(parts, func(p *Objects) []discoveryv1.EndpointSlice { return p.EndpointSlices }),
-		DaemonSets:     concat(parts, func(p *Objects) []appsv1.DaemonSet { return p.DaemonSets }),
-		Deployments:    concat(parts, func(p *Objects) []appsv1.Deployment { return p.Deployments }),
-		Nodes:          concat(parts, func(p *Objects) []corev1.Node { return p.Nodes }),
-		ConfigMaps:     concat(parts, func(p *Objects) []corev1.ConfigMap { return p.ConfigMaps }),
-		Foreign:        concat(parts, func(p *Objects) []Foreign { return p.Foreign }),
-		Defaulted:      concat(parts, func(p *Objects) []string { return p.Defaulted }),
-		Unknown:        concat(parts, func(p *Objects) []string { return p.Unknown }),
+		Namespaces:      concat(parts, func(p *Objects) []corev1.Namespace { return p.Namespaces }),
+		Pods:            concat(parts, func(p *Objects) []corev1.Pod { return p.Pods }),
+		Policies:        concat(parts, func(p *Objects) []networkingv1.NetworkPolicy { return p.Policies }),
+		Services:        concat(parts, func(p *Objects) []corev1.Service { return p.Services }),
+		EndpointSlices:  concat(parts, func(p *Objects) []discoveryv1.EndpointSlice { return p.EndpointSlices }),
+		DaemonSets:      concat(parts, func(p *Objects) []appsv1.DaemonSet { return p.DaemonSets }),
+		Deployments:     concat(parts, func(p *Objects) []appsv1.Deployment { return p.Deployments }),
+		Nodes:           concat(parts, func(p *Objects) []corev1.Node { return p.Nodes }),
+		ConfigMaps:      concat(parts, func(p *Objects) []corev1.ConfigMap { return p.ConfigMaps }),
+		ClusterPolicies: concat(parts, func(p *Objects) []policy.ClusterPolicy { return p.ClusterPolicies }),
+		Foreign:         concat(parts, func(p *Objects) []Foreign { return p.Foreign }),
+		Defaulted:       concat(parts, func(p *Objects) []string { return p.Defaulted }),
+		Unknown:         concat(parts, func(p *Objects) []string { return p.Unknown }),
 	}
 	for _, p := range parts {
 		o.refuseInOrder(p)
@@ -573,7 +578,7 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 	if u.GetName() == "" {
 		return false, fmt.Errorf("%s: %s without metadata.name", source, u.GetKind())
 	}
-	clusterScoped := gk == schema.GroupKind{Kind: "Namespace"} || gk == schema.GroupKind{Kind: "Node"}
+	clusterScoped := gk == schema.GroupKind{Kind: "Namespace"} || gk == schema.GroupKind{Kind: "Node"} || policy.IsClusterPolicyKind(gk)
 	if !clusterScoped && u.GetNamespace() == "" {
 		u.SetNamespace(defaultNamespace)
 		o.Defaulted = append(o.Defaulted, u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName())
@@ -617,6 +622,23 @@ func (o *Objects) add(u *unstructured.Unstructured, source, defaultNamespace str
 		delete(o.Refused, u.GetNamespace()+"/"+u.GetName()) // a policy replaces the one before it
 		if err = into(&v); err == nil {
 			o.Policies = append(o.Policies, v)
+		}
+	case schema.GroupKind{Group: policy.ClusterPolicyGroup, Kind: policy.KindClusterNetworkPolicy},
+		schema.GroupKind{Group: policy.ClusterPolicyGroup, Kind: policy.KindAdminNetworkPolicy},
+		schema.GroupKind{Group: policy.ClusterPolicyGroup, Kind: policy.KindBaselineAdminNetworkPolicy}:
+		v := policy.ClusterPolicyType(gvk)
+		if v == nil {
+			versions := policy.ClusterPolicyVersions[gk.Kind]
+			return false, fmt.Errorf("%s: %s %s: apiVersion %s is not one read here: write apiVersion: %s/%s", source, u.GetKind(), objectName(u),
+				gvk.GroupVersion(), policy.ClusterPolicyGroup, strings.Join(versions, " or "))
+		}
+		// A field this version does not know is said, and the policy read without it: a peer
+		// left with no field fails closed, as the API asks of implementations.
+		if err = into(v); err == nil {
+			var cp policy.ClusterPolicy
+			if cp, err = policy.ClusterPolicyFrom(v); err == nil {
+				o.ClusterPolicies = append(o.ClusterPolicies, cp)
+			}
 		}
 	case schema.GroupKind{Kind: "Service"}:
 		var v corev1.Service
@@ -700,7 +722,7 @@ func (o *Objects) addWorkload(u *unstructured.Unstructured, gk schema.GroupKind,
 }
 
 func isForeign(gk schema.GroupKind) bool {
-	if !strings.Contains(gk.Kind, "Policy") && !strings.Contains(gk.Kind, "Policies") {
+	if !strings.Contains(gk.Kind, "Policy") && !strings.Contains(gk.Kind, "Policies") || policy.IsClusterPolicyKind(gk) {
 		return false
 	}
 	for _, g := range foreignGroups {
@@ -753,6 +775,7 @@ func (o *Objects) dedupe() {
 	o.Pods = lastWins(o.Pods, func(v *corev1.Pod) [2]string { return [2]string{v.Namespace, v.Name} })
 	o.Policies = lastWins(o.Policies, func(v *networkingv1.NetworkPolicy) [2]string { return [2]string{v.Namespace, v.Name} })
 	o.Services = lastWins(o.Services, func(v *corev1.Service) [2]string { return [2]string{v.Namespace, v.Name} })
+	o.ClusterPolicies = lastWins(o.ClusterPolicies, func(v *policy.ClusterPolicy) [2]string { return [2]string{v.Kind, v.Name} })
 	sort.Strings(o.Defaulted)
 	o.Defaulted = slices.Compact(o.Defaulted)
 }

@@ -28,6 +28,8 @@ type Objects struct {
 	Deployments    []appsv1.Deployment
 	Nodes          []corev1.Node
 	ConfigMaps     []corev1.ConfigMap
+	// ClusterPolicies are the cluster-scoped tier, of any kind and version, in one model.
+	ClusterPolicies []policy.ClusterPolicy
 
 	// Files only.
 	Foreign   []Foreign // other engines' policies: not evaluated
@@ -65,18 +67,19 @@ func FromUnstructured(objs []*unstructured.Unstructured, source, defaultNamespac
 // namespace and name, as applying other after o would.
 func (o *Objects) Merge(other *Objects) *Objects {
 	out := &Objects{
-		Namespaces:     append(append([]corev1.Namespace{}, o.Namespaces...), other.Namespaces...),
-		Pods:           append(append([]corev1.Pod{}, o.Pods...), other.Pods...),
-		Policies:       append(append([]networkingv1.NetworkPolicy{}, o.Policies...), other.Policies...),
-		Services:       append(append([]corev1.Service{}, o.Services...), other.Services...),
-		EndpointSlices: append(append([]discoveryv1.EndpointSlice{}, o.EndpointSlices...), other.EndpointSlices...),
-		DaemonSets:     append(append([]appsv1.DaemonSet{}, o.DaemonSets...), other.DaemonSets...),
-		Deployments:    append(append([]appsv1.Deployment{}, o.Deployments...), other.Deployments...),
-		Nodes:          append(append([]corev1.Node{}, o.Nodes...), other.Nodes...),
-		ConfigMaps:     append(append([]corev1.ConfigMap{}, o.ConfigMaps...), other.ConfigMaps...),
-		Foreign:        append(append([]Foreign{}, o.Foreign...), other.Foreign...),
-		Defaulted:      append(append([]string{}, o.Defaulted...), other.Defaulted...),
-		StandIns:       map[string]bool{},
+		Namespaces:      append(append([]corev1.Namespace{}, o.Namespaces...), other.Namespaces...),
+		Pods:            append(append([]corev1.Pod{}, o.Pods...), other.Pods...),
+		Policies:        append(append([]networkingv1.NetworkPolicy{}, o.Policies...), other.Policies...),
+		Services:        append(append([]corev1.Service{}, o.Services...), other.Services...),
+		EndpointSlices:  append(append([]discoveryv1.EndpointSlice{}, o.EndpointSlices...), other.EndpointSlices...),
+		DaemonSets:      append(append([]appsv1.DaemonSet{}, o.DaemonSets...), other.DaemonSets...),
+		Deployments:     append(append([]appsv1.Deployment{}, o.Deployments...), other.Deployments...),
+		Nodes:           append(append([]corev1.Node{}, o.Nodes...), other.Nodes...),
+		ConfigMaps:      append(append([]corev1.ConfigMap{}, o.ConfigMaps...), other.ConfigMaps...),
+		ClusterPolicies: append(append([]policy.ClusterPolicy{}, o.ClusterPolicies...), other.ClusterPolicies...),
+		Foreign:         append(append([]Foreign{}, o.Foreign...), other.Foreign...),
+		Defaulted:       append(append([]string{}, o.Defaulted...), other.Defaulted...),
+		StandIns:        map[string]bool{},
 	}
 	for _, m := range []map[string]bool{o.StandIns, other.StandIns} {
 		for k := range m {
@@ -133,9 +136,13 @@ type LeftOut struct {
 // same way from files and from a cluster: pods on the host network (their traffic is the node's)
 // and pods that finished (Succeeded or Failed: they have no network any more).
 func (o *Objects) Snapshot() (*policy.Snapshot, []LeftOut, error) {
-	s := &policy.Snapshot{Policies: o.Policies, Services: o.Services, EndpointSlices: o.EndpointSlices}
+	s := &policy.Snapshot{Policies: o.Policies, Services: o.Services, EndpointSlices: o.EndpointSlices,
+		ClusterPolicies: o.ClusterPolicies, ClusterPoliciesUnread: o.clusterPoliciesUnread()}
 	for i := range o.Namespaces {
 		s.Namespaces = append(s.Namespaces, policy.NamespaceFrom(&o.Namespaces[i]))
+	}
+	for i := range o.Nodes {
+		s.Nodes = append(s.Nodes, policy.NodeFrom(&o.Nodes[i]))
 	}
 	var left []LeftOut
 	for i := range o.Pods {
