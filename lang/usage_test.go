@@ -17,7 +17,7 @@ var quoted = regexp.MustCompile(`"([a-z][a-z.-]*)"`)
 
 // computedPrefixes are the message IDs code builds from a value (a level, a cause code, a
 // finding ID) rather than writes out: they count as used.
-var computedPrefixes = []string{"level.", "label.", "cause.", "blame.", "why.side.", "why.not-isolated.", "why.selects.no-rules.", "why.rule.egress", "why.rule.ingress", "page.kind."}
+var computedPrefixes = []string{"level.", "label.", "cause.", "blame.", "why.side.", "why.not-isolated.", "why.selects.no-rules.", "why.rule.egress", "why.rule.ingress", "why.no-networkpolicy.", "page.kind."}
 
 // Every message ID the module's code names exists in English (so in every language, by
 // TestCatalogs), and every English message is named somewhere: a message no code uses is a

@@ -379,11 +379,28 @@ func printWalkthrough(out io.Writer, r whyReport, l lang.Lang) {
 			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.outside", self))
 			return
 		}
-		if !s.Isolated {
+		other := r.To
+		if !egress {
+			other = r.From
+		}
+		// The cluster tier's rules come first (Admin) and last (Baseline), around the
+		// NetworkPolicies, in the order they are walked.
+		printClusterRules(out, l, s, policy.TierAdmin, other, r.Port, r.Proto)
+		selecting := s.Selecting
+		switch {
+		case s.Tier == policy.TierAdmin && s.Cluster != nil:
+			// Decided before any NetworkPolicy: they are not reached.
+			if len(selecting) > 0 {
+				fmt.Fprintf(out, "  %s\n", lang.T(l, "why.np-not-reached", strings.Join(selecting, ", ")))
+			}
+			selecting = nil
+		case !s.Isolated && s.ClusterDetail == nil:
 			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.not-isolated."+dir, self, verdictIn(l, true)))
 			return
+		case !s.Isolated:
+			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.no-networkpolicy."+dir, self))
 		}
-		for _, name := range s.Selecting {
+		for _, name := range selecting {
 			var rules []policy.RuleCheck
 			for _, rc := range s.Rules {
 				if rc.Policy == name {
@@ -395,10 +412,6 @@ func printWalkthrough(out io.Writer, r whyReport, l lang.Lang) {
 				continue
 			}
 			fmt.Fprintf(out, "  %s\n", lang.T(l, "why.selects", name, self))
-			other := r.To
-			if !egress {
-				other = r.From
-			}
 			for _, rc := range rules {
 				fmt.Fprintf(out, "    %s\n", lang.T(l, "why.rule."+dir, rc.Index, rc.Peers, rc.Ports))
 				fmt.Fprintf(out, "      %s\n", lang.T(l, "why.rule.check", other,
@@ -406,6 +419,7 @@ func printWalkthrough(out io.Writer, r whyReport, l lang.Lang) {
 					matchMsg(rc.PortMatch, "why.admitted", "why.not-admitted"), matchMsg(rc.PeerMatch && rc.PortMatch, "why.allows", "why.no")))
 			}
 		}
+		printClusterRules(out, l, s, policy.TierBaseline, other, r.Port, r.Proto)
 		fmt.Fprintf(out, "  %s\n", lang.T(l, "why.side.verdict."+dir, strings.Join(s.Reasons, lang.T(l, "join.semi"))))
 	}
 	side(r.From, r.Egress, true)
@@ -431,6 +445,34 @@ func printWalkthrough(out io.Writer, r whyReport, l lang.Lang) {
 		}
 		fmt.Fprintf(out, "  - %s\n", c.Message)
 		printIndented(out, "    "+lang.T(l, "why.fix"), c.Fix)
+	}
+}
+
+// printClusterRules walks through the rules of one cluster tier that apply to a side: each rule,
+// what it matches, and whether it decided, was not reached, or did not match.
+func printClusterRules(out io.Writer, l lang.Lang, s policy.Side, tier policy.Tier, other string, port int32, proto string) {
+	if s.ClusterDetail == nil {
+		return
+	}
+	for _, rc := range s.ClusterDetail.Rules {
+		if rc.Tier != tier {
+			continue
+		}
+		fmt.Fprintf(out, "  %s\n", lang.T(l, "why.cluster.rule", rc.ClusterRuleRef.Says(), string(rc.Action), rc.Peers, rc.Ports))
+		var result lang.Msg
+		switch {
+		case rc.Walk == "decided":
+			result = lang.M("why.cluster.decided", string(rc.Action))
+		case rc.Walk == "not reached":
+			result = lang.M("why.cluster.not-reached")
+		case rc.PeerUnknown:
+			result = lang.M("why.cluster.unknown")
+		default:
+			result = lang.M("why.no")
+		}
+		fmt.Fprintf(out, "      %s\n", lang.T(l, "why.rule.check", other,
+			matchMsg(rc.PeerMatch, "why.matches", "why.not-matches"), port, proto,
+			matchMsg(rc.PortMatch, "why.admitted", "why.not-admitted"), result))
 	}
 }
 

@@ -482,3 +482,37 @@ func TestExplainSummaryAtScale(t *testing.T) {
 		}
 	}
 }
+
+// explain --why names the cluster policy rule that decides, before the NetworkPolicies (Admin)
+// or where none isolates (Baseline), and says which NetworkPolicies were not reached.
+func TestExplainWhyNamesTheClusterRule(t *testing.T) {
+	file := filepath.Join("testdata", "cluster-tier.yaml")
+	r := run(t, "explain", "-f", file, "--why", "shop/api", "169.254.169.254", "--port", "80")
+	for _, want := range []string{
+		"shop/api -> 169.254.169.254 on 80/TCP: BLOCKED\n",
+		"  ClusterNetworkPolicy deny-metadata (Admin, priority 10) rule 0 (no-metadata): Deny networks 169.254.169.254/32; ports any port\n",
+		"      169.254.169.254 matches; 80/TCP is admitted -> decides: Deny\n",
+		"  NetworkPolicies not reached (the Admin tier decided): shop/allow-all-egress\n",
+		"  Egress: egress denied by ClusterNetworkPolicy deny-metadata (Admin, priority 10) rule 0 (no-metadata)\n",
+		"a Deny of the Admin tier is final, and no NetworkPolicy can allow it",
+	} {
+		if r.code != ExitOK || !strings.Contains(r.stdout, want) {
+			t.Errorf("exit %d; lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+		}
+	}
+	// The Baseline tier decides only where no NetworkPolicy isolates; in Korean too.
+	ko := run(t, "explain", "-f", file, "--why", "tools/debug", "shop/api", "--port", "8080", "--lang", "ko")
+	for _, want := range []string{
+		"shop/api의 ingress를 선택하는 NetworkPolicy가 없습니다",
+		"ClusterNetworkPolicy baseline-isolate(Baseline, 우선순위 5)의 규칙 0번(deny-from-other-namespaces)",
+		"-> 여기서 결정: Deny",
+		"판정: 차단",
+	} {
+		if ko.code != ExitOK || !strings.Contains(ko.stdout, want) {
+			t.Errorf("--lang ko: exit %d; lacks %q:\n%s%s", ko.code, want, ko.stdout, ko.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "not evaluated") || strings.Contains(ko.stderr, "not evaluated") {
+		t.Errorf("a cluster policy was skipped as foreign: %s", r.stderr)
+	}
+}

@@ -560,26 +560,29 @@ func (e *Evaluator) clusterChecks(s *Side, admin, baseline []int, egress bool, o
 	return out
 }
 
-// clusterWords makes a rule's words: what it is, its peers and ports, and its reasons.
-func (e *Evaluator) clusterWords(r *clusterRule) {
-	ref := r.ref
+// Says names the rule: ClusterNetworkPolicy deny-metadata (Admin, priority 10) rule 0 (deny).
+func (ref ClusterRuleRef) Says() lang.Msg {
 	switch {
 	case ref.Priority != nil && ref.Name != "":
-		r.what = lang.M("verdict.cluster.rule.named", ref.Kind, ref.Policy, string(ref.Tier), *ref.Priority, ref.Rule, ref.Name)
+		return lang.M("verdict.cluster.rule.named", ref.Kind, ref.Policy, string(ref.Tier), *ref.Priority, ref.Rule, ref.Name)
 	case ref.Priority != nil:
-		r.what = lang.M("verdict.cluster.rule", ref.Kind, ref.Policy, string(ref.Tier), *ref.Priority, ref.Rule)
+		return lang.M("verdict.cluster.rule", ref.Kind, ref.Policy, string(ref.Tier), *ref.Priority, ref.Rule)
 	case ref.Name != "":
-		r.what = lang.M("verdict.cluster.rule.no-priority.named", ref.Kind, ref.Policy, string(ref.Tier), ref.Rule, ref.Name)
-	default:
-		r.what = lang.M("verdict.cluster.rule.no-priority", ref.Kind, ref.Policy, string(ref.Tier), ref.Rule)
+		return lang.M("verdict.cluster.rule.no-priority.named", ref.Kind, ref.Policy, string(ref.Tier), ref.Rule, ref.Name)
 	}
+	return lang.M("verdict.cluster.rule.no-priority", ref.Kind, ref.Policy, string(ref.Tier), ref.Rule)
+}
+
+// clusterWords makes a rule's words: what it is, its peers and ports, and its reasons.
+func (e *Evaluator) clusterWords(r *clusterRule) {
+	r.what = r.ref.Says()
 	dir := dirWord(r.egress)
 	switch {
 	case r.action == ActionAccept:
 		r.decided = said(lang.M("verdict.cluster.accepted", dir, r.what))
 	case r.action == ActionDeny:
 		r.decided = said(lang.M("verdict.cluster.denied", dir, r.what))
-	case ref.Tier == TierAdmin:
+	case r.ref.Tier == TierAdmin:
 		r.decided = said(lang.M("verdict.cluster.passed", dir, r.what))
 	default:
 		r.decided = said(lang.M("verdict.cluster.baseline-passed", dir, r.what))
