@@ -148,6 +148,7 @@ var All = []Check{
 	dnsCheck,
 	selectorsCheck,
 	coverageCheck,
+	clusterTierCheck,
 }
 
 // Run runs the checks named in only (all when empty), by name or by any of their IDs, and not

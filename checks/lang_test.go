@@ -147,6 +147,30 @@ func inputWords(in *Input) (map[string]bool, []string) {
 				verbatim = append(verbatim, err.Error())
 			}
 		}
+		for _, cp := range s.ClusterPolicies {
+			add(cp.Name, cp.Kind)
+			addSelector(cp.Subject.Namespaces)
+			if cp.Subject.Pods != nil {
+				addSelector(&cp.Subject.Pods.NamespaceSelector)
+				addSelector(&cp.Subject.Pods.PodSelector)
+			}
+			for _, r := range append(append([]policy.ClusterRule{}, cp.Ingress...), cp.Egress...) {
+				add(r.Name)
+				for _, p := range r.Peers {
+					addSelector(p.Namespaces)
+					addSelector(p.Nodes)
+					if p.Pods != nil {
+						addSelector(&p.Pods.NamespaceSelector)
+						addSelector(&p.Pods.PodSelector)
+					}
+					add(p.Networks...)
+					add(p.DomainNames...)
+				}
+				for _, port := range r.Ports {
+					add(port.Name)
+				}
+			}
+		}
 		for _, svc := range s.Services {
 			addMeta(svc.ObjectMeta)
 			addMap(svc.Spec.Selector)

@@ -98,7 +98,7 @@ func newDoctorCmd(streams genericiooptions.IOStreams, cluster *clusterAccess) *c
 	cmd.Flags().BoolVar(&o.noLive, "no-live", false, "No live DNS lookups (the default now)")
 	_ = cmd.Flags().MarkDeprecated("no-live", "the live DNS lookup runs only with --live-dns")
 	cmd.Flags().StringVar(&o.FailOn, "fail-on", string(checks.SeverityError), "Exit 1 when a finding is at least this severe: error, warning, info or never")
-	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, foreign-policies, namespace-labels, dns, selectors, coverage) or IDs such as NP3002, which report only that finding")
+	cmd.Flags().StringSliceVar(&o.Checks, "check", nil, "Run only these checks: names (cni, foreign-policies, namespace-labels, dns, selectors, coverage, cluster-tier) or IDs such as NP3002, which report only that finding")
 	cmd.Flags().StringSliceVar(&o.Skip, "skip", nil, "Skip these checks (names) or findings (IDs)")
 	o.probeFlags.addTimeoutAndImage(cmd)
 	cmd.Flag("probe-image").Usage = "Image of the --active test's server and client pods (needs httpd and wget)"
@@ -125,7 +125,7 @@ func (o *DoctorOptions) Validate() error {
 	}
 	for _, c := range append(slices.Clone(o.Checks), o.Skip...) {
 		if !checks.Known(c) {
-			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, foreign-policies, namespace-labels, dns, selectors, coverage, active", c)
+			return usageErrorf("no check %q; see docs/checks.md for the IDs, or use a name: cni, foreign-policies, namespace-labels, dns, selectors, coverage, cluster-tier, active", c)
 		}
 	}
 	for _, c := range o.Checks {

@@ -359,3 +359,74 @@ func TestDoctorLanguageFromEnvironment(t *testing.T) {
 		t.Errorf("--lang xx: exit %d, want %d", r.code, ExitUsage)
 	}
 }
+
+// doctor -f on each cluster-scoped tier fixture raises its finding (and none of the others'),
+// with the fix to paste; once in Japanese, where the IDs, names and commands stay as they are.
+func TestDoctorClusterTier(t *testing.T) {
+	tierIDs := []string{"NP7001", "NP7002", "NP7003", "NP7004", "NP7005"}
+	for _, tc := range []struct {
+		file string
+		id   string
+		fix  string
+	}{
+		{"cluster-admin-deny.yaml", "NP7001", `kubectl patch clusternetworkpolicy deny-web-to-db --type json -p '[{"op":"add","path":"/spec/ingress/0"`},
+		{"cluster-baseline-shadowed.yaml", "NP7002", `kubectl patch clusternetworkpolicy baseline-deny-ingress --type merge`},
+		{"cluster-same-priority.yaml", "NP7003", `kubectl patch clusternetworkpolicy deny-web-to-db --type merge -p '{"spec":{"priority":21}}'`},
+		{"cluster-pass-nothing.yaml", "NP7004", "  - name: let-owners-decide-baseline\n      action: Deny"},
+		{"cluster-no-engine.yaml", "NP7005", "kubectl describe clusternetworkpolicies"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			file := filepath.Join("testdata", "doctor", tc.file)
+			rep, code := doctorJSON(t, "-f", file, "--fail-on", "never")
+			if code != ExitOK {
+				t.Fatalf("exit %d", code)
+			}
+			var found *checks.Finding
+			for i, f := range rep.Findings {
+				if f.Status != checks.StatusFail || !slices.Contains(tierIDs, f.ID) {
+					continue
+				}
+				if f.ID != tc.id {
+					t.Errorf("%s raised too: %s", f.ID, f.Message)
+					continue
+				}
+				found = &rep.Findings[i]
+			}
+			if found == nil {
+				t.Fatalf("%s not raised; findings %v", tc.id, failing(rep))
+			}
+			if found.Check != "cluster-tier" || !strings.Contains(found.Remediation, tc.fix) || !strings.HasSuffix(found.Docs, "#"+strings.ToLower(tc.id)) {
+				t.Errorf("%s: check %q docs %q, fix lacks %q:\n%s", tc.id, found.Check, found.Docs, tc.fix, found.Remediation)
+			}
+			// --check by ID narrows to it, as for every other check.
+			if rep, _ := doctorJSON(t, "-f", file, "--check", tc.id, "--fail-on", "never"); len(rep.Findings) != 1 || rep.Findings[0].ID != tc.id {
+				t.Errorf("--check %s: %+v", tc.id, rep.Findings)
+			}
+		})
+	}
+
+	file := filepath.Join("testdata", "doctor", "cluster-admin-deny.yaml")
+	names := fixtureNames(t, file)
+	r := run(t, "doctor", "--lang", "ja", "-f", file, "--check", "cluster-tier")
+	if r.code != ExitOK { // a warning, under the default --fail-on error
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"クラスター スコープの階層", "  WARN  NP7001  NetworkPolicy/dr-cnp-shop/db-from-web: spec.ingress[0] が許可する 1 件の接続は、すべて Admin のルールが先に拒否します",
+		"ClusterNetworkPolicy deny-web-to-db（Admin、優先度 10）のルール 0（no-web）", "        修正: ", `kubectl patch clusternetworkpolicy deny-web-to-db --type json -p '[{"op":"add"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor --lang ja lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if runs := lang.Untranslated(r.stdout, names); len(runs) > 0 {
+		t.Errorf("English left in doctor --lang ja: %q\n%s", runs, r.stdout)
+	}
+	// The findings' texts themselves (the table indents every line, which Untranslated skips).
+	rep, _ := doctorJSON(t, "--lang", "ja", "-f", file, "--check", "cluster-tier")
+	for _, f := range rep.Findings {
+		for _, s := range []string{f.Message, f.Remediation} {
+			if runs := lang.Untranslated(s, names); len(runs) > 0 || s != "" && !lang.WrittenIn(lang.Ja, s) {
+				t.Errorf("%s not in Japanese: %q (%q)", f.ID, s, runs)
+			}
+		}
+	}
+}

@@ -292,7 +292,7 @@ func TestDoctorAndDiffEmptyDocuments(t *testing.T) {
 	noPods := writeFile(t, "policy.yaml", policyOnlyYAML)
 	for _, format := range []string{outputJSON, outputYAML} {
 		// Every check skipped: no finding at all.
-		r := run(t, "doctor", "-f", empty, "-o", format, "--skip", "cni,foreign-policies,namespace-labels,dns,selectors,coverage")
+		r := run(t, "doctor", "-f", empty, "-o", format, "--skip", "cni,foreign-policies,namespace-labels,dns,selectors,coverage,cluster-tier")
 		if r.code != 0 {
 			t.Fatalf("doctor -o %s: exit %d, %s", format, r.code, r.stderr)
 		}
