@@ -413,3 +413,134 @@ func TestDiffPoliciesOnly(t *testing.T) {
 		t.Errorf("exit %d, %+v, stderr %q", r.code, rep, r.stderr)
 	}
 }
+
+// A change of the cluster-scoped tier alone, through the command: the connections follow it
+// (the evaluator decides with the tier), the policy is listed with what changed in every
+// format, and the reasons name the tier's rule. Worked out from the network-policy-api
+// documentation: an Admin Deny is final, a Pass hands the traffic to the NetworkPolicies, the
+// Baseline tier is not reached where a NetworkPolicy isolates the pod.
+func TestDiffClusterTier(t *testing.T) {
+	const frontends = "web/frontend-7d9f-* (3 pods)"
+	const denyWeb = `
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: db-from-web}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: db}}}
+  ingress:
+  - name: no-web
+    action: Deny
+    from: [{namespaces: {matchLabels: {tier: web}}}]`
+	passWeb := strings.Replace(denyWeb, "action: Deny", "action: Pass", 1)
+	const baseline = `
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: postgres-baseline}
+spec:
+  tier: Baseline
+  priority: 50
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: postgres}}}}
+  ingress:
+  - name: web
+    action: Accept
+    from: [{namespaces: {matchLabels: {tier: web}}}]
+    protocols: [{tcp: {destinationPort: {number: 5432}}}]`
+	with := func(extra ...string) string { return diffDocs(append(diffBase(), extra...)...) }
+	// The frontends reach the admin pod on every port (nothing isolates it), and postgres on
+	// 5432 (db-from-web admits them on its named port pg).
+	webToDB := func(mark string) []string {
+		return []string{mark + " " + frontends + " -> db/admin 80/TCP x3", mark + " " + frontends + " -> db/admin 5432/TCP x3",
+			mark + " " + frontends + " -> db/postgres-0 5432/TCP x3"}
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after string
+		code          int
+		changes       []string
+		objects       []string
+		summary       diffSummary
+	}{{
+		name:   "an Admin Deny added closes what it denies",
+		before: with(), after: with(denyWeb),
+		code:    1,
+		changes: webToDB("-"),
+		objects: []string{"added ClusterNetworkPolicy db-from-web"},
+		summary: diffSummary{Closed: 9, ObjectsChanged: 1},
+	}, {
+		name:   "Deny -> Pass opens it again: the NetworkPolicies decide",
+		before: with(denyWeb), after: with(passWeb),
+		code:    1,
+		changes: webToDB("+"),
+		objects: []string{"changed ClusterNetworkPolicy db-from-web ingress"},
+		summary: diffSummary{Opened: 9, ObjectsChanged: 1},
+	}, {
+		name:   "a Baseline change under an isolating NetworkPolicy changes nothing",
+		before: with(baseline), after: with(strings.Replace(baseline, "action: Accept", "action: Deny", 1)),
+		code:    0,
+		objects: []string{"changed ClusterNetworkPolicy postgres-baseline ingress"},
+		summary: diffSummary{ObjectsChanged: 1},
+	}, {
+		name:   "priority and subject",
+		before: with(denyWeb),
+		after:  with(strings.NewReplacer("priority: 10", "priority: 30", "kubernetes.io/metadata.name: db", "kubernetes.io/metadata.name: web").Replace(denyWeb)),
+		code:   1,
+		// The Deny now holds web's pods, from namespaces tier=web: web itself (a pod to itself
+		// is loopback, never denied).
+		changes: []string{webToDB("+")[0], "- " + frontends + " -> " + frontends + " 80/TCP x6", webToDB("+")[1], webToDB("+")[2],
+			"- " + frontends + " -> " + frontends + " 5432/TCP x6"},
+		objects: []string{"changed ClusterNetworkPolicy db-from-web priority: -10 +30; subject"},
+		summary: diffSummary{Opened: 9, Closed: 12, ObjectsChanged: 1},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, after := diffFolders(t, tc.before, tc.after)
+			r := run(t, "diff", "--before", before, "--after", after, "-o", "json")
+			var rep diffReport
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("exit %d: %v\n%s%s", r.code, err, r.stdout, r.stderr)
+			}
+			if r.code != tc.code || r.stderr != "" {
+				t.Errorf("exit %d, stderr %q; want %d and nothing", r.code, r.stderr, tc.code)
+			}
+			if got := changeLines(rep); !reflect.DeepEqual(got, tc.changes) {
+				t.Errorf("changes:\n%q\nwant\n%q", got, tc.changes)
+			}
+			if got := objectLines(rep); !reflect.DeepEqual(got, tc.objects) {
+				t.Errorf("objects:\n%q\nwant\n%q", got, tc.objects)
+			}
+			if rep.Summary != tc.summary {
+				t.Errorf("summary %+v, want %+v", rep.Summary, tc.summary)
+			}
+		})
+	}
+
+	// The text, YAML and the page of the Deny -> Pass change: the policy with what changed, and
+	// the tier's rule in the reasons before and after.
+	before, after := diffFolders(t, with(denyWeb), with(passWeb))
+	r := run(t, "diff", "--before", before, "--after", after, "--port", "5432")
+	for _, want := range []string{
+		"Changed in the inputs:\n  ~ ClusterNetworkPolicy db-from-web (ingress)\n@@ 5432/TCP @@\n",
+		"+ web/frontend-7d9f-* (3 pods) -> db/admin (3 connections)\n" +
+			"+     before: blocked: ingress denied by ClusterNetworkPolicy db-from-web (Admin, priority 10) rule 0 (no-web)\n" +
+			"+     after:  allowed: egress not isolated: no policy selects the source for egress; ingress: Pass by ClusterNetworkPolicy db-from-web (Admin, priority 10) rule 0 (no-web), on to the NetworkPolicies; ingress allowed: no NetworkPolicy isolates it and no cluster policy rule decides it\n",
+		"+     after:  allowed: ingress: Pass by ClusterNetworkPolicy db-from-web (Admin, priority 10) rule 0 (no-web), on to the NetworkPolicies; ingress allowed by db/db-from-web rule 0\n",
+		"6 connection(s) opened, 0 closed; 0 pod(s) added, 0 removed; 1 change(s) in the inputs\n",
+	} {
+		if r.code != 1 || !strings.Contains(r.stdout, want) {
+			t.Errorf("text: exit %d, lacks\n%s\nin\n%s%s", r.code, want, r.stdout, r.stderr)
+		}
+	}
+	y := run(t, "diff", "--before", before, "--after", after, "--port", "5432", "-o", "yaml")
+	for _, want := range []string{"- change: changed\n  detail: ingress\n  kind: ClusterNetworkPolicy\n  name: db-from-web\n", "ingress denied by ClusterNetworkPolicy db-from-web (Admin, priority 10)"} {
+		if y.code != 1 || !strings.Contains(y.stdout, want) {
+			t.Errorf("yaml: exit %d, lacks %q:\n%s%s", y.code, want, y.stdout, y.stderr)
+		}
+	}
+	h := run(t, "diff", "--before", before, "--after", after, "--port", "5432", "-o", "html")
+	for _, want := range []string{"ClusterNetworkPolicy db-from-web (ingress)", "ingress denied by ClusterNetworkPolicy db-from-web (Admin, priority 10) rule 0 (no-web)"} {
+		if h.code != 1 || !strings.Contains(h.stdout, want) {
+			t.Errorf("html: exit %d, lacks %q:\n%s", h.code, want, h.stderr)
+		}
+	}
+}

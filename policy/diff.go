@@ -50,13 +50,18 @@ type Change struct {
 	Pairs int
 }
 
-// ObjectChange is one difference between the inputs: a policy, a namespace or a pod added,
-// removed or changed. It says what changed, not what that does (Changes say that).
+// ObjectChange is one difference between the inputs: a policy (a NetworkPolicy or a
+// cluster-scoped one), a namespace or a pod added, removed or changed. It says what changed, not
+// what that does (Changes say that).
 type ObjectChange struct {
-	Kind   string `json:"kind"`   // NetworkPolicy, Namespace or Pod
-	Name   string `json:"name"`   // namespace/name; a namespace's name
+	// Kind is Namespace, ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+	// NetworkPolicy or Pod.
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`   // namespace/name; a cluster-scoped object's name
 	Change string `json:"change"` // added, removed or changed
-	// Detail says what changed: "labels: +tier=web -team=a", "spec", "ports", "IPs".
+	// Detail says what changed: "labels: +tier=web -team=a", "spec", "ports", "IPs"; for a
+	// cluster-scoped policy "tier: -Admin +Baseline", "priority: -10 +20", "subject",
+	// "ingress", "egress".
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -66,7 +71,8 @@ type DiffOptions struct {
 	// From and To select the sources and destinations (nil: every pod). A pod that either
 	// snapshot's version of selects is selected.
 	From, To func(*Pod) bool
-	// Namespace limits the policies and pods listed in Objects (nil: every namespace).
+	// Namespace limits the NetworkPolicies and pods listed in Objects (nil: every namespace);
+	// namespaces and cluster-scoped policies are listed whatever it says.
 	Namespace func(string) bool
 }
 
@@ -187,8 +193,9 @@ func (d *Diff) Counts() (opened, closed int) {
 }
 
 // objectChanges lists what differs in the inputs: namespaces (their labels are what
-// namespaceSelectors see), policies (compared as the API server would store them, defaults
-// filled in), and the pods in scope (added, removed, or with other labels, ports or IPs).
+// namespaceSelectors see), cluster-scoped policies (every one: they are of no namespace),
+// NetworkPolicies (compared as the API server would store them, defaults filled in), and the
+// pods in scope (added, removed, or with other labels, ports or IPs).
 func objectChanges(before, after *Snapshot, d *Diff, common [][2]int, inScope func(string) bool) []ObjectChange {
 	if inScope == nil {
 		inScope = func(string) bool { return true }
@@ -214,6 +221,26 @@ func objectChanges(before, after *Snapshot, d *Diff, common [][2]int, inScope fu
 	}
 	for name := range beforeNS {
 		add("Namespace", name, "removed", "")
+	}
+
+	beforeCluster := map[[2]string]*ClusterPolicy{}
+	for i := range before.ClusterPolicies {
+		p := &before.ClusterPolicies[i]
+		beforeCluster[[2]string{p.Kind, p.Name}] = p
+	}
+	for i := range after.ClusterPolicies {
+		p := &after.ClusterPolicies[i]
+		key := [2]string{p.Kind, p.Name}
+		was, ok := beforeCluster[key]
+		delete(beforeCluster, key)
+		if !ok {
+			add(p.Kind, p.Name, "added", "")
+		} else if what := clusterPolicyChanges(was, p); what != "" {
+			add(p.Kind, p.Name, "changed", what)
+		}
+	}
+	for key := range beforeCluster {
+		add(key[0], key[1], "removed", "")
 	}
 
 	beforePolicies := map[string]*networkingv1.NetworkPolicy{}
@@ -264,7 +291,10 @@ func objectChanges(before, after *Snapshot, d *Diff, common [][2]int, inScope fu
 		}
 	}
 
-	kindOrder := map[string]int{"Namespace": 0, "NetworkPolicy": 1, "Pod": 2}
+	// The cluster-scoped objects first (namespaces, then the cluster policies: ClusterNetworkPolicy,
+	// then the older AdminNetworkPolicy and BaselineAdminNetworkPolicy), then the namespaced.
+	kindOrder := map[string]int{"Namespace": 0, KindClusterNetworkPolicy: 1, KindAdminNetworkPolicy: 2, KindBaselineAdminNetworkPolicy: 3,
+		"NetworkPolicy": 4, "Pod": 5}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Kind != out[b].Kind {
 			return kindOrder[out[a].Kind] < kindOrder[out[b].Kind]
@@ -272,6 +302,32 @@ func objectChanges(before, after *Snapshot, d *Diff, common [][2]int, inScope fu
 		return out[a].Name < out[b].Name
 	})
 	return out
+}
+
+// clusterPolicyChanges says what differs between two versions of a cluster-scoped policy (the
+// same kind and name), "" for nothing: its tier and priority with their values, as labels are
+// said ("tier: -Admin +Baseline"), and which of subject, ingress and egress changed. The model
+// is compared, not the object: the API version it was read from (v1alpha2 or v1beta1, the same
+// object on the server) and the spellings that mean the same (Allow for Accept, a protocol left
+// out for TCP) are not changes.
+func clusterPolicyChanges(was, now *ClusterPolicy) string {
+	var what []string
+	if was.Tier != now.Tier {
+		what = append(what, fmt.Sprintf("tier: -%s +%s", was.Tier, now.Tier))
+	}
+	if was.Priority != now.Priority && was.HasPriority() && now.HasPriority() {
+		what = append(what, fmt.Sprintf("priority: -%d +%d", was.Priority, now.Priority))
+	}
+	if !equality.Semantic.DeepEqual(was.Subject, now.Subject) {
+		what = append(what, "subject")
+	}
+	if !equality.Semantic.DeepEqual(was.Ingress, now.Ingress) {
+		what = append(what, "ingress")
+	}
+	if !equality.Semantic.DeepEqual(was.Egress, now.Egress) {
+		what = append(what, "egress")
+	}
+	return strings.Join(what, "; ")
 }
 
 // stored is a policy's spec as the API server stores it: policyTypes and port protocols

@@ -293,7 +293,7 @@ func (rs *reasonPieces) emptyCache() {
 // egress side's (from's rules, given), a comma, the ingress side's.
 func (rs *reasonPieces) appendReasons(buf []byte, from, to int, egress []int32, egressSettled []byte) []byte {
 	if rs.m.cl != nil {
-		return rs.appendClusterReasons(buf, from, to)
+		return rs.appendClusterPair(buf, from, to)
 	}
 	ingress, ingressSettled := rs.side(to, false)
 	if len(egress)+len(ingress) < reasonCacheMinRules {
