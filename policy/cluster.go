@@ -209,14 +209,7 @@ func fromClusterNetworkPolicy(o *v1beta1.ClusterNetworkPolicy) ClusterPolicy {
 	for _, r := range o.Spec.Egress {
 		rule := ClusterRule{Name: r.Name, Action: ClusterAction(r.Action), Ports: betaPorts(r.Protocols)}
 		for _, pr := range r.To {
-			peer := ClusterPeer{Namespaces: pr.Namespaces, Pods: betaPods(pr.Pods), Nodes: pr.Nodes}
-			for _, n := range pr.Networks {
-				peer.Networks = append(peer.Networks, string(n))
-			}
-			for _, d := range pr.DomainNames {
-				peer.DomainNames = append(peer.DomainNames, string(d))
-			}
-			rule.Peers = append(rule.Peers, peer)
+			rule.Peers = append(rule.Peers, ClusterPeer{Namespaces: pr.Namespaces, Pods: betaPods(pr.Pods), Nodes: pr.Nodes, Networks: asStrings(pr.Networks), DomainNames: asStrings(pr.DomainNames)})
 		}
 		p.Egress = append(p.Egress, rule)
 	}
@@ -275,14 +268,7 @@ func fromAdminNetworkPolicy(o *v1alpha1.AdminNetworkPolicy) ClusterPolicy {
 	for _, r := range o.Spec.Egress {
 		rule := ClusterRule{Name: r.Name, Action: alphaAction(string(r.Action)), Ports: alphaPorts(r.Ports)}
 		for _, pr := range r.To {
-			peer := ClusterPeer{Namespaces: pr.Namespaces, Pods: alphaPods(pr.Pods), Nodes: pr.Nodes}
-			for _, n := range pr.Networks {
-				peer.Networks = append(peer.Networks, string(n))
-			}
-			for _, d := range pr.DomainNames {
-				peer.DomainNames = append(peer.DomainNames, string(d))
-			}
-			rule.Peers = append(rule.Peers, peer)
+			rule.Peers = append(rule.Peers, ClusterPeer{Namespaces: pr.Namespaces, Pods: alphaPods(pr.Pods), Nodes: pr.Nodes, Networks: asStrings(pr.Networks), DomainNames: asStrings(pr.DomainNames)})
 		}
 		p.Egress = append(p.Egress, rule)
 	}
@@ -348,6 +334,15 @@ func alphaPorts(ports *[]v1alpha1.AdminNetworkPolicyPort) []ClusterPort {
 		default:
 			out = append(out, ClusterPort{Unknown: true})
 		}
+	}
+	return out
+}
+
+// asStrings is a list of string-typed API values (CIDRs, domain names) as strings; nil for none.
+func asStrings[T ~string](in []T) []string {
+	var out []string
+	for _, v := range in {
+		out = append(out, string(v))
 	}
 	return out
 }
