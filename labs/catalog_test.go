@@ -83,7 +83,13 @@ func checkRendered(t *testing.T, r *Rendered, suffix string) {
 		case "Pod":
 			pods[o.GetNamespace()+"/"+o.GetName()] = true
 		}
-		if o.GetKind() != "Namespace" && !inLab[o.GetNamespace()] {
+		switch {
+		case o.GetKind() == "ClusterNetworkPolicy":
+			// Cluster-scoped: its name carries the suffix, so that two copies never share one.
+			if o.GetNamespace() != "" || !strings.HasSuffix(o.GetName(), suffix) {
+				t.Errorf("%s %q (namespace %q): want cluster-scoped and named with suffix %q", o.GetKind(), o.GetName(), o.GetNamespace(), suffix)
+			}
+		case o.GetKind() != "Namespace" && !inLab[o.GetNamespace()]:
 			t.Errorf("%s %s is in namespace %q, outside the lab's %v", o.GetKind(), o.GetName(), o.GetNamespace(), r.Namespaces)
 		}
 		// Every namespace name the lab selects on must be one of its own (renamed) namespaces.
@@ -117,18 +123,30 @@ func checkRendered(t *testing.T, r *Rendered, suffix string) {
 }
 
 // selectedNamespaceNames finds values of kubernetes.io/metadata.name and name labels in any
-// namespaceSelector of obj.
+// namespaceSelector of obj (namespaces, in a ClusterNetworkPolicy), in matchLabels and in
+// matchExpressions' values.
 func selectedNamespaceNames(v any) []string {
 	var out []string
 	switch x := v.(type) {
 	case map[string]any:
 		for k, child := range x {
-			if k == "namespaceSelector" {
+			if k == "namespaceSelector" || k == "namespaces" {
 				if sel, ok := child.(map[string]any); ok {
 					if ml, ok := sel["matchLabels"].(map[string]any); ok {
 						for _, key := range []string{"kubernetes.io/metadata.name", "name"} {
 							if s, ok := ml[key].(string); ok {
 								out = append(out, s)
+							}
+						}
+					}
+					exprs, _ := sel["matchExpressions"].([]any)
+					for _, e := range exprs {
+						if e, ok := e.(map[string]any); ok && (e["key"] == "kubernetes.io/metadata.name" || e["key"] == "name") {
+							values, _ := e["values"].([]any)
+							for _, v := range values {
+								if s, ok := v.(string); ok {
+									out = append(out, s)
+								}
 							}
 						}
 					}

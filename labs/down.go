@@ -106,12 +106,56 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 		gone = append(gone, mine...)
 		result.Kept = append(result.Kept, KeptNamespace{Name: ns.Name, Foreign: contents.foreign, Unverified: contents.unverified})
 	}
+	// The lab's cluster-scoped objects (its ClusterNetworkPolicies), by the same labels.
+	for _, gvr := range clusterScopedResources(lab) {
+		list, err := meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: labelSelector(lab)})
+		if apierrors.IsNotFound(err) {
+			continue // the CRD is gone: so are its objects
+		}
+		if err != nil {
+			return result, asForbidden(err, "list", gvr, "")
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			o.Kind = kindOf(gvr)
+			if err := deleteObject(ctx, meta, o); err != nil {
+				return result, err
+			}
+			result.Deleted = append(result.Deleted, describeMeta(o))
+			gone = append(gone, goneCheck(ctx, meta, o))
+		}
+	}
 	sort.Strings(result.Deleted)
 	// Namespaces take seconds to terminate (their controller deletes what is inside first).
 	err = waitGone(ctx, gone, func(remaining, total int) {
 		progress(fmt.Sprintf("%d of %d deleted objects still terminating", remaining, total))
 	})
 	return result, err
+}
+
+// clusterScopedResources are the resources of the cluster-scoped objects, namespaces aside,
+// that lab (as the catalog has it) creates; none for a lab that is not in the catalog, or
+// creates none, so that Down never asks for kinds the lab does not use (a user may not list
+// them, a cluster may not serve them).
+func clusterScopedResources(lab string) []schema.GroupVersionResource {
+	l, err := Get(lab)
+	if err != nil {
+		return nil
+	}
+	r, err := l.Render(Options{})
+	if err != nil {
+		return nil
+	}
+	var out []schema.GroupVersionResource
+	for _, o := range append(slices.Clone(r.Setup), r.Solution...) {
+		if o.GetNamespace() != "" || o.GetKind() == "Namespace" {
+			continue
+		}
+		if gvr, err := resourceOf(o); err == nil && !slices.Contains(out, gvr) {
+			out = append(out, gvr)
+		}
+	}
+	return out
 }
 
 // beforeRecheck runs between the first look into a namespace and the second: a test puts a

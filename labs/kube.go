@@ -22,6 +22,9 @@ var resources = map[string]schema.GroupVersionResource{
 	"Service":       {Version: "v1", Resource: "services"},
 	"ConfigMap":     {Version: "v1", Resource: "configmaps"},
 	"NetworkPolicy": {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
+	// Cluster-scoped, and served only where network-policy-api's CRDs are installed: Up
+	// refuses a lab that holds one on a cluster that does not serve it (checkServed).
+	"ClusterNetworkPolicy": {Group: "policy.networking.k8s.io", Version: "v1beta1", Resource: "clusternetworkpolicies"},
 }
 
 func resourceOf(o *unstructured.Unstructured) (schema.GroupVersionResource, error) {
@@ -69,4 +72,19 @@ func asForbidden(err error, verb string, gvr schema.GroupVersionResource, namesp
 		return err
 	}
 	return &ForbiddenError{Verb: verb, Resource: gvr.GroupResource().String(), Namespace: namespace, Err: err}
+}
+
+// NeedsCRDs reports whether the lab creates objects of a kind that only CRDs bring (the
+// cluster-scoped policies): such a lab runs only where a cluster admin has installed them.
+func (l *Lab) NeedsCRDs() bool {
+	r, err := l.Render(Options{})
+	if err != nil {
+		return false // the catalog's tests render every lab
+	}
+	for _, o := range append(append([]*unstructured.Unstructured{}, r.Setup...), r.Solution...) {
+		if gvr, err := resourceOf(o); err == nil && fromCRD(gvr) {
+			return true
+		}
+	}
+	return false
 }

@@ -85,7 +85,10 @@ func (l *Lab) Render(opts Options) (*Rendered, error) {
 			}
 			return r.namespace(name), nil
 		},
-		"image": func(role string) (string, error) { return opts.image(role) },
+		// cluster names a cluster-scoped object of the lab (a ClusterNetworkPolicy): renamed
+		// and suffixed as the namespaces are, so that two copies of a lab never share one.
+		"cluster": func(name string) string { return r.namespace(name) },
+		"image":   func(role string) (string, error) { return opts.image(role) },
 	}
 	text := func(what, s string) (string, error) {
 		t, err := template.New(l.Name + " " + what).Funcs(funcs).Option("missingkey=error").Parse(s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,11 +19,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
+
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 )
 
 // Clients are what the lab lifecycle talks to the cluster with.
@@ -107,6 +111,9 @@ func Up(ctx context.Context, c Clients, r *Rendered, opts UpOptions) (*UpResult,
 	if opts.Solution {
 		objs = append(objs, r.Solution...)
 	}
+	if err := checkServed(c.Kube.Discovery(), r, objs); err != nil {
+		return nil, err
+	}
 	if err := checkAccess(ctx, c.Kube, objs); err != nil {
 		return nil, err
 	}
@@ -170,6 +177,56 @@ func Up(ctx context.Context, c Clients, r *Rendered, opts UpOptions) (*UpResult,
 		}
 	}
 	return result, waitPodsReady(ctx, c.watchClient(), r, pods, opts.Progress)
+}
+
+// NotServedError says that the cluster does not serve a kind the lab needs (its CRDs are not
+// installed); Up wrote nothing, and never installs CRDs unasked.
+type NotServedError struct {
+	Lab      string
+	Kind     string
+	Resource schema.GroupVersionResource
+	Lang     lang.Lang
+}
+
+func (e *NotServedError) Error() string {
+	return lang.T(e.Lang, "up.not-served", e.Lab, e.Kind, e.Resource.GroupVersion().String(), e.Resource.Resource, networkPolicyAPICRD)
+}
+
+// networkPolicyAPICRD is where network-policy-api publishes the ClusterNetworkPolicy CRD of the
+// version this build reads (sigs.k8s.io/network-policy-api v0.3.0, as go.mod pins it).
+const networkPolicyAPICRD = "https://raw.githubusercontent.com/kubernetes-sigs/network-policy-api/refs/tags/v0.3.0/config/crd/standard/policy.networking.k8s.io_clusternetworkpolicies.yaml"
+
+// checkServed asks discovery whether the cluster serves every kind of the lab that only CRDs
+// bring (the cluster-scoped policies): a lab that needs them is refused with what to do,
+// before anything is written. The built-in kinds are always served.
+func checkServed(d discovery.DiscoveryInterface, r *Rendered, objs []*unstructured.Unstructured) error {
+	asked := map[schema.GroupVersion]*metav1.APIResourceList{}
+	for _, o := range objs {
+		gvr, err := resourceOf(o)
+		if err != nil {
+			return err
+		}
+		if !fromCRD(gvr) {
+			continue
+		}
+		list, seen := asked[gvr.GroupVersion()]
+		if !seen {
+			list, err = d.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("asking the cluster whether it serves %s: %w", gvr.GroupVersion(), err)
+			}
+			asked[gvr.GroupVersion()] = list
+		}
+		if list == nil || !slices.ContainsFunc(list.APIResources, func(res metav1.APIResource) bool { return res.Name == gvr.Resource }) {
+			return &NotServedError{Lab: r.Name, Kind: o.GetKind(), Resource: gvr, Lang: r.Options.Lang}
+		}
+	}
+	return nil
+}
+
+// fromCRD reports whether a lab resource comes from CRDs rather than Kubernetes itself.
+func fromCRD(gvr schema.GroupVersionResource) bool {
+	return gvr.Group == resources["ClusterNetworkPolicy"].Group
 }
 
 // checkAccess asks the API server (SelfSubjectAccessReview) whether we may create and patch

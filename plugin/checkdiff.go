@@ -27,7 +27,8 @@ func labDiff(r *labs.Rendered, graded *policy.Snapshot, fromFiles bool) (*diffRe
 		return nil, err
 	}
 	before := &policy.Snapshot{Namespaces: slices.Clone(after.Namespaces), Pods: after.Pods, Policies: setup.Policies,
-		Services: after.Services, EndpointSlices: after.EndpointSlices}
+		Services: after.Services, EndpointSlices: after.EndpointSlices, Nodes: after.Nodes,
+		ClusterPolicies: setup.ClusterPolicies, ClusterPoliciesUnread: after.ClusterPoliciesUnread}
 	for i, ns := range before.Namespaces {
 		if j := slices.IndexFunc(setup.Namespaces, func(s policy.Namespace) bool { return s.Name == ns.Name }); j >= 0 {
 			before.Namespaces[i] = setup.Namespaces[j]

@@ -60,7 +60,11 @@ func WithClusterDNS(s *Snapshot) (*Snapshot, []*Pod) {
 // appended, after its own pods in their order) and the kube-system namespace; and the DNS
 // pods in the copy.
 func WithDNS(s *Snapshot, dns []Pod) (*Snapshot, []*Pod) {
-	out := &Snapshot{Namespaces: slices.Clone(s.Namespaces), Pods: slices.Clone(s.Pods), Policies: s.Policies, Services: s.Services, EndpointSlices: s.EndpointSlices}
+	// Every field carried over (the cluster policies and Nodes among them): only the pods and
+	// namespaces grow.
+	copied := *s
+	out := &copied
+	out.Namespaces, out.Pods = slices.Clone(s.Namespaces), slices.Clone(s.Pods)
 	for _, d := range dns {
 		if !slices.ContainsFunc(out.Pods, func(p Pod) bool { return p.ID() == d.ID() }) {
 			out.Pods = append(out.Pods, d)

@@ -117,3 +117,26 @@ spec:
 		})
 	}
 }
+
+// WithDNS adds pods and a namespace and keeps the rest: the cluster tier above all, whose loss
+// once made lab check grade the cluster-tier lab as if no ClusterNetworkPolicy existed.
+func TestWithDNSKeepsTheClusterTier(t *testing.T) {
+	deny := ClusterPolicy{Kind: KindClusterNetworkPolicy, Name: "deny-metadata", Tier: TierAdmin, Priority: 10}
+	s := &Snapshot{
+		Namespaces:            []Namespace{{Name: "web", Labels: map[string]string{"kubernetes.io/metadata.name": "web"}}},
+		ClusterPolicies:       []ClusterPolicy{deny},
+		ClusterPoliciesUnread: []string{"adminnetworkpolicies.policy.networking.k8s.io"},
+		Nodes:                 []Node{{Name: "node-1"}},
+	}
+	got, _ := WithDNS(s, []Pod{{Namespace: "kube-system", Name: "coredns", Labels: map[string]string{"k8s-app": "kube-dns"}}})
+	if len(got.ClusterPolicies) != 1 || got.ClusterPolicies[0].Name != "deny-metadata" {
+		t.Errorf("cluster policies %v, want deny-metadata kept", got.ClusterPolicies)
+	}
+	if len(got.ClusterPoliciesUnread) != 1 || len(got.Nodes) != 1 {
+		t.Errorf("unread %v, nodes %v: want both kept", got.ClusterPoliciesUnread, got.Nodes)
+	}
+	if len(got.Pods) != 1 || len(s.Pods) != 0 || len(got.Namespaces) != 2 || len(s.Namespaces) != 1 {
+		t.Errorf("pods %d (input %d), namespaces %d (input %d): want the DNS pod and kube-system added to the copy only",
+			len(got.Pods), len(s.Pods), len(got.Namespaces), len(s.Namespaces))
+	}
+}
