@@ -1446,6 +1446,23 @@ func knpBuild(ds *appsv1.DaemonSet) bool {
 	return false
 }
 
+// ClusterTierEnforcement says whether a network plugin known to enforce the cluster-scoped
+// policies runs (enforcers: where each was found), and, when none does, what was found instead
+// (in l); unknown when the DaemonSets could not be read.
+func ClusterTierEnforcement(in *Input, l lang.Lang) (enforcers, others []string, unknown bool) {
+	for _, e := range detectTierEngines(in) {
+		switch e.support {
+		case tierYes:
+			enforcers = append(enforcers, e.where)
+		case tierMaybe:
+			others = append(others, e.note.In(l))
+		default:
+			others = append(others, lang.T(l, "doctor.tier.engine.not", e.where))
+		}
+	}
+	return enforcers, others, in.Forbidden["daemonsets"] != nil
+}
+
 func tierEngineFinding(in *Input) Finding {
 	engines := detectTierEngines(in)
 	var yes []string

@@ -15,7 +15,7 @@ import (
 func TestNodeTrafficStaysOnThisMachine(t *testing.T) {
 	c := localcluster.ForDataplane(t)
 	n := c.Node
-	outside := []string{"8.8.8.8", "1.1.1.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "192.0.2.1", "192.0.2.2", "198.51.100.1", "203.0.113.50"}
+	outside := []string{"8.8.8.8", "1.1.1.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "192.0.2.1", "192.0.2.2", "198.51.100.1", "203.0.113.50", localcluster.MetadataAddress, "169.254.169.253"}
 	for _, addr := range outside {
 		route := ipOut(t, "-n", n.NetNS, "route", "get", addr)
 		if !strings.Contains(route, "dev inet0") {
@@ -24,7 +24,7 @@ func TestNodeTrafficStaysOnThisMachine(t *testing.T) {
 	}
 	for _, addr := range outside {
 		route, err := exec.Command("ip", "-n", n.InternetNS, "route", "get", addr).CombinedOutput()
-		owned := false
+		owned := addr == localcluster.MetadataAddress
 		for _, r := range localcluster.InternetRanges {
 			owned = owned || strings.HasPrefix(addr, strings.Split(r, ".0/")[0]+".")
 		}

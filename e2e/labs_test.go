@@ -32,6 +32,11 @@ type checkReport struct {
 		Correct   bool   `json:"correct"`
 	} `json:"static"`
 	Live []observation `json:"live"`
+	// Whether the network enforces the cluster policies (labs that have them).
+	ClusterTier *struct {
+		Enforced bool     `json:"enforced"`
+		Found    []string `json:"found"`
+	} `json:"clusterTier"`
 }
 
 type observation struct {
@@ -51,6 +56,7 @@ type observation struct {
 	Listener  string `json:"listener"`
 	Judgement string `json:"judgement"`
 	Blame     string `json:"blame"`
+	Tier      string `json:"tier"`
 }
 
 func (o observation) String() string {
@@ -71,6 +77,9 @@ func TestLabsOnRealPackets(t *testing.T) {
 	}
 	for _, lab := range catalog {
 		t.Run(lab.Name, func(t *testing.T) {
+			if lab.NeedsCRDs() {
+				c.InstallClusterPolicyCRD(t) // as a cluster admin would; removed after the lab
+			}
 			if r := netpol(t, c, "lab", "up", lab.Name); r.code != 0 {
 				t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
 			}
@@ -87,6 +96,9 @@ func TestLabsOnRealPackets(t *testing.T) {
 				t.Errorf("setup alone: verdict %s (%s), want FAIL", setup.Verdict, setup.Score)
 			}
 			packetsAreThePolicies(t, c, "setup", setup, nil)
+			if lab.NeedsCRDs() {
+				tierNotEnforced(t, c, "setup", setup)
+			}
 			if lab.Name == "three-tier" {
 				threeTierWithoutPolicies(t, c, setup)
 				observedOnPage(t, c, lab.Name, setup)
@@ -108,6 +120,8 @@ func TestLabsOnRealPackets(t *testing.T) {
 					}
 				case o.Observed == nil:
 					t.Errorf("solution: %s not observed (%s): %s %s", o, o.Judgement, o.Error, o.Detail)
+				case o.Judgement == "tier-not-enforced" && o.Tier != "":
+					probed++ // shown, not graded: tierNotEnforced checks these rows
 				case o.Judgement != "ok":
 					t.Errorf("solution: %s: want allowed=%v, packets say %v (%s %s)", o, o.Expected, *o.Observed, o.Outcome, o.Detail)
 				default:
@@ -124,6 +138,9 @@ func TestLabsOnRealPackets(t *testing.T) {
 			}
 			if probed == 0 {
 				t.Errorf("solution: no goal row was probed")
+			}
+			if lab.NeedsCRDs() {
+				tierNotEnforced(t, c, "solution", solved)
 			}
 			if lab.Name == "three-tier" {
 				// The row to was on 3306 is blocked by the policy: refused by kube-router while was
@@ -179,6 +196,7 @@ func disagreements(rep checkReport, known map[string]bool) []string {
 		case o.Observed == nil:
 			off = append(off, fmt.Sprintf("%s: %s: %s %s", o, o.Judgement, o.Error, o.Detail))
 		case known[o.String()] && *o.Observed && !rep.Static[i].Evaluated:
+		case o.Judgement == "tier-not-enforced" && rep.ClusterTier != nil && !rep.ClusterTier.Enforced:
 		case *o.Observed != rep.Static[i].Evaluated:
 			off = append(off, fmt.Sprintf("%s: packets say allowed=%v (%s %s), the policies %v", o, *o.Observed, o.Outcome, o.Detail, rep.Static[i].Evaluated))
 		}
@@ -235,6 +253,38 @@ func threeTierWithoutPolicies(t *testing.T, c *localcluster.Cluster, setup check
 	}
 	if strings.Contains(r.stderr, "FAIL") {
 		t.Errorf("FAIL said again on stderr: %s", r.stderr)
+	}
+}
+
+// tierNotEnforced checks a lab with cluster policies on the real node, whose kube-router
+// enforces NetworkPolicies and nothing of the cluster tier: the report says the check ran
+// without an enforcer and names kube-router; every row the cluster tier denies got through and
+// is shown as not enforced here, never as wrong nor blamed on the NetworkPolicies; the table
+// says so in the learner's language.
+func tierNotEnforced(t *testing.T, c *localcluster.Cluster, what string, rep checkReport) {
+	t.Helper()
+	if rep.ClusterTier == nil || rep.ClusterTier.Enforced || !strings.Contains(strings.Join(rep.ClusterTier.Found, " "), "kube-router") {
+		t.Errorf("%s: clusterTier %+v, want not enforced, kube-router named", what, rep.ClusterTier)
+	}
+	unenforced := 0
+	for i, o := range rep.Live {
+		if o.Tier == "" || rep.Static[i].Evaluated {
+			continue
+		}
+		if o.Observed == nil || !*o.Observed || o.Judgement != "tier-not-enforced" || o.Blame != "tier-not-enforced" {
+			t.Errorf("%s: %s (the %s tier denies it): observed %v, %s, blame %q; want connected, tier-not-enforced", what, o, o.Tier, o.Observed, o.Judgement, o.Blame)
+		}
+		unenforced++
+	}
+	if unenforced == 0 {
+		t.Errorf("%s: no row rests on the cluster tier's denial", what)
+	}
+	for _, lg := range []string{"en", "ja"} {
+		r := netpol(t, c, "lab", "check", "cluster-tier", "--probe-timeout", "2s", "--lang", lg)
+		want := map[string]string{"en": "Ran without a ClusterNetworkPolicy enforcer", "ja": "ClusterNetworkPolicy を適用するネットワーク プラグインなしで実行しました"}[lg]
+		if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "kube-router") {
+			t.Errorf("%s, --lang %s: the table does not say the check ran without an enforcer:\n%s", what, lg, r.stdout)
+		}
 	}
 }
 

@@ -30,6 +30,9 @@ type Graded struct {
 	Hint        string         `json:"hint,omitempty"`
 	HintSummary string         `json:"hintSummary,omitempty"`
 	Causes      []policy.Cause `json:"causes,omitempty"`
+	// Tier is the cluster tier the evaluated verdict rests on (policy.Verdict.DecidingTier):
+	// a live probe of the row says what the network enforces of the cluster policies.
+	Tier policy.Tier `json:"tier,omitempty"`
 	// Conn is the row between the graded snapshot's endpoints (the cluster DNS as FindDNS finds
 	// it); the live check probes it.
 	Conn policy.Connection `json:"-"`
@@ -186,7 +189,7 @@ func (r *Rendered) grade(snap *policy.Snapshot, defaulted map[string]bool) (*Gra
 	g.Snapshot = snap
 	l := r.Options.Lang.Or()
 	for i, res := range results {
-		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons, Conn: res.Conn}
+		row := Graded{Connection: res.Connection, Evaluated: res.Got, Correct: res.Met(), Reasons: res.Reasons, Conn: res.Conn, Tier: res.Verdict.DecidingTier()}
 		if l != lang.En {
 			row.Reasons = append(res.Verdict.Egress.In(l).Reasons, res.Verdict.Ingress.In(l).Reasons...)
 		}

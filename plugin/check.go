@@ -14,12 +14,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-netpol/kubectl-netpol/checks"
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
 	"github.com/kubectl-netpol/kubectl-netpol/labs/progress"
 	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/render"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 	"github.com/kubectl-netpol/kubectl-netpol/probe"
+	"github.com/kubectl-netpol/kubectl-netpol/source"
 )
 
 var labCheckExample = templates.Examples(`
@@ -141,6 +143,34 @@ type checkReport struct {
 	LiveError string `json:"liveError,omitempty"`
 	// Diff is --diff's: what the learner's policies change against the setup alone (a FAIL only).
 	Diff *diffReport `json:"diff,omitempty"`
+	// ClusterTier is, for a live check of a lab with cluster policies, whether the network
+	// enforces them.
+	ClusterTier *tierEnforcement `json:"clusterTier,omitempty"`
+}
+
+// tierEnforcement is what the live check found of the network plugins and the cluster tier.
+type tierEnforcement struct {
+	Enforced  bool     `json:"enforced"`
+	Enforcers []string `json:"enforcers,omitempty"` // where each was found
+	Found     []string `json:"found,omitempty"`     // what runs instead, and why it does not count
+	Unknown   string   `json:"unknown,omitempty"`   // why the plugins could not be read
+}
+
+// clusterTierEnforcement reads what the doctor's CNI check reads (kube-system's DaemonSets and
+// the like) and asks it whether a network plugin enforces the cluster policies.
+func clusterTierEnforcement(ctx context.Context, cluster *Cluster, snap *policy.Snapshot, l lang.Lang) *tierEnforcement {
+	objs, err := source.ReadCluster(ctx, cluster.Client, source.Want{Namespaces: []string{"kube-system"}, CNI: true})
+	if err != nil {
+		return &tierEnforcement{Unknown: err.Error()}
+	}
+	in := &checks.Input{Snapshot: snap, Live: true, DaemonSets: objs.DaemonSets, Deployments: objs.Deployments,
+		Nodes: objs.Nodes, ConfigMaps: objs.ConfigMaps, Forbidden: objs.Forbidden}
+	enforcers, others, unknown := checks.ClusterTierEnforcement(in, l)
+	t := &tierEnforcement{Enforced: len(enforcers) > 0, Enforcers: enforcers, Found: others}
+	if unknown && !t.Enforced {
+		t.Unknown = objs.Forbidden["daemonsets"].Error()
+	}
+	return t
 }
 
 // grade grades the learner's policies: statically, then (unless static only or files) by
@@ -178,6 +208,12 @@ func (o *LabCheckOptions) grade(ctx context.Context) (checkReport, *labs.Grading
 
 	if !o.files.given() && !o.StaticOnly {
 		obs, jobs, index := goalJobs(grading.Rows, rep.Lang)
+		if len(snap.ClusterPolicies) > 0 {
+			rep.ClusterTier = clusterTierEnforcement(ctx, cluster, snap, rep.Lang)
+			for i := range obs {
+				obs[i].tierUnenforced = !rep.ClusterTier.Enforced
+			}
+		}
 		if err := runProbes(ctx, o.probeFlags.runner(cluster), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output, o.lab.Options.Lang); err != nil {
 			return rep, nil, err
 		}
@@ -260,7 +296,7 @@ func (o *LabCheckOptions) Run(ctx context.Context) error {
 func goalJobs(rows []labs.Graded, l lang.Lang) (obs []observation, jobs []probe.Job, index []int) {
 	for _, g := range rows {
 		c := g.Conn
-		o := observation{From: g.From, To: g.To, Port: c.Port, Protocol: string(c.Protocol), Expected: g.Allowed, Policies: g.Evaluated}
+		o := observation{From: g.From, To: g.To, Port: c.Port, Protocol: string(c.Protocol), Expected: g.Allowed, Policies: g.Evaluated, Tier: string(g.Tier)}
 		var j probe.Job
 		var why string
 		switch {
@@ -339,6 +375,16 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 	}
 	if rep.Live != nil {
 		fmt.Fprintln(out, "\n"+lang.T(lg, "check.live"))
+		if t := rep.ClusterTier; t != nil && !t.Enforced {
+			found := lang.T(lg, "doctor.tier.engine.no-plugin")
+			if len(t.Found) > 0 {
+				found = strings.Join(t.Found, lang.T(lg, "join.semi"))
+			}
+			if t.Unknown != "" {
+				found = lang.T(lg, "check.tier.unknown", t.Unknown)
+			}
+			fmt.Fprintln(out, lang.T(lg, "check.tier.unenforced", found))
+		}
 		w := render.NewTabWriter(out)
 		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
 		for _, o := range rep.Live {

@@ -49,6 +49,11 @@ type observation struct {
 	Correct bool   `json:"correct"`
 	Ignored string `json:"ignored,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Tier is the cluster tier the policies' verdict rests on (Admin, Baseline), if one does.
+	Tier string `json:"tier,omitempty"`
+	// tierUnenforced: no network plugin known to enforce the cluster policies runs, so a probe
+	// that differs from a verdict resting on them shows nothing about the NetworkPolicies.
+	tierUnenforced bool
 }
 
 // judgement is a live cell's verdict.
@@ -60,6 +65,9 @@ const (
 	judgedNotServed judgement = "not-served" // nobody serves the port: cannot tell
 	judgedFailed    judgement = "failed"     // the probe could not run
 	judgedIgnored   judgement = "ignored"    // no probe can test it
+	// judgedUnenforced: the cluster tier decides it and nothing here enforces that tier: what
+	// was observed is shown, neither right nor wrong.
+	judgedUnenforced judgement = "tier-not-enforced"
 )
 
 // blame names the cause the evidence shows.
@@ -73,6 +81,9 @@ const (
 	// blameDropped: observed blocked where the policies allow (a network plugin, a firewall,
 	// the node: something other than the policies).
 	blameDropped blame = "dropped"
+	// blameTierNotEnforced: observed differs from a verdict the cluster tier decides, on a
+	// cluster where no network plugin known to enforce that tier runs.
+	blameTierNotEnforced blame = "tier-not-enforced"
 )
 
 // judge sets Judgement, Correct and Blame from what was observed.
@@ -90,6 +101,10 @@ func (o *observation) judge() {
 		return
 	}
 	observed := *o.Observed
+	if o.tierUnenforced && o.Tier != "" && observed != o.Policies {
+		o.Judgement, o.Blame = judgedUnenforced, blameTierNotEnforced
+		return
+	}
 	switch {
 	case observed && !o.Policies:
 		o.Blame = blameNotEnforced
@@ -120,6 +135,8 @@ func (o *observation) mark(l lang.Lang) string {
 		return lang.T(l, "check.not-probed")
 	case judgedNotServed:
 		return lang.T(l, "check.not-served")
+	case judgedUnenforced:
+		return lang.T(l, "check.tier-not-enforced")
 	case judgedWrong:
 		return "WRONG"
 	}
@@ -135,7 +152,10 @@ type summary struct {
 	NotServed int `json:"notServed"`
 	Failed    int `json:"failed"`
 	Ignored   int `json:"ignored"`
-	Total     int `json:"total"`
+	// Unenforced: probes that differ from a verdict of the cluster tier, which nothing here
+	// enforces (neither right nor wrong).
+	Unenforced int `json:"tierNotEnforced,omitempty"`
+	Total      int `json:"total"`
 }
 
 func summarize(obs []observation) summary {
@@ -148,6 +168,8 @@ func summarize(obs []observation) summary {
 			s.NotServed++
 		case judgedFailed:
 			s.Failed++
+		case judgedUnenforced:
+			s.Unenforced++
 		case judgedOK:
 			s.Correct++
 		default:
@@ -167,6 +189,9 @@ func (s summary) in(l lang.Lang) string {
 	}
 	if s.Failed > 0 {
 		extra += lang.T(l, "summary.failed", s.Failed)
+	}
+	if s.Unenforced > 0 {
+		extra += lang.T(l, "summary.tier-not-enforced", s.Unenforced)
 	}
 	return lang.T(l, "summary", s.Correct, s.Wrong, extra, s.Ignored, s.Total)
 }
@@ -300,6 +325,8 @@ func printObservationNotes(out io.Writer, obs []observation, l lang.Lang) {
 		case judgedNotServed:
 			lines = append(lines, lang.T(l, "notes.row.not-served", conn, o.Detail))
 			count["notes.not-served"]++
+		case judgedUnenforced:
+			lines = append(lines, lang.T(l, "notes.row.tier-not-enforced", conn, o.Outcome, verdictIn(l, o.Policies), o.Tier))
 		case judgedWrong:
 			lines = append(lines, lang.T(l, "notes.differs", conn, verdictIn(l, o.Expected), o.Outcome, o.Detail)+blameSuffix(l, o.Blame))
 		case judgedOK:

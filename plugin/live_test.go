@@ -21,6 +21,7 @@ func TestLiveJudgement(t *testing.T) {
 		correct           bool
 		want, wantNot     []string
 		notServed, failed int
+		unenforced        int
 	}{{
 		name:      "no policies yet: the goal blocks, the policies allow, the packet got through",
 		o:         observation{Expected: false, Policies: true, Observed: &yes, Outcome: "connected"},
@@ -61,6 +62,22 @@ func TestLiveJudgement(t *testing.T) {
 		want:    []string{"not served: cannot tell (nothing listens on 3306/TCP in was/was", "1 probe(s) met a port nobody serves", "1 not served (cannot tell)"},
 		wantNot: []string{"CNI", "policies give the same"},
 	}, {
+		name:      "the Admin tier denies, nothing here enforces it, the packet got through",
+		o:         observation{Expected: false, Policies: false, Observed: &yes, Outcome: "connected", Tier: "Admin", tierUnenforced: true},
+		judgement: judgedUnenforced, blame: blameTierNotEnforced, unenforced: 1,
+		want:    []string{"connected, though the policies give blocked: the Admin tier decides it, and no network plugin here enforces ClusterNetworkPolicy", "1 decided by an unenforced cluster tier"},
+		wantNot: []string{"CNI) is not enforcing", "policies give the same"},
+	}, {
+		name:      "the Baseline tier denies, nothing here enforces it, yet the packet was blocked",
+		o:         observation{Expected: false, Policies: false, Observed: &no, Outcome: "timeout", Tier: "Baseline", tierUnenforced: true},
+		judgement: judgedOK, correct: true,
+		wantNot: []string{"ClusterNetworkPolicy"},
+	}, {
+		name:      "the Admin tier denies, a plugin enforces it, the packet got through",
+		o:         observation{Expected: false, Policies: false, Observed: &yes, Outcome: "connected", Tier: "Admin"},
+		judgement: judgedWrong, blame: blameNotEnforced,
+		want: []string{"the policies deny it: the network does not enforce them"},
+	}, {
 		name:      "a probe that could not run",
 		o:         observation{Expected: true, Policies: true, Outcome: "error", Error: "no nc"},
 		judgement: judgedFailed, failed: 1,
@@ -79,7 +96,7 @@ func TestLiveJudgement(t *testing.T) {
 				t.Errorf("not served but observed %v", *got.Observed)
 			}
 			sum := summarize(obs)
-			if sum.NotServed != tc.notServed || sum.Failed != tc.failed || sum.Correct+sum.Wrong+sum.NotServed+sum.Failed != 1 {
+			if sum.NotServed != tc.notServed || sum.Failed != tc.failed || sum.Unenforced != tc.unenforced || sum.Correct+sum.Wrong+sum.NotServed+sum.Failed+sum.Unenforced != 1 {
 				t.Errorf("summary %+v", sum)
 			}
 			var out bytes.Buffer

@@ -665,3 +665,27 @@ func describeClusterPorts(ports []ClusterPort) lang.Msg {
 	}
 	return lang.Join("join.comma", parts...)
 }
+
+// DecidingTier is the cluster tier (Admin or Baseline) the verdict rests on, or "" when the
+// NetworkPolicies (or nothing) decide it: for a denial, every side that denies was denied by a
+// cluster policy; for an allowed connection, a side the Admin tier accepted (an Accept may
+// override a NetworkPolicy that denies). A network that enforces NetworkPolicies but not the
+// cluster policies may then do otherwise than the verdict, through no fault of the
+// NetworkPolicies.
+func (v Verdict) DecidingTier() Tier {
+	var tier Tier
+	for _, s := range []Side{v.Egress, v.Ingress} {
+		switch {
+		case !v.Allowed && !s.Allowed:
+			if s.Tier != TierAdmin && s.Tier != TierBaseline {
+				return ""
+			}
+			if tier == "" {
+				tier = s.Tier
+			}
+		case v.Allowed && s.Tier == TierAdmin:
+			tier = TierAdmin
+		}
+	}
+	return tier
+}

@@ -140,3 +140,29 @@ func TestWithDNSKeepsTheClusterTier(t *testing.T) {
 			len(got.Pods), len(s.Pods), len(got.Namespaces), len(s.Namespaces))
 	}
 }
+
+// The tier a verdict rests on: a denial by cluster policies only, an Admin Accept; never where
+// a NetworkPolicy denies too.
+func TestDecidingTier(t *testing.T) {
+	admin := Side{Tier: TierAdmin}
+	baseline := Side{Tier: TierBaseline}
+	np := Side{Tier: TierNetworkPolicy}
+	open := Side{Allowed: true}
+	for _, tc := range []struct {
+		v    Verdict
+		want Tier
+	}{
+		{Verdict{Egress: admin, Ingress: open}, TierAdmin},
+		{Verdict{Egress: open, Ingress: baseline}, TierBaseline},
+		{Verdict{Egress: admin, Ingress: baseline}, TierAdmin},
+		{Verdict{Egress: admin, Ingress: np}, ""},
+		{Verdict{Egress: open, Ingress: np}, ""},
+		{Verdict{Allowed: true, Egress: Side{Allowed: true, Tier: TierAdmin}, Ingress: open}, TierAdmin},
+		{Verdict{Allowed: true, Egress: Side{Allowed: true, Tier: TierBaseline}, Ingress: open}, ""},
+		{Verdict{Allowed: true, Egress: open, Ingress: open}, ""},
+	} {
+		if got := tc.v.DecidingTier(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}

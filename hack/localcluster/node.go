@@ -86,6 +86,12 @@ const (
 // (RFC 5737) that the labs use for addresses outside the cluster.
 var InternetRanges = []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"}
 
+// MetadataAddress is the cloud metadata address, which the cluster-tier lab's Admin tier
+// denies. The internet namespace owns it too and answers there as on its other addresses, so
+// that a probe to it connects exactly when nothing enforces the Deny; it never leaves the
+// internet namespace, as no packet does.
+const MetadataAddress = "169.254.169.254"
+
 // nodeComponents run in the node's network namespace, in this order; internet-http runs in the
 // internet namespace. The network plugins run as pods.
 var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "internet-http"}
@@ -215,6 +221,7 @@ func (n *node) wire() error {
 		// Every address of these ranges is the internet namespace's own (as with AnyIP).
 		steps = append(steps, in(n.InternetNS, "route", "add", "local", cidr, "dev", "lo"))
 	}
+	steps = append(steps, in(n.InternetNS, "route", "add", "local", MetadataAddress+"/32", "dev", "lo"))
 	for _, s := range steps {
 		if err := ip(s...); err != nil {
 			return err
