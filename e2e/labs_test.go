@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -278,6 +279,22 @@ func tierNotEnforced(t *testing.T, c *localcluster.Cluster, what string, rep che
 	}
 	if unenforced == 0 {
 		t.Errorf("%s: no row rests on the cluster tier's denial", what)
+	}
+	// probe, on the same cluster: the Baseline deny that got through is the cluster tier's, and
+	// kube-router, which enforces the NetworkPolicies, is not said to fail them.
+	var probed struct {
+		Results []observation `json:"results"`
+	}
+	r := netpol(t, c, "probe", "-A", "--from", "toolbox/debug", "--to", "store/web", "--port", "80", "--probe-timeout", "2s", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &probed); err != nil || r.code != 1 || len(probed.Results) != 1 {
+		t.Fatalf("%s: probe: exit %d, %v\n%s%s", what, r.code, err, r.stdout, r.stderr)
+	}
+	if p := probed.Results[0]; p.Tier != "Baseline" || p.Judgement != "tier-not-enforced" || p.Blame != "tier-not-enforced" {
+		t.Errorf("%s: probe %s: tier %q, %s, blame %q; want Baseline, tier-not-enforced", what, p, p.Tier, p.Judgement, p.Blame)
+	}
+	r = netpol(t, c, "probe", "-A", "--from", "toolbox/debug", "--to", "store/web", "--port", "80", "--probe-timeout", "2s")
+	if !strings.Contains(r.stdout, "No network plugin known to enforce ClusterNetworkPolicy runs") || strings.Contains(r.stdout, "not enforcing NetworkPolicy") {
+		t.Errorf("%s: probe's table:\n%s", what, r.stdout)
 	}
 	for _, lg := range []string{"en", "ja"} {
 		r := netpol(t, c, "lab", "check", "cluster-tier", "--probe-timeout", "2s", "--lang", lg)

@@ -156,6 +156,22 @@ type tierEnforcement struct {
 	Unknown   string   `json:"unknown,omitempty"`   // why the plugins could not be read
 }
 
+// printTierEnforcement says, before a live table, that no network plugin known to enforce the
+// cluster policies runs, and what runs instead; nothing when one does or none matter.
+func printTierEnforcement(out io.Writer, t *tierEnforcement, l lang.Lang, id string) {
+	if t == nil || t.Enforced {
+		return
+	}
+	found := lang.T(l, "doctor.tier.engine.no-plugin")
+	if len(t.Found) > 0 {
+		found = strings.Join(t.Found, lang.T(l, "join.semi"))
+	}
+	if t.Unknown != "" {
+		found = lang.T(l, "check.tier.unknown", t.Unknown)
+	}
+	fmt.Fprintln(out, lang.T(l, id, found))
+}
+
 // clusterTierEnforcement reads what the doctor's CNI check reads (kube-system's DaemonSets and
 // the like) and asks it whether a network plugin enforces the cluster policies.
 func clusterTierEnforcement(ctx context.Context, cluster *Cluster, snap *policy.Snapshot, l lang.Lang) *tierEnforcement {
@@ -375,16 +391,7 @@ func printCheck(out io.Writer, rep checkReport, files bool) {
 	}
 	if rep.Live != nil {
 		fmt.Fprintln(out, "\n"+lang.T(lg, "check.live"))
-		if t := rep.ClusterTier; t != nil && !t.Enforced {
-			found := lang.T(lg, "doctor.tier.engine.no-plugin")
-			if len(t.Found) > 0 {
-				found = strings.Join(t.Found, lang.T(lg, "join.semi"))
-			}
-			if t.Unknown != "" {
-				found = lang.T(lg, "check.tier.unknown", t.Unknown)
-			}
-			fmt.Fprintln(out, lang.T(lg, "check.tier.unenforced", found))
-		}
+		printTierEnforcement(out, rep.ClusterTier, lg, "check.tier.unenforced")
 		w := render.NewTabWriter(out)
 		fmt.Fprintln(w, "FROM\tTO\tPORT\tGOAL\tOBSERVED\t")
 		for _, o := range rep.Live {

@@ -181,6 +181,8 @@ type probeReport struct {
 	Ports   []policy.JSONPort `json:"ports"`
 	Results []observation     `json:"results"`
 	Summary summary           `json:"summary"`
+	// ClusterTier: whether the network enforces the cluster policies (when there are some).
+	ClusterTier *tierEnforcement `json:"clusterTier,omitempty"`
 }
 
 // Run loads the cluster, evaluates, probes and prints.
@@ -239,12 +241,30 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 			}
 		}
 	}
+	// Where cluster policies decide, whether anything here enforces them: a connection they
+	// deny that gets through then points at the cluster tier, not at the NetworkPolicies' plugin.
+	var tier *tierEnforcement
+	if len(s.ClusterPolicies) > 0 && len(jobs) > 0 {
+		tier = clusterTierEnforcement(ctx, c, s, o.Lang)
+		k := 0
+		for _, pp := range ports {
+			for _, f := range from {
+				for _, t := range to {
+					if obs[k].Ignored == "" {
+						v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: &s.Pods[f]}, To: policy.Endpoint{Pod: &s.Pods[t]}, Port: pp.Port, Protocol: pp.Protocol})
+						obs[k].Tier, obs[k].tierUnenforced = string(v.DecidingTier()), !tier.Enforced
+					}
+					k++
+				}
+			}
+		}
+	}
 	if err := runProbes(ctx, o.probeFlags.runner(c), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output, o.Lang); err != nil {
 		return err
 	}
 	sum := summarize(obs)
 	if o.Output != outputTable {
-		rep := probeReport{Ports: []policy.JSONPort{}, Results: obs, Summary: sum}
+		rep := probeReport{Ports: []policy.JSONPort{}, Results: obs, Summary: sum, ClusterTier: tier}
 		for _, p := range ports {
 			rep.Ports = append(rep.Ports, policy.JSONPort{Port: p.Port, Protocol: string(p.Protocol)})
 		}
@@ -252,12 +272,14 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 			return err
 		}
 	} else {
+		printTierEnforcement(o.Out, tier, o.Lang, "probe.tier.unenforced")
 		printProbeTables(o.Out, ports, obs, s, from, to, o.Lang)
 		printObservationNotes(o.Out, obs, o.Lang)
 		fmt.Fprintf(o.Out, "\n%s\n", sum.in(o.Lang))
 	}
-	if sum.Wrong > 0 {
-		return &failedError{msg: lang.T(o.Lang, "probe.failed", sum.Wrong, sum.Correct+sum.Wrong)}
+	// A connection the unenforced cluster tier denies that got through is a difference too.
+	if differ := sum.Wrong + sum.Unenforced; differ > 0 {
+		return &failedError{msg: lang.T(o.Lang, "probe.failed", differ, sum.Correct+differ)}
 	}
 	return nil
 }
