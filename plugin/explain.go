@@ -244,7 +244,7 @@ func (o *ExplainOptions) Run() error {
 		// Wider than anyone can read: the summary, which says how to zoom in.
 		return o.printSummary(render.Summarize(m, from, to))
 	}
-	return render.TruthTables(o.Out, m, rows, cols)
+	return render.TruthTables(o.Out, m, rows, cols, o.Lang)
 }
 
 // page starts explain's HTML page.

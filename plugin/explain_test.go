@@ -516,3 +516,36 @@ func TestExplainWhyNamesTheClusterRule(t *testing.T) {
 		t.Errorf("a cluster policy was skipped as foreign: %s", r.stderr)
 	}
 }
+
+// The truth table marks the cells the cluster tier decides with the tier ("Xb": the Baseline
+// tier blocks it), says so in the legend, in the learner's language; a cell the NetworkPolicies
+// decide keeps its plain mark, and a table without cluster policies is as it always was.
+func TestExplainTableMarksTheClusterTier(t *testing.T) {
+	file := filepath.Join("testdata", "cluster-tier.yaml")
+	r := run(t, "explain", "-f", file, "--port", "8080")
+	rows := map[string][]string{}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 4 {
+			rows[f[0]] = f[1:]
+		}
+	}
+	// tools/debug -> shop: the Baseline deny (no NetworkPolicy isolates shop's ingress);
+	// shop/web -> shop/api: allowed by nothing at all (no tier decides).
+	if got := rows["tools/debug"]; r.code != ExitOK || len(got) != 3 || got[0] != "Xb" || got[1] != "Xb" || got[2] != "." {
+		t.Errorf("tools/debug's row %v, want [Xb Xb .]:\n%s", got, r.stdout)
+	}
+	if got := rows["shop/web"]; len(got) != 3 || got[0] != "." {
+		t.Errorf("shop/web's row %v, want a plain . to shop/api:\n%s", got, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "a, b: the Admin or the Baseline tier of the cluster policies decides it") {
+		t.Errorf("no tier legend:\n%s", r.stdout)
+	}
+	ko := run(t, "explain", "-f", file, "--port", "8080", "--lang", "ko")
+	if !strings.Contains(ko.stdout, "Baseline 단계가 결정합니다") || !strings.Contains(ko.stdout, ". 허용   X 차단") {
+		t.Errorf("--lang ko legend:\n%s", ko.stdout)
+	}
+	plain := run(t, "explain", "-f", filepath.Join("testdata", "doctor", "and-or-split.yaml"))
+	if plain.code != ExitOK || !strings.Contains(plain.stdout, ". allowed   X blocked") || strings.Contains(plain.stdout, "Admin or the Baseline") || strings.Contains(plain.stdout, "Xb") {
+		t.Errorf("no cluster policies, yet tier marks:\n%s", plain.stdout)
+	}
+}

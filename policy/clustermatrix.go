@@ -210,3 +210,7 @@ func (m *Matrix) clusterIngressRows(pp PortProtocol, all bitset, sources func(in
 		return r
 	}
 }
+
+// HasClusterTier reports whether cluster policies take part in the matrix's verdicts (then
+// Verdict's sides say which tier decided).
+func (m *Matrix) HasClusterTier() bool { return m.cl != nil }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kubectl-netpol/kubectl-netpol/lang"
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
 
@@ -15,8 +16,11 @@ func Cell(allowed bool) string {
 	return "X"
 }
 
-// TruthTables prints one table per port of m, rows from, columns to, and the legend.
-func TruthTables(out io.Writer, m *policy.Matrix, rows, cols []Group) error {
+// TruthTables prints one table per port of m, rows from, columns to, and the legend, in l.
+// Where cluster policies decide a cell, its mark carries the tier: "Xa" blocked by the Admin
+// tier, "Xb" by the Baseline tier, ".a" allowed by an Admin Accept; a plain mark is the
+// NetworkPolicies' (or nothing's).
+func TruthTables(out io.Writer, m *policy.Matrix, rows, cols []Group, l lang.Lang) error {
 	grouped := false
 	for _, g := range rows {
 		grouped = grouped || len(g.Pods) > 1
@@ -26,27 +30,62 @@ func TruthTables(out io.Writer, m *policy.Matrix, rows, cols []Group) error {
 	}
 	rowNames, colNames := Names(rows), Names(cols)
 	selfBlocked := false // a group to itself shows X, though each of its pods reaches itself
+	tiers, tiered := m.HasClusterTier(), false
+	width := Width(1)
+	if tiers {
+		width = Width(2)
+	}
 	for pi, port := range m.Ports {
 		if pi > 0 {
 			fmt.Fprintln(out)
 		}
-		if err := Table(out, port.String()+":", rowNames, colNames, Width(1), func(r, c int) string {
+		if err := Table(out, port.String()+":", rowNames, colNames, width, func(r, c int) string {
 			allowed := Allowed(m, pi, &rows[r], &cols[c])
 			if !allowed && !selfBlocked && len(rows[r].Pods)+len(cols[c].Pods) > 2 && sharesLoopback(m, &rows[r], &cols[c]) {
 				selfBlocked = true
 			}
-			return Cell(allowed)
+			mark := Cell(allowed)
+			if tiers {
+				if t := cellTier(m, pi, &rows[r], &cols[c]); t != "" {
+					mark += t
+					tiered = true
+				}
+			}
+			return mark
 		}); err != nil {
 			return err
 		}
 	}
-	legend := "\n. allowed   X blocked"
+	legend := "\n" + lang.T(l, "explain.legend")
 	if grouped {
-		legend += "   (N pods): pods with the same labels, shown once; --by pod shows each"
+		legend += "   " + lang.T(l, "explain.legend.grouped")
+	}
+	if tiered {
+		legend += "\n" + lang.T(l, "explain.legend.tier")
 	}
 	if selfBlocked {
-		legend += "\nX from a group to itself: its pods to one another; each pod can always reach itself (loopback)"
+		legend += "\n" + lang.T(l, "explain.legend.self")
 	}
 	_, err := fmt.Fprintln(out, legend)
 	return err
+}
+
+// cellTier is "a" or "b" when the Admin or the Baseline tier decides a cell, else "".
+func cellTier(m *policy.Matrix, port int, r, c *Group) string {
+	var v policy.Verdict
+	if len(r.Pods) == 1 && len(c.Pods) == 1 {
+		if m.Loopback(r.Pods[0], c.Pods[0]) {
+			return "" // a pod to itself: always allowed, whatever any tier says
+		}
+		v = m.PodVerdict(port, r.Pods[0], c.Pods[0])
+	} else {
+		v = m.Verdict(port, r.Class, c.Class)
+	}
+	switch v.DecidingTier() {
+	case policy.TierAdmin:
+		return "a"
+	case policy.TierBaseline:
+		return "b"
+	}
+	return ""
 }
