@@ -23,7 +23,7 @@ func init() {
 		DNS CNI IP IPs TCP UDP SCTP HTTP HTTPS API YAML JSON CIDR CKA CKAD OR AND NOT
 		loopback Services & Networking nc wget curl
 		default deny Web
-		ok`) { // ok, like WRONG, PASS and FAIL, is a mark scripts read; "default deny" is the term CKA study uses
+		ok Xa Xb`) { // ok, like WRONG, PASS and FAIL, is a mark scripts read (Xa, Xb: a truth table's cell decided by a cluster tier); "default deny" is the term CKA study uses
 		KeptTerms[w] = true
 	}
 }

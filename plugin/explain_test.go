@@ -537,15 +537,19 @@ func TestExplainTableMarksTheClusterTier(t *testing.T) {
 	if got := rows["shop/web"]; len(got) != 3 || got[0] != "." {
 		t.Errorf("shop/web's row %v, want a plain . to shop/api:\n%s", got, r.stdout)
 	}
-	if !strings.Contains(r.stdout, "a, b: the Admin or the Baseline tier of the cluster policies decides it") {
+	if !strings.Contains(r.stdout, "Xa, .a: the Admin tier of the cluster policies decides it; Xb: the Baseline tier") {
 		t.Errorf("no tier legend:\n%s", r.stdout)
+	}
+	page := run(t, "explain", "-f", file, "--port", "8080", "-o", "html")
+	if page.code != ExitOK || strings.Count(page.stdout, `">Xb</td>`) != 2 || !strings.Contains(page.stdout, "Xa, .a: the Admin tier of the cluster policies decides it") {
+		t.Errorf("-o html: exit %d, %d cells marked Xb (want 2), tier note %v", page.code, strings.Count(page.stdout, `">Xb</td>`), strings.Contains(page.stdout, "Xa, .a: the Admin tier"))
 	}
 	ko := run(t, "explain", "-f", file, "--port", "8080", "--lang", "ko")
 	if !strings.Contains(ko.stdout, "Baseline 단계가 결정합니다") || !strings.Contains(ko.stdout, ". 허용   X 차단") {
 		t.Errorf("--lang ko legend:\n%s", ko.stdout)
 	}
 	plain := run(t, "explain", "-f", filepath.Join("testdata", "doctor", "and-or-split.yaml"))
-	if plain.code != ExitOK || !strings.Contains(plain.stdout, ". allowed   X blocked") || strings.Contains(plain.stdout, "Admin or the Baseline") || strings.Contains(plain.stdout, "Xb") {
+	if plain.code != ExitOK || !strings.Contains(plain.stdout, ". allowed   X blocked") || strings.Contains(plain.stdout, "Admin tier") || strings.Contains(plain.stdout, "Xb") {
 		t.Errorf("no cluster policies, yet tier marks:\n%s", plain.stdout)
 	}
 }

@@ -28,6 +28,8 @@ type Page struct {
 	Rows *RowTable
 	// Matrices are the truth tables, one per port, grouped as the terminal groups them.
 	Matrices []Matrix
+	// TierMarks: some truth table cell carries the tier that decides it (a, b).
+	TierMarks bool
 	// LeftOut names what the page does not show, and how to see it.
 	LeftOut []string
 	Texts   []TextSection // further sections (problems of the files, objects changed)

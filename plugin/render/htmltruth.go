@@ -215,7 +215,14 @@ func (p *Page) classMatrices(m *policy.Matrix, rows, cols []Group, truth *Truth)
 					d = p.pairDetail(m, &rows[ri], &cols[ci])
 					details[[2]int{ri, ci}] = d
 				}
-				row.Cells = append(row.Cells, MatrixCell{Text: Cell(allowed), Class: VerdictWord(allowed), Detail: d})
+				text := Cell(allowed)
+				if m.HasClusterTier() {
+					if t := cellTier(m, pi, &rows[ri], &cols[ci]); t != "" {
+						text += t
+						p.TierMarks = true
+					}
+				}
+				row.Cells = append(row.Cells, MatrixCell{Text: text, Class: VerdictWord(allowed), Detail: d})
 			}
 			mx.Rows = append(mx.Rows, row)
 		}
