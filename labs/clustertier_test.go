@@ -89,6 +89,11 @@ spec:
 		}
 	}
 
+	sts, err := Status(ctx, c, "cluster-tier")
+	if err != nil || len(sts) != 1 || !slices.Equal(sts[0].ClusterPolicies, []string{"clusternetworkpolicy/deny-metadata", "clusternetworkpolicy/isolate-billing", "clusternetworkpolicy/isolate-store"}) {
+		t.Errorf("lab status: %v, %+v; want the lab's three ClusterNetworkPolicies (and not-the-labs left out)", err, sts)
+	}
+
 	snap, err := r.LiveSnapshot(ctx, c.Kube, io.Discard)
 	if err != nil {
 		t.Fatal(err)

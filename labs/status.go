@@ -4,8 +4,10 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -22,7 +24,9 @@ type LabStatus struct {
 	// but not created by kubectl-netpol: the learner's.
 	Policies      []string `json:"policies"`
 	OtherPolicies []string `json:"otherPolicies"`
-	Terminating   bool     `json:"terminating,omitempty"`
+	// ClusterPolicies are the lab's cluster-scoped policies (kind/name), for a lab that has some.
+	ClusterPolicies []string `json:"clusterPolicies,omitempty"`
+	Terminating     bool     `json:"terminating,omitempty"`
 	// Variant is the variant that is up (lab up --variant N); 0 for the lab as written.
 	Variant int `json:"variant,omitempty"`
 }
@@ -77,6 +81,9 @@ func Status(ctx context.Context, c Clients, lab string) ([]LabStatus, error) {
 	}
 	var out []LabStatus
 	for _, st := range byLab {
+		if err := fillClusterScoped(ctx, c, st); err != nil {
+			return nil, err
+		}
 		sort.Strings(st.Namespaces)
 		out = append(out, *st)
 	}
@@ -116,6 +123,28 @@ func fillNamespace(ctx context.Context, c Clients, st *LabStatus, ns string) err
 			st.OtherPolicies = append(st.OtherPolicies, ns+"/"+p.Name)
 		}
 	}
+	return nil
+}
+
+// fillClusterScoped lists the lab's cluster-scoped policies, for a lab that creates some.
+func fillClusterScoped(ctx context.Context, c Clients, st *LabStatus) error {
+	for _, gvr := range clusterScopedResources(st.Lab) {
+		meta, err := c.metadata()
+		if err != nil {
+			return err
+		}
+		list, err := meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: labelSelector(st.Lab)})
+		if apierrors.IsNotFound(err) {
+			continue // not served: none
+		}
+		if err != nil {
+			return asForbidden(err, "list", gvr, "")
+		}
+		for _, o := range list.Items {
+			st.ClusterPolicies = append(st.ClusterPolicies, strings.ToLower(singular(gvr))+"/"+o.Name)
+		}
+	}
+	sort.Strings(st.ClusterPolicies)
 	return nil
 }
 

@@ -541,6 +541,9 @@ func (o *LabStatusOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.Out, "\n%s\n", lang.T(o.Lang, "status.services", orNone(s.Services, none)))
 	fmt.Fprintln(o.Out, lang.T(o.Lang, "status.lab-policies", orNone(s.Policies, none)))
 	fmt.Fprintln(o.Out, lang.T(o.Lang, "status.your-policies", orNone(s.OtherPolicies, none)))
+	if len(s.ClusterPolicies) > 0 {
+		fmt.Fprintln(o.Out, lang.T(o.Lang, "status.cluster-policies", strings.Join(s.ClusterPolicies, ", ")))
+	}
 	return nil
 }
 
