@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,5 +124,29 @@ func TestLabUpForbiddenForReadOnlyUser(t *testing.T) {
 	}
 	if line := oneErrorLine(t, r); !strings.Contains(line, "RBAC forbids") || !strings.Contains(line, "namespaces") {
 		t.Errorf("message %q should name the verb and resource RBAC refused", line)
+	}
+}
+
+// A lab that needs network-policy-api's CRDs, on a cluster without them: one error line that
+// says what is missing and how a cluster admin installs it, exit 1, nothing created, and the
+// lab's files can still be graded without a cluster.
+func TestLabUpWithoutTheClusterPolicyCRD(t *testing.T) {
+	c := localcluster.ForTest(t)
+	r := run(t, "lab", "up", "cluster-tier", "--kubeconfig="+c.Kubeconfig)
+	if r.code != ExitError {
+		t.Fatalf("exit %d, want %d; stderr %q", r.code, ExitError, r.stderr)
+	}
+	line := oneErrorLine(t, r)
+	for _, want := range []string{"refusing to set up lab cluster-tier", "ClusterNetworkPolicy", "nothing was changed", "kubectl apply -f https://", "lab check cluster-tier -f FILE"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("message %q lacks %q", line, want)
+		}
+	}
+	if st := run(t, "lab", "status", "cluster-tier", "--kubeconfig="+c.Kubeconfig); strings.Contains(st.stdout, "cluster-tier") && !strings.Contains(st.stdout+st.stderr, "not up") {
+		t.Errorf("refused, yet something of the lab is up:\n%s%s", st.stdout, st.stderr)
+	}
+	ok := run(t, "lab", "check", "cluster-tier", "-f", filepath.Join("..", "labs", "testdata", "attempts", "cluster-tier", "pass-expressions-and-named-port.yaml"))
+	if ok.code != ExitOK {
+		t.Errorf("lab check -f of the solution: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
 	}
 }
