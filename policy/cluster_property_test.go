@@ -364,3 +364,35 @@ func randomClusterPolicies(r *rand.Rand, s *Snapshot) []ClusterPolicy {
 	}
 	return out
 }
+
+// The Matrix's DecidingTier, worded nowhere, is the tier its full Verdict rests on, for every
+// class pair of random snapshots with random cluster policies.
+func TestMatrixDecidingTierAgreesWithVerdict(t *testing.T) {
+	seen := map[Tier]int{}
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 13))
+		s := randomSnapshot(rand.New(rand.NewPCG(seed, 7)))
+		s.ClusterPolicies = randomClusterPolicies(r, s)
+		ev, err := New(s)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		m := ev.Matrix(propertyPorts)
+		for pi := range propertyPorts {
+			for from := range m.Classes {
+				for to := range m.Classes {
+					want := m.Verdict(pi, from, to).DecidingTier()
+					if got := m.DecidingTier(pi, from, to); got != want {
+						t.Fatalf("seed %d, classes %d -> %d, %s: %q, the verdict rests on %q", seed, from, to, propertyPorts[pi], got, want)
+					}
+					seen[want]++
+				}
+			}
+		}
+	}
+	for _, tier := range []Tier{"", TierAdmin, TierBaseline} {
+		if seen[tier] < 10 {
+			t.Errorf("the random cases show tier %q %d times only", tier, seen[tier])
+		}
+	}
+}

@@ -214,3 +214,53 @@ func (m *Matrix) clusterIngressRows(pp PortProtocol, all bitset, sources func(in
 // HasClusterTier reports whether cluster policies take part in the matrix's verdicts (then
 // Verdict's sides say which tier decided).
 func (m *Matrix) HasClusterTier() bool { return m.cl != nil }
+
+// DecidingTier is Verdict(port, from, to).DecidingTier() for classes from and to, without the
+// words: the tier a truth table's cell rests on, for every cell of a large table.
+func (m *Matrix) DecidingTier(port, from, to int) Tier {
+	if m.cl == nil {
+		return ""
+	}
+	et, ea := m.sideTier(port, from, to, true)
+	it, ia := m.sideTier(port, to, from, false)
+	return Verdict{Allowed: ea && ia, Egress: Side{Tier: et, Allowed: ea}, Ingress: Side{Tier: it, Allowed: ia}}.DecidingTier()
+}
+
+// sideTier is the tier that decides class self's side against class other, and its verdict,
+// as clusterSide and Evaluator.clusterSettle settle it (a match that cannot be known offline is
+// no match there too).
+func (m *Matrix) sideTier(port, self, other int, egress bool) (Tier, bool) {
+	pp := m.Ports[port]
+	dest, selecting := self, m.ingressBy[self]
+	if egress {
+		dest, selecting = other, m.egressBy[self]
+	}
+	dir := boolIndex(egress)
+	first := func(order []int) *clusterRule {
+		for _, pi := range order {
+			for _, r := range m.ev.cluster[pi].rules[dir] {
+				if m.cl.match[r.id].has(other) && m.clusterAdmits(r, pp, dest) {
+					return r
+				}
+			}
+		}
+		return nil
+	}
+	if r := first(m.cl.subjects[dir][0][self]); r != nil && r.action != ActionPass {
+		return TierAdmin, r.action == ActionAccept
+	}
+	if len(selecting) > 0 {
+		for _, pi := range selecting {
+			for _, ri := range m.rulesOf[pi] {
+				if r := m.rules[ri]; r.egress == egress && m.peerSets[ri].has(other) && m.portAdmits(ri, pp, dest) {
+					return TierNetworkPolicy, true
+				}
+			}
+		}
+		return TierNetworkPolicy, false
+	}
+	if r := first(m.cl.subjects[dir][1][self]); r != nil {
+		return TierBaseline, r.action != ActionDeny
+	}
+	return "", true
+}

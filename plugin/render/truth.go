@@ -72,16 +72,10 @@ func TruthTables(out io.Writer, m *policy.Matrix, rows, cols []Group, l lang.Lan
 
 // cellTier is "a" or "b" when the Admin or the Baseline tier decides a cell, else "".
 func cellTier(m *policy.Matrix, port int, r, c *Group) string {
-	var v policy.Verdict
-	if len(r.Pods) == 1 && len(c.Pods) == 1 {
-		if m.Loopback(r.Pods[0], c.Pods[0]) {
-			return "" // a pod to itself: always allowed, whatever any tier says
-		}
-		v = m.PodVerdict(port, r.Pods[0], c.Pods[0])
-	} else {
-		v = m.Verdict(port, r.Class, c.Class)
+	if len(r.Pods) == 1 && len(c.Pods) == 1 && m.Loopback(r.Pods[0], c.Pods[0]) {
+		return "" // a pod to itself: always allowed, whatever any tier says
 	}
-	switch v.DecidingTier() {
+	switch m.DecidingTier(port, r.Class, c.Class) {
 	case policy.TierAdmin:
 		return "a"
 	case policy.TierBaseline:
