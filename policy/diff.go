@@ -223,6 +223,32 @@ func objectChanges(before, after *Snapshot, d *Diff, common [][2]int, inScope fu
 		add("Namespace", name, "removed", "")
 	}
 
+	// Nodes matter where a cluster policy's nodes peer selects them: their labels and addresses.
+	beforeNodes := map[string]Node{}
+	for _, n := range before.Nodes {
+		beforeNodes[n.Name] = n
+	}
+	for _, n := range after.Nodes {
+		was, ok := beforeNodes[n.Name]
+		delete(beforeNodes, n.Name)
+		var what []string
+		if ok && !labels.Equals(was.Labels, n.Labels) {
+			what = append(what, "labels: "+labelChanges(was.Labels, n.Labels))
+		}
+		if ok && !slices.Equal(was.IPs, n.IPs) {
+			what = append(what, "IPs")
+		}
+		switch {
+		case !ok:
+			add("Node", n.Name, "added", "")
+		case len(what) > 0:
+			add("Node", n.Name, "changed", strings.Join(what, "; "))
+		}
+	}
+	for name := range beforeNodes {
+		add("Node", name, "removed", "")
+	}
+
 	beforeCluster := map[[2]string]*ClusterPolicy{}
 	for i := range before.ClusterPolicies {
 		p := &before.ClusterPolicies[i]
@@ -291,10 +317,10 @@ func objectChanges(before, after *Snapshot, d *Diff, common [][2]int, inScope fu
 		}
 	}
 
-	// The cluster-scoped objects first (namespaces, then the cluster policies: ClusterNetworkPolicy,
+	// The cluster-scoped objects first (namespaces, nodes, then the cluster policies: ClusterNetworkPolicy,
 	// then the older AdminNetworkPolicy and BaselineAdminNetworkPolicy), then the namespaced.
-	kindOrder := map[string]int{"Namespace": 0, KindClusterNetworkPolicy: 1, KindAdminNetworkPolicy: 2, KindBaselineAdminNetworkPolicy: 3,
-		"NetworkPolicy": 4, "Pod": 5}
+	kindOrder := map[string]int{"Namespace": 0, "Node": 1, KindClusterNetworkPolicy: 2, KindAdminNetworkPolicy: 3, KindBaselineAdminNetworkPolicy: 4,
+		"NetworkPolicy": 5, "Pod": 6}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Kind != out[b].Kind {
 			return kindOrder[out[a].Kind] < kindOrder[out[b].Kind]

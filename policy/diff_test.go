@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"slices"
 	"sort"
@@ -508,5 +509,34 @@ spec:
 			}
 			t.Errorf("no change y/a -> x/a")
 		})
+	}
+}
+
+// Nodes, which a cluster policy's nodes peer selects by label and matches by address: added,
+// removed, and their labels and addresses changed, after the namespaces and before the cluster
+// policies, each by name; a node that did not change is not listed.
+func TestDiffNodes(t *testing.T) {
+	before, after := withCluster(t, nil, cnpDenyFromY), withCluster(t, nil, cnpDenyFromY)
+	before.Nodes = []Node{
+		{Name: "n1", Labels: map[string]string{"role": "web"}, IPs: []netip.Addr{netip.MustParseAddr("10.9.0.1")}},
+		{Name: "n2", Labels: map[string]string{"role": "db"}},
+		{Name: "n4", Labels: map[string]string{"role": "db"}, IPs: []netip.Addr{netip.MustParseAddr("10.9.0.4")}},
+	}
+	after.Nodes = []Node{
+		{Name: "n4", Labels: map[string]string{"role": "db"}, IPs: []netip.Addr{netip.MustParseAddr("10.9.0.4")}},
+		{Name: "n3"},
+		{Name: "n1", Labels: map[string]string{"role": "db"}, IPs: []netip.Addr{netip.MustParseAddr("10.9.0.2")}},
+	}
+	d, err := NewDiff(before, after, DiffOptions{Ports: []PortProtocol{{80, "TCP"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ObjectChange{
+		{Kind: "Node", Name: "n1", Change: "changed", Detail: "labels: -role=web +role=db; IPs"},
+		{Kind: "Node", Name: "n2", Change: "removed"},
+		{Kind: "Node", Name: "n3", Change: "added"},
+	}
+	if !reflect.DeepEqual(d.Objects, want) {
+		t.Errorf("objects:\n%+v\nwant\n%+v", d.Objects, want)
 	}
 }
