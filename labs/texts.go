@@ -128,7 +128,7 @@ func writtenIn(l lang.Lang, s string) bool {
 
 // placeholderFuncs stand in for Render's template functions when only the text's shape is
 // read.
-var placeholderFuncs = template.FuncMap{"ns": func(string) string { return "" }, "image": func(string) string { return "" }}
+var placeholderFuncs = template.FuncMap{"ns": func(string) string { return "" }, "cluster": func(string) string { return "" }, "image": func(string) string { return "" }}
 
 // placeholders lists the template actions of a text ({{ns "web"}}), each once, sorted.
 func placeholders(text string) ([]string, error) {
