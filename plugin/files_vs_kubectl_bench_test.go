@@ -13,8 +13,8 @@ import (
 
 // BenchmarkExplainFilesVsKubectl holds `explain -f` to kubectl's own read of the same input:
 // `kubectl create --dry-run=client --validate=false -o name -f PATH`, which decodes every object
-// of it and prints its name. Each iteration is a pair, the plugin's Main (its output counted and
-// dropped) then kubectl (the local cluster's, into /dev/null), and the benchmark reports the
+// of it and prints its name. Each iteration is a pair, the plugin's binary then kubectl (the
+// local cluster's), both into /dev/null (benchmarkPairs), and the benchmark reports the
 // median of the pairs' ratios (the bar is 1.1) and each side's median wall and CPU time. The
 // input is sourcetest's cluster at 2,000 and 10,000 pods: a folder of YAML files (one a
 // namespace), the same folder in JSON (one List a file, as `kubectl get -o json` writes it),
@@ -29,6 +29,7 @@ func BenchmarkExplainFilesVsKubectl(b *testing.B) {
 	b.Setenv("KUBECONFIG", c.Kubeconfig)
 	b.Setenv("HOME", b.TempDir()) // kubectl's discovery cache, warmed by the first run
 	kubectl := filepath.Join(c.BinDir, "kubectl")
+	plugin := buildPlugin(b)
 	for _, pods := range []int{2000, 10000} {
 		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
 			inputs := []struct{ name, path string }{
@@ -39,7 +40,7 @@ func BenchmarkExplainFilesVsKubectl(b *testing.B) {
 			}
 			for _, in := range inputs {
 				b.Run(in.name, func(b *testing.B) {
-					benchmarkPairs(b, []string{"explain", "-f", in.path}, kubectl,
+					benchmarkPairs(b, plugin, []string{"explain", "-f", in.path}, kubectl,
 						[]string{"create", "--dry-run=client", "--validate=false", "-o", "name", "-f", in.path})
 				})
 			}

@@ -10,11 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +22,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -47,27 +44,26 @@ const (
 )
 
 // BenchmarkLiveScale times the plugin on a live cluster of 10,000 pods in 500 namespaces with
-// 2,500 NetworkPolicies, run through Main as a user runs it, beside kubectl's own listing of the
-// same objects (`kubectl get pods,networkpolicies,namespaces -A -o json > /dev/null`, the
-// kubectl of the local cluster's BinDir) in the same run: each iteration is a pair, the plugin
-// then kubectl (A B A B …), and the benchmark reports the median of the pairs' ratios and each
-// side's median time. It needs the local control plane and fills it with 10,000 pods, so it runs
-// only when KUBECTL_NETPOL_BENCH_LIVE=1 is set (and never under -short): `make test` does not
-// run benchmarks, and without the variable this one skips at once.
+// 2,500 NetworkPolicies beside kubectl's own listing of the same objects (`kubectl get
+// pods,networkpolicies,namespaces -A -o json > /dev/null`, the kubectl of the local cluster's
+// BinDir) in the same run: both are processes, the plugin built as make build builds it, each
+// iteration a pair, the plugin then kubectl (A B A B …), and the benchmark reports the median of
+// the pairs' ratios and each side's median time. It needs the local control plane and fills it
+// with 10,000 pods, so it runs only when KUBECTL_NETPOL_BENCH_LIVE=1 is set (and never under
+// -short): `make test` does not run benchmarks, and without the variable this one skips at once.
 //
 // The cluster is started detached, in $KUBECTL_NETPOL_CACHE/bench-live (~/.cache/kubectl-netpol;
 // KUBECTL_NETPOL_BENCH_LIVE_DIR overrides), and is reused by the next run: objects are created
 // only when the marker namespace is missing, and only those missing, and how long that took is
-// logged apart from the timings. Stop it with
+// logged apart from the timings. Stop it (and delete its objects) with
 //
 //	KUBECTL_NETPOL_CLUSTER_DIR=~/.cache/kubectl-netpol/bench-live bin/local-cluster down
 //
-// Run it (10 pairs a command; -v shows the creation's log):
+// Run it (10 pairs a command; -v shows the creation's log and every pair):
 //
-//	KUBECTL_NETPOL_BENCH_LIVE=1 go test -run XXX -bench LiveScale -benchtime 10x -timeout 60m ./plugin/
+//	KUBECTL_NETPOL_BENCH_LIVE=1 go test -run XXX -bench LiveScale -benchtime 10x -timeout 60m -v ./plugin/
 //
-// `explain -A -o json` writes one result per pod pair and port, about 117 GB here, counted and
-// dropped (some 16 s a run on 2 cores).
+// `explain -A -o json` writes one result per pod pair and port, some 10^8 results here.
 func BenchmarkLiveScale(b *testing.B) {
 	if testing.Short() {
 		b.Skip("live benchmark skipped under -short: it needs the local control plane")
@@ -79,6 +75,7 @@ func BenchmarkLiveScale(b *testing.B) {
 	kubeconfig, kubectl := liveScaleCluster(ctx, b)
 	b.Setenv("KUBECONFIG", kubeconfig)
 	b.Setenv("HOME", b.TempDir()) // kubectl's discovery cache, warmed below and kept for every pair
+	plugin := buildPlugin(b)
 
 	modes := []struct {
 		name string
@@ -92,99 +89,85 @@ func BenchmarkLiveScale(b *testing.B) {
 	for _, mode := range modes {
 		b.Run(mode.name, func(b *testing.B) {
 			kubectlArgs := []string{"get", "pods,networkpolicies,namespaces", "-A", "-o", "json"}
-			benchmarkPairs(b, mode.args, kubectl, kubectlArgs)
+			benchmarkPairs(b, plugin, mode.args, kubectl, kubectlArgs)
 		})
 	}
 }
 
-// benchmarkPairs times the plugin's Main with args beside kubectl with kubectlArgs, in pairs
-// (A B A B …, one pair an iteration, after one run of each that warms kubectl's discovery cache
-// and the connections), and reports the median of the pairs' ratios of wall time ("ratio"), each
-// side's median wall time and CPU time (user and system: the plugin's from this process's
-// rusage, kubectl's from its own), and the median ratio of CPU times. The plugin's output is
-// counted and dropped; kubectl's goes to /dev/null.
-func benchmarkPairs(b *testing.B, args []string, kubectl string, kubectlArgs []string) {
+// buildPlugin builds the plugin's binary as make build does (static, trimmed, stripped) into a
+// folder of b's, and returns its path.
+func buildPlugin(b *testing.B) string {
 	b.Helper()
-	if _, _, _, err := runPluginTimed(args); err != nil {
+	bin := filepath.Join(b.TempDir(), "kubectl-netpol")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/kubectl-netpol")
+	cmd.Dir = localcluster.RepoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building the plugin: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// benchmarkPairs times the plugin's binary with args beside kubectl with kubectlArgs, both as
+// processes with their output into /dev/null, in pairs (A B A B …, one pair an iteration, after
+// one run of each that warms kubectl's discovery cache and the server's), and reports the median
+// of the pairs' ratios of wall time ("ratio"), each side's median wall time and CPU time (user
+// and system, from each process's rusage), and the median ratio of CPU times.
+func benchmarkPairs(b *testing.B, plugin string, args []string, kubectl string, kubectlArgs []string) {
+	b.Helper()
+	// Doctor exits 1 on a cluster without a network plugin: a finding, not a failure.
+	pluginOK := []int{ExitOK}
+	if args[0] == "doctor" {
+		pluginOK = append(pluginOK, 1)
+	}
+	if _, _, err := runTimed(plugin, args, pluginOK); err != nil {
 		b.Fatal(err)
 	}
-	if _, _, err := runKubectlTimed(kubectl, kubectlArgs); err != nil {
+	if _, _, err := runTimed(kubectl, kubectlArgs, []int{0}); err != nil {
 		b.Fatal(err)
 	}
-	var plugin, kc, ratios, pluginCPU, kcCPU, cpuRatios []float64
-	var outBytes int64
+	var pluginWall, kcWall, ratios, pluginCPU, kcCPU, cpuRatios []float64
 	for b.Loop() {
-		runtime.GC() // each side starts from a clean heap, as kubectl's process does
-		d, cpu, n, err := runPluginTimed(args)
+		d, cpu, err := runTimed(plugin, args, pluginOK)
 		if err != nil {
 			b.Fatal(err)
 		}
-		outBytes = n
-		runtime.GC()
-		k, kcpu, err := runKubectlTimed(kubectl, kubectlArgs)
+		k, kcpu, err := runTimed(kubectl, kubectlArgs, []int{0})
 		if err != nil {
 			b.Fatal(err)
 		}
-		plugin, kc = append(plugin, d.Seconds()), append(kc, k.Seconds())
+		pluginWall, kcWall = append(pluginWall, d.Seconds()), append(kcWall, k.Seconds())
 		ratios = append(ratios, d.Seconds()/k.Seconds())
 		pluginCPU, kcCPU = append(pluginCPU, cpu.Seconds()), append(kcCPU, kcpu.Seconds())
 		cpuRatios = append(cpuRatios, cpu.Seconds()/kcpu.Seconds())
 	}
 	b.ReportMetric(median(ratios), "ratio")
-	b.ReportMetric(median(plugin)*1000, "plugin-ms")
-	b.ReportMetric(median(kc)*1000, "kubectl-ms")
+	b.ReportMetric(median(pluginWall)*1000, "plugin-ms")
+	b.ReportMetric(median(kcWall)*1000, "kubectl-ms")
 	b.ReportMetric(median(cpuRatios), "cpu-ratio")
 	b.ReportMetric(median(pluginCPU)*1000, "plugin-cpu-ms")
 	b.ReportMetric(median(kcCPU)*1000, "kubectl-cpu-ms")
-	b.ReportMetric(float64(outBytes), "out-bytes")
-	b.Logf("%s: %d pairs; plugin %s s; kubectl %s s; ratios %s; CPU ratios %s", strings.Join(args, " "), len(ratios), seconds(plugin), seconds(kc), seconds(ratios), seconds(cpuRatios))
+	b.Logf("%s: %d pairs; plugin %s s; kubectl %s s; ratios %s; CPU ratios %s", strings.Join(args, " "), len(ratios), seconds(pluginWall), seconds(kcWall), seconds(ratios), seconds(cpuRatios))
 }
 
-// runPluginTimed runs the plugin's Main with args, its output counted and dropped, and returns
-// its wall time, the CPU time this process spent meanwhile, and the bytes written. Doctor exits
-// 1 on a cluster without a network plugin, which is a finding, not a failure.
-func runPluginTimed(args []string) (time.Duration, time.Duration, int64, error) {
-	out := byteCounter{w: io.Discard}
-	var errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	cpu := selfCPU()
-	start := time.Now()
-	code := Main(streams, args)
-	d := time.Since(start)
-	cpu = selfCPU() - cpu
-	if code != ExitOK && (args[0] != "doctor" || code != 1) || out.n == 0 {
-		return d, cpu, out.n, fmt.Errorf("%s: exit %d, %d bytes out: %s", strings.Join(args, " "), code, out.n, errOut.String())
-	}
-	return d, cpu, out.n, nil
-}
-
-// runKubectlTimed runs kubectl with args, its output into /dev/null, and returns its wall time
-// and CPU time.
-func runKubectlTimed(kubectl string, args []string) (time.Duration, time.Duration, error) {
+// runTimed runs bin with args, its output into /dev/null, and returns its wall time and CPU
+// time (user and system); an exit code not in ok is an error, with its stderr.
+func runTimed(bin string, args []string, ok []int) (time.Duration, time.Duration, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer devNull.Close()
 	var errOut bytes.Buffer
-	cmd := exec.Command(kubectl, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = devNull, &errOut
 	start := time.Now()
 	err = cmd.Run()
 	d := time.Since(start)
-	if err != nil {
-		return d, 0, fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, errOut.String())
+	if cmd.ProcessState == nil || !slices.Contains(ok, cmd.ProcessState.ExitCode()) {
+		return d, 0, fmt.Errorf("%s %s: %v: %s", filepath.Base(bin), strings.Join(args, " "), err, errOut.String())
 	}
 	return d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
-}
-
-// selfCPU is the CPU time (user and system) this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // liveScaleCluster starts the benchmark's cluster unless it runs already, creates what of the
@@ -255,16 +238,16 @@ func liveScaleCreate(ctx context.Context, b *testing.B, client kubernetes.Interf
 			b.Fatal(err)
 		}
 	}
-	listAll("namespace", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
+	listAll("namespaces", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
 		return client.CoreV1().Namespaces().List(ctx, opts)
 	}, func(o any) string { return o.(*corev1.Namespace).Name })
-	listAll("pod", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
+	listAll("pods", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
 		return client.CoreV1().Pods("").List(ctx, opts)
 	}, func(o any) string { p := o.(*corev1.Pod); return p.Namespace + "/" + p.Name })
-	listAll("policy", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
+	listAll("networkpolicies", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
 		return client.NetworkingV1().NetworkPolicies("").List(ctx, opts)
 	}, func(o any) string { p := o.(*networkingv1.NetworkPolicy); return p.Namespace + "/" + p.Name })
-	listAll("service", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
+	listAll("services", func(ctx context.Context, opts metav1.ListOptions) (runtimeObject, error) {
 		return client.CoreV1().Services("").List(ctx, opts)
 	}, func(o any) string { s := o.(*corev1.Service); return s.Namespace + "/" + s.Name })
 
@@ -302,7 +285,7 @@ func liveScaleCreate(ctx context.Context, b *testing.B, client kubernetes.Interf
 			b.Fatal(err)
 		}
 	}
-	each("namespace", len(want.Namespaces), func(i int) string { return want.Namespaces[i].Name }, func(ctx context.Context, i int) error {
+	each("namespaces", len(want.Namespaces), func(i int) string { return want.Namespaces[i].Name }, func(ctx context.Context, i int) error {
 		ns := want.Namespaces[i].DeepCopy()
 		_, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) && ns.Name == metav1.NamespaceSystem {
@@ -310,17 +293,17 @@ func liveScaleCreate(ctx context.Context, b *testing.B, client kubernetes.Interf
 		}
 		return err
 	})
-	each("service", len(want.Services), func(i int) string { return want.Services[i].Namespace + "/" + want.Services[i].Name }, func(ctx context.Context, i int) error {
+	each("services", len(want.Services), func(i int) string { return want.Services[i].Namespace + "/" + want.Services[i].Name }, func(ctx context.Context, i int) error {
 		svc := want.Services[i].DeepCopy()
 		_, err := client.CoreV1().Services(svc.Namespace).Create(ctx, svc, metav1.CreateOptions{})
 		return err
 	})
-	each("policy", len(want.Policies), func(i int) string { return want.Policies[i].Namespace + "/" + want.Policies[i].Name }, func(ctx context.Context, i int) error {
+	each("networkpolicies", len(want.Policies), func(i int) string { return want.Policies[i].Namespace + "/" + want.Policies[i].Name }, func(ctx context.Context, i int) error {
 		np := want.Policies[i].DeepCopy()
 		_, err := client.NetworkingV1().NetworkPolicies(np.Namespace).Create(ctx, np, metav1.CreateOptions{})
 		return err
 	})
-	each("pod", len(want.Pods), func(i int) string { return want.Pods[i].Namespace + "/" + want.Pods[i].Name }, func(ctx context.Context, i int) error {
+	each("pods", len(want.Pods), func(i int) string { return want.Pods[i].Namespace + "/" + want.Pods[i].Name }, func(ctx context.Context, i int) error {
 		pod := want.Pods[i].DeepCopy()
 		pod.Status = corev1.PodStatus{} // kwok gives it an IP and makes it Running
 		// Straight onto the fake node: the scheduler would take minutes for 10,000 pods.
@@ -366,7 +349,7 @@ func liveScaleCreate(ctx context.Context, b *testing.B, client kubernetes.Interf
 	}
 	var kinds []string
 	for k, n := range created {
-		kinds = append(kinds, fmt.Sprintf("%d %ss", n, k))
+		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
 	}
 	slices.Sort(kinds)
 	b.Logf("created what was missing: %s in %.1fs (%d ServiceAccount retries); %d pods Running after %.1fs",

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 
@@ -125,7 +124,6 @@ func silenceKlog() {
 
 // Main runs the plugin with args (without the program name) and returns the process exit code.
 func Main(streams genericiooptions.IOStreams, args []string) int {
-	collectLessOften()
 	// client-go logs through klog what it cannot return, such as the stream copy errors of an
 	// exec that a probe ends on purpose ("Copying stdout failed ... use of closed network
 	// connection"): noise on stderr for every probe on a real node. The plugin reports every
@@ -147,17 +145,6 @@ func Main(streams genericiooptions.IOStreams, args []string) int {
 		return ExitInterrupted
 	}
 	return exitCode(err)
-}
-
-// collectLessOften sets Go's garbage collector to GOGC=200 unless GOGC is set. A command reads
-// the cluster or the files in one go, and most of what it allocates meanwhile is garbage at once
-// (each object's YAML, JSON and unstructured forms, the pages of a List) while what it keeps is
-// a small part: collecting half as often takes about a seventh off the CPU of reading 10,000
-// pods from files, for about a third more peak memory (BenchmarkExplainFilesVsKubectl).
-func collectLessOften() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(200)
-	}
 }
 
 // interruptible gives a context that the first Ctrl-C (or SIGTERM) cancels, so that a long

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -266,5 +265,4 @@ func TestSplitStreamParts(t *testing.T) {
 	if splitStream(data, 1) != nil {
 		t.Error("cut into one part")
 	}
-	_ = filepath.Base(path)
 }
