@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/rest"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
@@ -644,7 +643,7 @@ func (a *clusterAccess) labClients() (labs.Clients, error) {
 	if err != nil {
 		return labs.Clients{}, err
 	}
-	watchCfg := rest.CopyConfig(c.RESTConfig)
+	watchCfg := typedConfig(c.RESTConfig) // a copy, in protobuf as c.Client
 	watchCfg.Timeout = 0
 	watch, err := kubernetes.NewForConfig(watchCfg)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/pager"
 
 	"github.com/kubectl-netpol/kubectl-netpol/policy"
 )
@@ -52,6 +51,10 @@ func ReadCluster(ctx context.Context, client kubernetes.Interface, w Want) (*Obj
 	if len(scope) == 0 {
 		scope = []string{metav1.NamespaceAll}
 	}
+	// Every List below that does not depend on another's answer is sent now, all at once; each
+	// is then taken in the order below, so that what is read, recorded and returned is the same.
+	r.prefetch(client, w, scope)
+	defer r.stop()
 
 	if err := r.list("namespaces", "", func(opts metav1.ListOptions) (runtime.Object, error) {
 		return client.CoreV1().Namespaces().List(ctx, opts)
@@ -191,6 +194,7 @@ func (r *reader) readCNI(client kubernetes.Interface) error {
 type reader struct {
 	ctx context.Context
 	o   *Objects
+	pre *prefetcher // the Lists started at once (prefetch.go)
 }
 
 func (r *reader) list(resource, namespace string, fn func(metav1.ListOptions) (runtime.Object, error), add func(runtime.Object)) error {
@@ -201,13 +205,7 @@ func (r *reader) list(resource, namespace string, fn func(metav1.ListOptions) (r
 // bounded by the client's timeout. Forbidden, and NotFound for a resource the server does not
 // serve, are recorded against the resource; the objects of a forbidden List are dropped whole.
 func (r *reader) listWith(resource, namespace string, opts metav1.ListOptions, fn func(metav1.ListOptions) (runtime.Object, error), add func(runtime.Object)) error {
-	p := pager.New(pager.SimplePageFunc(fn))
-	p.PageSize = PageSize
-	var items []runtime.Object
-	err := p.EachListItem(r.ctx, opts, func(obj runtime.Object) error {
-		items = append(items, obj)
-		return nil
-	})
+	items, err := r.fetch(resource, namespace, opts, fn) // the List started at once, or read now (prefetch.go)
 	switch {
 	case apierrors.IsForbidden(err) || apierrors.IsNotFound(err) && resource != "namespaces":
 		r.o.Forbidden[resource] = &ForbiddenError{Verb: "list", Resource: resource, Namespace: namespace, Err: err}

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -58,9 +57,9 @@ var foreignGroups = []string{"projectcalico.org", "crd.projectcalico.org", "cili
 // a config file), and kinds that neither the evaluator nor the checks look at. A malformed
 // Kubernetes object is an error naming its file and the object.
 //
-// Local files are read on every core (GOMAXPROCS), one Builder a file, and put together in the
-// order kubectl reads them: the objects, warnings and errors are those of one Builder reading
-// them all, one after the other.
+// Local files are read on every core (GOMAXPROCS), one Builder a file, or a part of a large file
+// (its documents, a List's items: split.go), and put together in the order kubectl reads them:
+// the objects, warnings and errors are those of one Builder reading them all, one after the other.
 func ReadFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Writer) (*Objects, error) {
 	return readFiles(fo, defaultNamespace, warn, runtime.GOMAXPROCS(0))
 }
@@ -78,30 +77,16 @@ func readFiles(fo *resource.FilenameOptions, defaultNamespace string, warn io.Wr
 		warnSubfolders(fo, nil, warn) // "recognized file extensions are…": maybe they are below
 		return nil, err
 	}
-	var files []string
+	var units []readUnit
 	if workers > 1 {
-		files = localFiles(fo)
+		units = readUnits(localFiles(fo), workers) // split.go
 	}
-	if len(files) < 2 {
+	if len(units) < 2 {
 		r := &fileRead{}
 		r.visit(result, defaultNamespace)
 		return finishFolders(fo, []*fileRead{r}, warn)
 	}
-	reads := make([]*fileRead, len(files))
-	var g errgroup.Group
-	g.SetLimit(workers)
-	for i, file := range files {
-		g.Go(func() error {
-			// The same Builder as above, on one file: the same decoding, Lists flattened alike,
-			// the same errors in the same words.
-			reads[i] = &fileRead{}
-			reads[i].visit(resource.NewLocalBuilder().Unstructured().
-				FilenameParam(false, &resource.FilenameOptions{Filenames: []string{file}}).
-				ContinueOnError().Do(), defaultNamespace)
-			return nil
-		})
-	}
-	_ = g.Wait() // the errors are in reads
+	reads := readConcurrently(units, workers, defaultNamespace)
 	return finishFolders(fo, reads, warn)
 }
 

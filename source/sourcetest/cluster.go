@@ -3,11 +3,18 @@
 package sourcetest
 
 import (
+	"bufio"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // benchApps are the apps of every namespace, five replicas each: 20 pods a namespace.
@@ -24,11 +31,95 @@ var benchApps = []string{"web", "api", "db", "cache"}
 func WriteCluster(b testing.TB, namespaces int) string {
 	b.Helper()
 	dir := b.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+	for _, f := range clusterFiles(namespaces) {
+		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.text), 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return dir
+}
+
+// WriteClusterJSON is WriteCluster in JSON: the same objects in the same files, named .json,
+// each one List as `kubectl get -o json` writes it (indented by four spaces).
+func WriteClusterJSON(b testing.TB, namespaces int) string {
+	b.Helper()
+	dir := b.TempDir()
+	for _, f := range clusterFiles(namespaces) {
+		data, err := json.MarshalIndent(list(b, f.text), "", "    ")
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := strings.TrimSuffix(f.name, ".yaml") + ".json"
+		if err := os.WriteFile(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// WriteClusterList writes WriteCluster's objects, in its order, into one file: one List of
+// them all, as `kubectl get -A -o yaml` (format "yaml") or `-o json` (format "json") writes a
+// cluster's objects. It returns the file's path.
+func WriteClusterList(b testing.TB, namespaces int, format string) string {
+	b.Helper()
+	var all strings.Builder
+	for _, f := range clusterFiles(namespaces) {
+		all.WriteString("---\n")
+		all.WriteString(f.text)
+	}
+	l := list(b, all.String())
+	var data []byte
+	var err error
+	switch format {
+	case "yaml":
+		data, err = yaml.Marshal(l)
+	case "json":
+		data, err = json.MarshalIndent(l, "", "    ")
+		data = append(data, '\n')
+	default:
+		err = fmt.Errorf("format %q: yaml or json", format)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "cluster."+format)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// list is the List of the YAML documents of text, as kubectl writes one.
+func list(b testing.TB, text string) map[string]any {
+	b.Helper()
+	var items []any
+	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(text)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		var item map[string]any
+		if err := yaml.Unmarshal(doc, &item); err != nil {
+			b.Fatal(err)
+		}
+		if item != nil {
+			items = append(items, item)
+		}
+	}
+	return map[string]any{"apiVersion": "v1", "kind": "List", "items": items, "metadata": map[string]any{"resourceVersion": ""}}
+}
+
+// file is one file of WriteCluster: its name and its YAML documents.
+type file struct{ name, text string }
+
+// clusterFiles are WriteCluster's files, in the order the Builder reads them (by name).
+func clusterFiles(namespaces int) []file {
+	var files []file
+	write := func(name, text string) { files = append(files, file{name, text}) }
 	var w strings.Builder
 	w.WriteString(benchNamespace("kube-system", "system", "prod"))
 	for i := range 2 {
@@ -148,7 +239,7 @@ spec:
 `, ns, same, prev, next)
 		write(ns+".yaml", w.String())
 	}
-	return dir
+	return files
 }
 
 func benchNamespace(name, team, env string) string {
