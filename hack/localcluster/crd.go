@@ -24,6 +24,9 @@ import (
 // network-policy-api release it reads, as a cluster admin would, never a copy of it.
 const ClusterNetworkPolicyCRD = "config/crd/standard/policy.networking.k8s.io_clusternetworkpolicies.yaml"
 
+// startHome is HOME as the test binary started, before any test set its own.
+var startHome = os.Getenv("HOME")
+
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // InstallClusterPolicyCRD installs network-policy-api's ClusterNetworkPolicy CRD for the
@@ -33,11 +36,16 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 func (c *Cluster) InstallClusterPolicyCRD(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api").Output()
-	if err != nil {
-		t.Fatalf("locating sigs.k8s.io/network-policy-api (go list -m): %v", err)
+	list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api")
+	// With the HOME the test binary started with: tests give commands a HOME of their own, and
+	// the module cache is found through it.
+	list.Env = append(os.Environ(), "HOME="+startHome)
+	out, err := list.Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		t.Fatalf("locating sigs.k8s.io/network-policy-api in the module cache (go list -m; 'go mod download' fetches it): %q, %v", dir, err)
 	}
-	path := filepath.Join(strings.TrimSpace(string(out)), ClusterNetworkPolicyCRD)
+	path := filepath.Join(dir, ClusterNetworkPolicyCRD)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
