@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -130,19 +129,6 @@ func TestReadClusterRBAC(t *testing.T) {
 // client-go's real HTTP client and decoding, against a server that pages like the API server.
 func BenchmarkReadCluster20000Pods(b *testing.B) {
 	const pods = 20000
-	page := func(apiVersion, kind string, items []string, w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		start, _ := strconv.Atoi(r.URL.Query().Get("continue"))
-		end := len(items)
-		if limit > 0 && start+limit < end {
-			end = start + limit
-		}
-		cont := ""
-		if end < len(items) {
-			cont = strconv.Itoa(end)
-		}
-		fmt.Fprintf(w, `{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":"1","continue":%q},"items":[%s]}`, kind, apiVersion, cont, strings.Join(items[start:end], ","))
-	}
 	podItems := make([]string, pods)
 	for i := range podItems {
 		podItems[i] = fmt.Sprintf(`{"metadata":{"name":"pod-%d","namespace":"ns-%d","labels":{"app":"app-%d","tier":"web"}},"spec":{"containers":[{"name":"c","image":"x","ports":[{"name":"http","containerPort":8080}]}]},"status":{"phase":"Running","podIP":"10.%d.%d.%d"}}`,
@@ -158,11 +144,11 @@ func BenchmarkReadCluster20000Pods(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/api/v1/pods":
-			page("v1", "PodList", podItems, w, r)
+			writePage(w, r, "v1", "PodList", podItems)
 		case "/api/v1/namespaces":
-			page("v1", "NamespaceList", nsItems, w, r)
+			writePage(w, r, "v1", "NamespaceList", nsItems)
 		case "/apis/networking.k8s.io/v1/networkpolicies":
-			page("networking.k8s.io/v1", "NetworkPolicyList", nil, w, r)
+			writePage(w, r, "networking.k8s.io/v1", "NetworkPolicyList", nil)
 		default:
 			http.NotFound(w, r)
 		}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -164,19 +163,6 @@ type clusterPolicyServer struct {
 }
 
 func (cs *clusterPolicyServer) start(t *testing.T) kubernetes.Interface {
-	page := func(apiVersion, kind string, items []string, w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		start, _ := strconv.Atoi(r.URL.Query().Get("continue"))
-		end := len(items)
-		if limit > 0 && start+limit < end {
-			end = start + limit
-		}
-		cont := ""
-		if end < len(items) {
-			cont = strconv.Itoa(end)
-		}
-		fmt.Fprintf(w, `{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":"1","continue":%q},"items":[%s]}`, kind, apiVersion, cont, strings.Join(items[start:end], ","))
-	}
 	const group = "/apis/policy.networking.k8s.io"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cs.requests.Add(1)
@@ -184,14 +170,14 @@ func (cs *clusterPolicyServer) start(t *testing.T) kubernetes.Interface {
 		path := r.URL.Path
 		switch {
 		case path == "/api/v1/namespaces":
-			page("v1", "NamespaceList", []string{`{"metadata":{"name":"x","labels":{"kubernetes.io/metadata.name":"x"}}}`}, w, r)
+			writePage(w, r, "v1", "NamespaceList", []string{`{"metadata":{"name":"x","labels":{"kubernetes.io/metadata.name":"x"}}}`})
 		case path == "/api/v1/pods":
-			page("v1", "PodList", []string{`{"metadata":{"name":"a","namespace":"x"},"spec":{"containers":[{"name":"c","image":"i"}]},"status":{"phase":"Running","podIP":"10.0.0.1"}}`}, w, r)
+			writePage(w, r, "v1", "PodList", []string{`{"metadata":{"name":"a","namespace":"x"},"spec":{"containers":[{"name":"c","image":"i"}]},"status":{"phase":"Running","podIP":"10.0.0.1"}}`})
 		case path == "/apis/networking.k8s.io/v1/networkpolicies":
-			page("networking.k8s.io/v1", "NetworkPolicyList", nil, w, r)
+			writePage(w, r, "networking.k8s.io/v1", "NetworkPolicyList", nil)
 		case path == "/api/v1/nodes":
 			cs.nodes.Add(1)
-			page("v1", "NodeList", []string{`{"metadata":{"name":"n1","labels":{"role":"w"}},"status":{"addresses":[{"type":"InternalIP","address":"192.168.0.1"}]}}`}, w, r)
+			writePage(w, r, "v1", "NodeList", []string{`{"metadata":{"name":"n1","labels":{"role":"w"}},"status":{"addresses":[{"type":"InternalIP","address":"192.168.0.1"}]}}`})
 		case path == group && len(cs.versions) > 0:
 			var vs []string
 			for v := range cs.versions {
@@ -216,7 +202,7 @@ func (cs *clusterPolicyServer) start(t *testing.T) kubernetes.Interface {
 				w.WriteHeader(http.StatusForbidden)
 				fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"forbidden: cannot list %s"}`, rest[1])
 			default:
-				page("policy.networking.k8s.io/"+rest[0], "List", cs.items[rest[1]], w, r)
+				writePage(w, r, "policy.networking.k8s.io/"+rest[0], "List", cs.items[rest[1]])
 			}
 		default:
 			http.NotFound(w, r)

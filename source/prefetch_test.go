@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -118,18 +117,7 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	start, _ := strconv.Atoi(r.URL.Query().Get("continue"))
-	end := len(items)
-	if limit > 0 && start+limit < end {
-		end = start + limit
-	}
-	cont := ""
-	if end < len(items) {
-		cont = strconv.Itoa(end)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":"1","continue":%q},"items":[%s]}`, kind, apiVersion, cont, strings.Join(items[start:end], ","))
+	writePage(w, r, apiVersion, kind, items)
 }
 
 func newFakeServer(t *testing.T, wait int, refused map[string]int) (*fakeServer, kubernetes.Interface) {
