@@ -234,6 +234,9 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 				if why != "" {
 					o.Ignored = why
 				} else {
+					if !m.Loopback(f, t) {
+						o.Tier = string(m.DecidingTier(pi, m.Class(f), m.Class(t)))
+					}
 					jobs = append(jobs, j)
 					index = append(index, len(obs))
 				}
@@ -246,17 +249,8 @@ func (o *ProbeOptions) Run(ctx context.Context) error {
 	var tier *tierEnforcement
 	if len(s.ClusterPolicies) > 0 && len(jobs) > 0 {
 		tier = clusterTierEnforcement(ctx, c, s, o.Lang)
-		k := 0
-		for _, pp := range ports {
-			for _, f := range from {
-				for _, t := range to {
-					if obs[k].Ignored == "" {
-						v := ev.Evaluate(policy.Connection{From: policy.Endpoint{Pod: &s.Pods[f]}, To: policy.Endpoint{Pod: &s.Pods[t]}, Port: pp.Port, Protocol: pp.Protocol})
-						obs[k].Tier, obs[k].tierUnenforced = string(v.DecidingTier()), !tier.Enforced
-					}
-					k++
-				}
-			}
+		for i := range obs {
+			obs[i].tierUnenforced = !tier.Enforced
 		}
 	}
 	if err := runProbes(ctx, o.probeFlags.runner(c), o.MaxProbes, obs, jobs, index, o.ErrOut, o.Output, o.Lang); err != nil {
