@@ -107,23 +107,16 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 		result.Kept = append(result.Kept, KeptNamespace{Name: ns.Name, Foreign: contents.foreign, Unverified: contents.unverified})
 	}
 	// The lab's cluster-scoped objects (its ClusterNetworkPolicies), by the same labels.
-	for _, gvr := range clusterScopedResources(lab) {
-		list, err := meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: labelSelector(lab)})
-		if apierrors.IsNotFound(err) {
-			continue // the CRD is gone: so are its objects
+	clusterScoped, err := labClusterScoped(ctx, meta, lab, clusterScopedResources(lab))
+	if err != nil {
+		return result, err
+	}
+	for _, o := range clusterScoped {
+		if err := deleteObject(ctx, meta, o); err != nil {
+			return result, err
 		}
-		if err != nil {
-			return result, asForbidden(err, "list", gvr, "")
-		}
-		for i := range list.Items {
-			o := &list.Items[i]
-			o.Kind = kindOf(gvr)
-			if err := deleteObject(ctx, meta, o); err != nil {
-				return result, err
-			}
-			result.Deleted = append(result.Deleted, describeMeta(o))
-			gone = append(gone, goneCheck(ctx, meta, o))
-		}
+		result.Deleted = append(result.Deleted, describeMeta(o))
+		gone = append(gone, goneCheck(ctx, meta, o))
 	}
 	sort.Strings(result.Deleted)
 	// Namespaces take seconds to terminate (their controller deletes what is inside first).
@@ -131,6 +124,28 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 		progress(fmt.Sprintf("%d of %d deleted objects still terminating", remaining, total))
 	})
 	return result, err
+}
+
+// labClusterScoped lists the metadata of lab's cluster-scoped objects of gvrs (as
+// clusterScopedResources gives them) by the ownership labels, each with its Kind set; none of a
+// resource the cluster does not serve.
+func labClusterScoped(ctx context.Context, meta metadata.Interface, lab string, gvrs []schema.GroupVersionResource) ([]*metav1.PartialObjectMetadata, error) {
+	var out []*metav1.PartialObjectMetadata
+	for _, gvr := range gvrs {
+		list, err := meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: labelSelector(lab)})
+		if apierrors.IsNotFound(err) {
+			continue // no CRD: none of them
+		}
+		if err != nil {
+			return nil, asForbidden(err, "list", gvr, "")
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			o.Kind = kindOf(gvr)
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // clusterScopedResources are the resources of the cluster-scoped objects, namespaces aside,

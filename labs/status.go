@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -128,21 +127,20 @@ func fillNamespace(ctx context.Context, c Clients, st *LabStatus, ns string) err
 
 // fillClusterScoped lists the lab's cluster-scoped policies, for a lab that creates some.
 func fillClusterScoped(ctx context.Context, c Clients, st *LabStatus) error {
-	for _, gvr := range clusterScopedResources(st.Lab) {
-		meta, err := c.metadata()
-		if err != nil {
-			return err
-		}
-		list, err := meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: labelSelector(st.Lab)})
-		if apierrors.IsNotFound(err) {
-			continue // not served: none
-		}
-		if err != nil {
-			return asForbidden(err, "list", gvr, "")
-		}
-		for _, o := range list.Items {
-			st.ClusterPolicies = append(st.ClusterPolicies, strings.ToLower(singular(gvr))+"/"+o.Name)
-		}
+	gvrs := clusterScopedResources(st.Lab)
+	if len(gvrs) == 0 {
+		return nil // no metadata client needed
+	}
+	meta, err := c.metadata()
+	if err != nil {
+		return err
+	}
+	objs, err := labClusterScoped(ctx, meta, st.Lab, gvrs)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		st.ClusterPolicies = append(st.ClusterPolicies, strings.ToLower(o.Kind)+"/"+o.Name)
 	}
 	sort.Strings(st.ClusterPolicies)
 	return nil
