@@ -3,12 +3,15 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/hack/localcluster"
 	"github.com/kubectl-netpol/kubectl-netpol/labs"
@@ -20,6 +23,9 @@ type attempt struct {
 	lab, path string
 	verdict   string // PASS or FAIL
 	namespace string // where its objects without a namespace land ("" for the context's: default)
+	// onlyPolicies: the attempt holds NetworkPolicies and nothing else (no Namespace it
+	// labels), so deleting them gives back the lab as lab up made it.
+	onlyPolicies bool
 }
 
 func (a attempt) name() string { return strings.TrimSuffix(filepath.Base(a.path), ".yaml") }
@@ -59,16 +65,18 @@ func learnerAttempts(t *testing.T) []attempt {
 		if a.verdict == "" {
 			t.Fatalf("%s says no verdict", p)
 		}
+		a.onlyPolicies = onlyNetworkPolicies(t, p)
 		out = append(out, a)
 	}
 	return out
 }
 
-// The live learner tier: every attempt of the corpus, applied with kubectl to a fresh lab on the
-// real node and checked live. While kube-router enforces, every goal row's packets equal what
+// The live learner tier: every attempt of the corpus, applied with kubectl to the lab as lab up
+// made it, on the real node, and checked live. While kube-router enforces, every goal row's packets equal what
 // the attempt's policies give and nothing blames the network; with the enforcer stopped, the
 // network is blamed exactly for the rows the attempt's policies deny (and that got through),
-// and for no other. The lab and the learner's objects go between attempts.
+// and for no other. The learner's objects go between attempts; the lab goes too after an
+// attempt that changed more than NetworkPolicies (withAttempt).
 func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 	c := localcluster.ForDataplane(t)
 	attempts := learnerAttempts(t)
@@ -94,9 +102,11 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 		for _, lab := range labNames {
 			t.Run(lab, func(t *testing.T) {
 				t.Parallel()
+				var up labUp
+				defer up.down(t, c, lab)
 				for _, a := range byLab[lab] {
 					t.Run(a.name(), func(t *testing.T) {
-						withAttempt(t, c, a, func(refused bool) { check(t, a, refused) })
+						withAttempt(t, c, a, &up, func(refused bool) { check(t, a, refused) })
 					})
 				}
 			})
@@ -151,12 +161,33 @@ func TestLearnerAttemptsOnRealPackets(t *testing.T) {
 	})
 }
 
-// withAttempt brings up a fresh lab, applies the attempt with kubectl as the learner would, runs
-// check, then removes the learner's objects and the lab.
-func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func(refused bool)) {
+// labUp says whether a lab is up, as lab up made it, between one attempt and the next.
+type labUp bool
+
+// down takes the lab down when it is up.
+func (up *labUp) down(t *testing.T, c *localcluster.Cluster, lab string) {
 	t.Helper()
-	if r := netpol(t, c, "lab", "up", a.lab); r.code != 0 {
-		t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
+	if !*up {
+		return
+	}
+	*up = false
+	if r := netpol(t, c, "lab", "down", lab); r.code != 0 {
+		t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// withAttempt applies the attempt with kubectl as the learner would, to the lab as lab up made
+// it, runs check, then removes the learner's objects. The lab stays up for the next attempt when
+// the attempt held NetworkPolicies alone and passed (deleting them gives the lab back as it
+// was: lab up takes seconds, lab down several more, and they were most of this test's time);
+// otherwise it goes, and the next attempt brings up a fresh one.
+func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, up *labUp, check func(refused bool)) {
+	t.Helper()
+	if !*up {
+		if r := netpol(t, c, "lab", "up", a.lab); r.code != 0 {
+			t.Fatalf("lab up: exit %d\n%s", r.code, r.stderr)
+		}
+		*up = true
 	}
 	defer func() {
 		// The learner's objects first (a policy in the lab's namespace keeps it from lab down).
@@ -164,8 +195,8 @@ func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func(re
 		if out, err := exec.Command(filepath.Join(c.BinDir, "kubectl"), args...).CombinedOutput(); err != nil {
 			t.Errorf("kubectl %s: %v\n%s", strings.Join(args[2:], " "), err, out)
 		}
-		if r := netpol(t, c, "lab", "down", a.lab); r.code != 0 {
-			t.Errorf("lab down: exit %d\n%s", r.code, r.stderr)
+		if !a.onlyPolicies || t.Failed() {
+			up.down(t, c, a.lab)
 		}
 	}()
 	// A policy the API server refuses is not created (the rest of the file is): the learner's
@@ -180,6 +211,28 @@ func withAttempt(t *testing.T, c *localcluster.Cluster, a attempt, check func(re
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args[2:], " "), err, out)
 	}
 	check(refused)
+}
+
+// onlyNetworkPolicies says whether every object of the file at path is a NetworkPolicy.
+func onlyNetworkPolicies(t *testing.T, path string) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := yaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		var o struct{ Kind string }
+		switch err := d.Decode(&o); {
+		case err == io.EOF:
+			return true
+		case err != nil:
+			t.Fatalf("%s: %v", path, err)
+		case o.Kind != "" && o.Kind != "NetworkPolicy":
+			return false
+		}
+	}
 }
 
 // kubeRouterDeviations are the rows, per attempt, where kube-router v2.1.0 (the only release the

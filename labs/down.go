@@ -12,6 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
 )
@@ -57,7 +59,19 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 		return nil, err
 	}
 	result := &DownResult{}
+	// The lab's own objects go first, in every namespace, and then each namespace is looked
+	// into again right before it is deleted. Down does not wait for the deleted objects to be
+	// gone before that second look: an object it deleted (this UID) that is still terminating,
+	// a pod in its grace period, is not a newcomer, and the namespace's deletion finishes it.
+	// Waiting, namespace by namespace, added seconds per namespace.
+	type labNamespace struct {
+		ns       *metav1.PartialObjectMetadata
+		contents contents
+		mine     []func() (bool, error) // the lab's objects deleted in it, each gone when true
+	}
+	var namespaces []labNamespace
 	var gone []func() (bool, error)
+	deleted := map[types.UID]bool{}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	for i := range list.Items {
 		ns := &list.Items[i]
@@ -67,44 +81,16 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 			return result, err
 		}
 		contents.unverified = append(slices.Clone(missed), contents.unverified...)
-		// The lab's own objects first, one by one: whatever happens to the namespace after.
-		var mine []func() (bool, error)
+		n := labNamespace{ns: ns, contents: contents}
 		for _, o := range contents.ours {
 			if err := deleteObject(ctx, meta, o); err != nil {
 				return result, err
 			}
 			result.Deleted = append(result.Deleted, describeMeta(o))
-			mine = append(mine, goneCheck(ctx, meta, o))
+			n.mine = append(n.mine, goneCheck(ctx, meta, o))
+			deleted[o.UID] = true
 		}
-		if len(contents.foreign) == 0 && len(contents.unverified) == 0 {
-			if err := waitGone(ctx, mine, nil); err != nil {
-				return result, err
-			}
-			// Listed again right before the delete: anything new since the first look keeps it.
-			beforeRecheck(ns.Name)
-			again, err := namespaceContents(ctx, meta, namespaced, ns.Name, lab)
-			if err != nil {
-				return result, err
-			}
-			fresh, err := meta.Resource(nsGVR).Get(ctx, ns.Name, metav1.GetOptions{})
-			if err != nil && !apierrors.IsNotFound(err) {
-				return result, asForbidden(err, "get", nsGVR, "")
-			}
-			if err == nil {
-				fresh.Kind = "Namespace"
-			}
-			if err == nil && fresh.UID == ns.UID && len(again.foreign) == 0 && len(again.unverified) == 0 && len(again.ours) == 0 {
-				if err := deleteNamespace(ctx, meta, fresh); err != nil {
-					return result, err
-				}
-				result.Deleted = append(result.Deleted, describeMeta(fresh))
-				gone = append(gone, goneCheck(ctx, meta, fresh))
-				continue
-			}
-			contents = again
-		}
-		gone = append(gone, mine...)
-		result.Kept = append(result.Kept, KeptNamespace{Name: ns.Name, Foreign: contents.foreign, Unverified: contents.unverified})
+		namespaces = append(namespaces, n)
 	}
 	// The lab's cluster-scoped objects (its ClusterNetworkPolicies), by the same labels.
 	clusterScoped, err := labClusterScoped(ctx, meta, lab, clusterScopedResources(lab))
@@ -117,6 +103,38 @@ func Down(ctx context.Context, c Clients, lab string, progress func(string)) (*D
 		}
 		result.Deleted = append(result.Deleted, describeMeta(o))
 		gone = append(gone, goneCheck(ctx, meta, o))
+	}
+	for _, n := range namespaces {
+		contents := n.contents
+		if len(contents.foreign) == 0 && len(contents.unverified) == 0 {
+			// Listed again right before the delete: anything new since the first look keeps it.
+			beforeRecheck(n.ns.Name)
+			again, err := namespaceContents(ctx, meta, namespaced, n.ns.Name, lab)
+			if err != nil {
+				return result, err
+			}
+			fresh, err := meta.Resource(nsGVR).Get(ctx, n.ns.Name, metav1.GetOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return result, asForbidden(err, "get", nsGVR, "")
+			}
+			if err == nil {
+				fresh.Kind = "Namespace"
+			}
+			again.ours = slices.DeleteFunc(again.ours, func(o *metav1.PartialObjectMetadata) bool {
+				return deleted[o.UID] && o.DeletionTimestamp != nil
+			})
+			if err == nil && fresh.UID == n.ns.UID && len(again.foreign) == 0 && len(again.unverified) == 0 && len(again.ours) == 0 {
+				if err := deleteNamespace(ctx, meta, fresh); err != nil {
+					return result, err
+				}
+				result.Deleted = append(result.Deleted, describeMeta(fresh))
+				gone = append(gone, goneCheck(ctx, meta, fresh))
+				continue
+			}
+			contents = again
+		}
+		gone = append(gone, n.mine...)
+		result.Kept = append(result.Kept, KeptNamespace{Name: n.ns.Name, Foreign: contents.foreign, Unverified: contents.unverified})
 	}
 	sort.Strings(result.Deleted)
 	// Namespaces take seconds to terminate (their controller deletes what is inside first).
@@ -180,29 +198,27 @@ var beforeRecheck = func(namespace string) {}
 // waitGone polls until every check reports its object gone, telling progress (when set) how
 // many remain. Polling a few Gets is plain and cheap here: there is one per deleted object.
 func waitGone(ctx context.Context, checks []func() (bool, error), progress func(remaining, total int)) error {
-	for {
-		remaining := 0
+	remaining := 0
+	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(context.Context) (bool, error) {
+		remaining = 0
 		for _, check := range checks {
 			ok, err := check()
 			if err != nil {
-				return err
+				return false, err
 			}
 			if !ok {
 				remaining++
 			}
 		}
-		if remaining == 0 {
-			return nil
-		}
-		if progress != nil {
+		if remaining > 0 && progress != nil {
 			progress(remaining, len(checks))
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d objects to go away: %w", remaining, ctx.Err())
-		case <-time.After(250 * time.Millisecond):
-		}
+		return remaining == 0, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("waiting for %d objects to go away: %w", remaining, ctx.Err())
 	}
+	return err
 }
 
 // Kinds Kubernetes fills namespaces with by itself; they never keep a namespace alive.

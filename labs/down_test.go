@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -192,5 +193,65 @@ func TestDownKeepsWhatArrivesWhileItRuns(t *testing.T) {
 	}
 	if err := c.Kube.CoreV1().Namespaces().Delete(ctx, "quiet-race", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Lab down deletes a namespace while the lab's pods in it still terminate: a pod it deleted
+// (this UID) is no newcomer. Here a finalizer holds the lab's pod in Terminating; the namespace
+// is deleted all the same, and lab down returns once the pod and the namespace are gone.
+// (Waiting for the pods first, namespace by namespace, cost seconds per namespace.)
+func TestDownDeletesTheNamespaceWhileTheLabsPodsTerminate(t *testing.T) {
+	cl := localcluster.ForTest(t)
+	c := clientsFor(t, cl.RESTConfig)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := render(t, "default-deny", Options{NamespaceSuffix: "-held"})
+	if _, err := Up(ctx, c, r, UpOptions{Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	const hold = "kubectl-netpol.test/hold"
+	pods := c.Kube.CoreV1().Pods("quiet-held")
+	patch := []byte(`{"metadata":{"finalizers":["` + hold + `"]}}`)
+	if _, err := pods.Patch(ctx, "api", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	type downed struct {
+		res *DownResult
+		err error
+	}
+	done := make(chan downed, 1)
+	go func() {
+		res, err := Down(ctx, c, "default-deny", nil)
+		done <- downed{res, err}
+	}()
+	// The namespace goes into Terminating while the held pod is still there.
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		ns, err := c.Kube.CoreV1().Namespaces().Get(ctx, "quiet-held", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return ns.DeletionTimestamp != nil, nil
+	})
+	if err != nil {
+		t.Fatalf("namespace quiet-held not deleted while the lab's pod terminates: %v", err)
+	}
+	pod, err := pods.Get(ctx, "api", metav1.GetOptions{})
+	if err != nil || pod.DeletionTimestamp == nil {
+		t.Fatalf("the held pod: %v (deletion %v), want it there and terminating", err, pod.GetDeletionTimestamp())
+	}
+	if _, err := pods.Patch(ctx, "api", types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := <-done
+	if d.err != nil {
+		t.Fatal(d.err)
+	}
+	if len(d.res.Kept) != 0 || !slices.Contains(d.res.Deleted, "namespace/quiet-held") || !slices.Contains(d.res.Deleted, "pod/api -n quiet-held") {
+		t.Errorf("deleted %v, kept %+v; want namespace/quiet-held and its pod deleted, nothing kept", d.res.Deleted, d.res.Kept)
+	}
+	for _, ns := range []string{"quiet-held", "noisy-held"} {
+		if _, err := c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("namespace %s after lab down: %v, want it gone", ns, err)
+		}
 	}
 }
