@@ -54,6 +54,15 @@ func render(t *testing.T, name string, opts Options) *Rendered {
 // labelled counts every object of the lab's kinds in the cluster carrying lab's labels.
 func labelled(t *testing.T, c Clients, lab string) []string {
 	t.Helper()
+	found, err := labelledObjects(c, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// labelledObjects is labelled for a goroutine of a test (which may not call t.Fatal).
+func labelledObjects(c Clients, lab string) ([]string, error) {
 	var found []string
 	for kind, gvr := range resources {
 		list, err := c.Dynamic.Resource(gvr).List(context.Background(), metav1.ListOptions{LabelSelector: labelSelector(lab)})
@@ -61,7 +70,7 @@ func labelled(t *testing.T, c Clients, lab string) []string {
 			continue // a kind the cluster does not serve (no CRD): none of it
 		}
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for _, o := range list.Items {
 			if kind == "Namespace" && o.Object["status"].(map[string]any)["phase"] == "Terminating" {
@@ -71,7 +80,7 @@ func labelled(t *testing.T, c Clients, lab string) []string {
 			found = append(found, describe(&o))
 		}
 	}
-	return found
+	return found, nil
 }
 
 func TestUpStatusUpAgainDown(t *testing.T) {

@@ -2,8 +2,10 @@ package labs
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,88 +19,122 @@ import (
 // The soak test: 50 lab up/down cycles across five labs, and 10 lab ups interrupted at random
 // points, each followed by lab down; a learner's own Secret, ConfigMap and policy in a lab
 // namespace survive every down (and keep that namespace); at the end nothing of ours is left:
-// no namespace, no labelled object, no probe container.
+// no namespace, no labelled object, no probe container. The five labs soak at the same time,
+// as several labs of a study session may be up at once: each has namespaces of its own, and
+// most of a cycle is waiting for the cluster (a deleted namespace goes after 5 s at least).
 func TestSoakUpDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test skipped under -short")
 	}
-	c := clientsFor(t, localcluster.ForTest(t).RESTConfig)
+	cluster := localcluster.ForTest(t)
+	c := clientsFor(t, cluster.RESTConfig)
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(12, 34)) // fixed: a failure replays
 	soakLabs := []string{"three-tier", "dns-egress", "and-vs-or", "default-deny", "ipblock"}
 
 	// The learner's objects, in three-tier's namespace web, made after its first lab up.
-	learner := func() {
+	learner := func() error {
 		kube := c.Kube
 		if _, err := kube.CoreV1().Secrets("web").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "learner-secret"}, StringData: map[string]string{"token": "x"}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if _, err := kube.CoreV1().ConfigMaps("web").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "learner-config"}, Data: map[string]string{"k": "v"}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "learner-policy"}, Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}}}
-		if _, err := kube.NetworkingV1().NetworkPolicies("web").Create(ctx, np, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := kube.NetworkingV1().NetworkPolicies("web").Create(ctx, np, metav1.CreateOptions{})
+		return err
 	}
-	learnerThere := func(when string) {
-		t.Helper()
+	learnerThere := func(when string) error {
 		if _, err := c.Kube.CoreV1().Secrets("web").Get(ctx, "learner-secret", metav1.GetOptions{}); err != nil {
-			t.Fatalf("%s: the learner's Secret: %v", when, err)
+			return fmt.Errorf("%s: the learner's Secret: %w", when, err)
 		}
 		if _, err := c.Kube.CoreV1().ConfigMaps("web").Get(ctx, "learner-config", metav1.GetOptions{}); err != nil {
-			t.Fatalf("%s: the learner's ConfigMap: %v", when, err)
+			return fmt.Errorf("%s: the learner's ConfigMap: %w", when, err)
 		}
 		if _, err := c.Kube.NetworkingV1().NetworkPolicies("web").Get(ctx, "learner-policy", metav1.GetOptions{}); err != nil {
-			t.Fatalf("%s: the learner's policy: %v", when, err)
+			return fmt.Errorf("%s: the learner's policy: %w", when, err)
 		}
+		return nil
+	}
+	// leftOver is what a lab down of lab left that it should not have: three-tier's web stays
+	// for the learner's objects.
+	leftOver := func(lab string) error {
+		left, err := labelledObjects(c, lab)
+		if err != nil {
+			return err
+		}
+		if len(left) > 0 && !(lab == "three-tier" && len(left) == 1 && left[0] == "namespace/web") {
+			return fmt.Errorf("left: %v", left)
+		}
+		return nil
+	}
+
+	// Each lab: 10 cycles, then 2 interrupted ups, each with lab down after it.
+	// c is the lab's own clients (as each learner's kubectl netpol has its own, with its own
+	// rate limit).
+	soak := func(li int, lab string, r *Rendered, c Clients) (interruptedAt []time.Duration, err error) {
+		rng := rand.New(rand.NewPCG(12, uint64(34+li))) // fixed: a failure replays
+		for i := range 10 {
+			if _, err := Up(ctx, c, r, UpOptions{Solution: rng.IntN(2) == 0, Timeout: 2 * time.Minute}); err != nil {
+				return nil, fmt.Errorf("cycle %d: lab up %s: %w", i, lab, err)
+			}
+			if lab == "three-tier" && i == 0 {
+				if err := learner(); err != nil {
+					return nil, err
+				}
+			}
+			res, err := Down(ctx, c, lab, nil)
+			if err != nil {
+				return nil, fmt.Errorf("cycle %d: lab down %s: %w", i, lab, err)
+			}
+			if lab == "three-tier" {
+				if len(res.Kept) != 1 || res.Kept[0].Name != "web" {
+					return nil, fmt.Errorf("cycle %d: kept %+v, want web kept for the learner's objects", i, res.Kept)
+				}
+				if err := learnerThere(fmt.Sprintf("cycle %d %s", i, lab)); err != nil {
+					return nil, err
+				}
+			}
+			if err := leftOver(lab); err != nil {
+				return nil, fmt.Errorf("cycle %d: after lab down %s: %w", i, lab, err)
+			}
+		}
+		for i := range 2 {
+			after := time.Duration(rng.IntN(1500)) * time.Millisecond
+			interruptedAt = append(interruptedAt, after)
+			upCtx, cancel := context.WithTimeout(ctx, after)
+			_, _ = Up(upCtx, c, r, UpOptions{Solution: true, Timeout: 2 * time.Minute}) // interrupted, or done in time
+			cancel()
+			if _, err := Down(ctx, c, lab, nil); err != nil {
+				return nil, fmt.Errorf("interrupt %d (%s after %s): lab down: %w", i, lab, after, err)
+			}
+			if err := leftOver(lab); err != nil {
+				return nil, fmt.Errorf("interrupt %d (%s after %s): %w", i, lab, after, err)
+			}
+		}
+		return interruptedAt, nil
 	}
 
 	start := time.Now()
-	learnerMade := false
-	for i := range 50 {
-		lab := soakLabs[i%len(soakLabs)]
-		r := render(t, lab, Options{})
-		if _, err := Up(ctx, c, r, UpOptions{Solution: rng.IntN(2) == 0, Timeout: 2 * time.Minute}); err != nil {
-			t.Fatalf("cycle %d: lab up %s: %v", i, lab, err)
-		}
-		if lab == "three-tier" && !learnerMade {
-			learner()
-			learnerMade = true
-		}
-		res, err := Down(ctx, c, lab, nil)
-		if err != nil {
-			t.Fatalf("cycle %d: lab down %s: %v", i, lab, err)
-		}
-		if lab == "three-tier" {
-			if len(res.Kept) != 1 || res.Kept[0].Name != "web" {
-				t.Fatalf("cycle %d: kept %+v, want web kept for the learner's objects", i, res.Kept)
+	interruptedAt := make([][]time.Duration, len(soakLabs))
+	var wg sync.WaitGroup
+	for li, lab := range soakLabs {
+		r, own := render(t, lab, Options{}), clientsFor(t, cluster.RESTConfig)
+		wg.Go(func() {
+			var err error
+			if interruptedAt[li], err = soak(li, lab, r, own); err != nil {
+				t.Errorf("%s: %v", lab, err)
 			}
-			learnerThere("cycle " + lab)
-		}
-		if left := labelled(t, c, lab); len(left) > 0 && !(lab == "three-tier" && len(left) == 1 && left[0] == "namespace/web") {
-			t.Fatalf("cycle %d: after lab down %s, left: %v", i, lab, left)
-		}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
 	}
 	cycles := time.Since(start)
-
-	interruptedAt := []time.Duration{}
-	for i := range 10 {
-		lab := soakLabs[(i+1)%len(soakLabs)]
-		r := render(t, lab, Options{})
-		after := time.Duration(rng.IntN(1500)) * time.Millisecond
-		interruptedAt = append(interruptedAt, after)
-		upCtx, cancel := context.WithTimeout(ctx, after)
-		_, _ = Up(upCtx, c, r, UpOptions{Solution: true, Timeout: 2 * time.Minute}) // interrupted, or done in time
-		cancel()
-		if _, err := Down(ctx, c, lab, nil); err != nil {
-			t.Fatalf("interrupt %d (%s after %s): lab down: %v", i, lab, after, err)
-		}
-		if left := labelled(t, c, lab); len(left) > 0 && !(lab == "three-tier" && len(left) == 1 && left[0] == "namespace/web") {
-			t.Fatalf("interrupt %d (%s after %s): left: %v", i, lab, after, left)
-		}
+	if err := learnerThere("the end"); err != nil {
+		t.Fatal(err)
 	}
-	learnerThere("the end")
 
 	// The learner clears their objects; the last down leaves nothing of ours anywhere.
 	_ = c.Kube.CoreV1().Secrets("web").Delete(ctx, "learner-secret", metav1.DeleteOptions{})
@@ -127,8 +163,8 @@ func TestSoakUpDown(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("soak: 50 up/down cycles over %v in %.0fs; 10 interrupted ups (at %v) each followed by down; objects of ours left: %d; the learner's Secret, ConfigMap and policy survived every down",
-		soakLabs, cycles.Seconds(), interruptedAt, left)
+	t.Logf("soak: 50 up/down cycles over %v and 10 interrupted ups (at %v), each followed by down, in %.0fs; objects of ours left: %d; the learner's Secret, ConfigMap and policy survived every down",
+		soakLabs, interruptedAt, cycles.Seconds(), left)
 	if left != 0 {
 		t.Errorf("%d objects of ours left after the soak", left)
 	}
