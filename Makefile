@@ -26,7 +26,8 @@ install: ## install kubectl-netpol and kubectl_complete-netpol into $(GOBIN) or 
 	install -m 0755 hack/kubectl_complete-netpol "$$($(GO) env GOPATH)/bin/kubectl_complete-netpol"
 
 # test-deps comes first: the builds after it need what it installs. The timeout is per package:
-# the e2e package alone runs over 20 minutes of real packets on 2 cores. CI (.ci/run) adds
+# the e2e package alone runs about 11 minutes of real packets on 2 cores (25 before the learner
+# corpus kept its labs up between attempts), and a loaded machine may double that. CI (.ci/run) adds
 # NETPOL_REAL_NODE_TESTS=required (where the real node cannot run, its tests fail, not skip)
 # and then runs make dist once: the six release cross-compiles, checked against krew's rules.
 test: test-deps vet fmt-check testbin nodebin ## unit, integration and real-packet tests (starts local clusters; builds them once)
