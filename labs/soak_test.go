@@ -57,8 +57,8 @@ func TestSoakUpDown(t *testing.T) {
 		return nil
 	}
 	// leftOver is what a lab down of lab left that it should not have: three-tier's web stays
-	// for the learner's objects.
-	leftOver := func(lab string) error {
+	// for the learner's objects. c is the lab's own clients, as in soak.
+	leftOver := func(c Clients, lab string) error {
 		left, err := labelledObjects(c, lab)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func TestSoakUpDown(t *testing.T) {
 					return nil, err
 				}
 			}
-			if err := leftOver(lab); err != nil {
+			if err := leftOver(c, lab); err != nil {
 				return nil, fmt.Errorf("cycle %d: after lab down %s: %w", i, lab, err)
 			}
 		}
@@ -108,7 +108,7 @@ func TestSoakUpDown(t *testing.T) {
 			if _, err := Down(ctx, c, lab, nil); err != nil {
 				return nil, fmt.Errorf("interrupt %d (%s after %s): lab down: %w", i, lab, after, err)
 			}
-			if err := leftOver(lab); err != nil {
+			if err := leftOver(c, lab); err != nil {
 				return nil, fmt.Errorf("interrupt %d (%s after %s): %w", i, lab, after, err)
 			}
 		}
